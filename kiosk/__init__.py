@@ -1,0 +1,3 @@
+"""The communication kiosk of a correctional facility."""
+
+__version__ = "0.1.0"

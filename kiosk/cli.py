@@ -1,0 +1,83 @@
+"""``kiosk``: start a kiosk (windowed, fullscreen or headless) or print its version."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from kiosk import __version__
+from kiosk.config import ConfigError, add_flags, load
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="The facility's communication kiosk.")
+    parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = commands.add_parser("run", help="start the kiosk")
+    run.add_argument("--config", metavar="PATH", help="TOML config file [/etc/kiosk/kiosk.toml]")
+    run.add_argument("--demo", action="store_true", help="a seeded demo facility, windowed, no root needed")
+    run.add_argument("--windowed", action="store_true", help="a window instead of fullscreen (development)")
+    run.add_argument("--headless", action="store_true", help="the core without a display")
+    run.add_argument("-v", "--verbose", action="store_true", help="log more")
+    add_flags(run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command != "run":
+        parser.print_help()
+        return 2
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from kiosk.store import StoreError  # after parsing: --help stays fast
+
+    try:
+        config = load(args)
+        from kiosk.core.kiosk import Kiosk
+
+        kiosk = Kiosk.open(config)
+    except (ConfigError, StoreError) as error:
+        print(f"kiosk: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"kiosk: cannot use the data folder: {error}", file=sys.stderr)
+        return 2
+    if config.demo:
+        from kiosk.demo import seed
+
+        seed(kiosk)
+    try:
+        if args.headless:
+            return asyncio.run(run_headless(kiosk))
+        from kiosk.ui.launch import run_ui
+
+        return run_ui(kiosk)
+    finally:
+        kiosk.close()
+
+
+async def run_headless(kiosk) -> int:
+    """Run the core with no display until SIGTERM or SIGINT, then stop cleanly and return 0."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.create_task(kiosk.run())
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+    logging.getLogger("kiosk").info(
+        "kiosk %s (%s) running headless", kiosk.config.kiosk_id, kiosk.config.role
+    )
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,338 @@
+"""The kiosk's configuration: a TOML file, every key overridable by a command-line flag.
+
+A bad or missing key stops start-up with one line naming the key and where it came from;
+the CLI prints that line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_PATH = Path("/etc/kiosk/kiosk.toml")
+DEFAULT_DATA_DIR = Path("/var/lib/kiosk")
+ROLES = ("housing", "lobby")
+LANGUAGES = ("en", "es")
+HARDWARE_KINDS = ("simulated",)
+KIOSK_ID_PATTERN = re.compile(r"[a-z0-9-]{3,40}")
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased as the one line the technician reads."""
+
+
+@dataclass(frozen=True)
+class Key:
+    """One configuration key: where it lives in the TOML file, its flag, how it is checked."""
+
+    path: str  # "section.name" in the TOML file
+    flag: str
+    help: str
+    parse: Callable[[Any], Any]
+    default: Any = None
+    required: bool = False
+    repeatable: bool = False  # a flag given several times builds a list
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty text")
+    return value.strip()
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return _text(value)
+
+
+def _kiosk_id(value: Any) -> str:
+    if not isinstance(value, str) or not KIOSK_ID_PATTERN.fullmatch(value):
+        raise ValueError(
+            f"must be 3 to 40 lowercase letters, digits or '-', got {_shown(value)}"
+        )
+    return value
+
+
+def _facility_id(value: Any) -> str:
+    text = _text(value)
+    if "/" in text or "+" in text or "#" in text or len(text) > 64:
+        raise ValueError(f"must be at most 64 chars without '/', '+' or '#', got {_shown(value)}")
+    return text
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if value not in options:
+            allowed = " or ".join(f'"{o}"' for o in options)
+            raise ValueError(f"must be {allowed}, got {_shown(value)}")
+        return value
+
+    return parse
+
+
+def _timezone(value: Any) -> str:
+    text = _text(value)
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"must be an IANA time zone such as \"America/Chicago\", got {_shown(value)}") from None
+    return text
+
+
+def _languages(value: Any) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not items:
+        raise ValueError("must be a list of language codes such as [\"en\", \"es\"]")
+    result = tuple(str(item).strip() for item in items)
+    unknown = [code for code in result if code not in LANGUAGES]
+    if unknown:
+        raise ValueError(f"knows {', '.join(LANGUAGES)}; not {', '.join(unknown)}")
+    return result
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "yes", "1", "false", "no", "0"):
+        return value.lower() in ("true", "yes", "1")
+    raise ValueError(f"must be true or false, got {_shown(value)}")
+
+
+def _size(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"must be a whole number of pixels, got {_shown(value)}") from None
+    if not 320 <= number <= 7680:
+        raise ValueError(f"must be between 320 and 7680 pixels, got {number}")
+    return number
+
+
+def _brokers(value: Any) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError("must be a list of broker addresses such as [\"mqtts://broker:8883\"]")
+    for item in items:
+        if not isinstance(item, str) or not re.fullmatch(r"mqtts?://[^\s/:]+(:\d{1,5})?", item):
+            raise ValueError(
+                f"each broker must look like mqtts://host:8883 or mqtt://127.0.0.1:1883, got {_shown(item)}"
+            )
+    return tuple(items)
+
+
+def _path(value: Any) -> Path:
+    return value if isinstance(value, Path) else Path(_text(value)).expanduser()
+
+
+def _optional_path(value: Any) -> Path | None:
+    return None if value in (None, "") else _path(value)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+KEYS: tuple[Key, ...] = (
+    Key("kiosk.id", "--kiosk-id", "this kiosk's id, also its MQTT client id", _kiosk_id, required=True),
+    Key("kiosk.role", "--role", "housing (residents) or lobby (visitors)", _choice(ROLES), "housing"),
+    Key("kiosk.name", "--kiosk-name", "the name shown on screen", _text, "Kiosk"),
+    Key("kiosk.housing_unit", "--housing-unit", "the housing unit (housing kiosks)", _optional_text),
+    Key("facility.id", "--facility", "the facility's id in the cloud", _facility_id, required=True),
+    Key("facility.name", "--facility-name", "the facility's name shown on screen", _text, "Facility"),
+    Key("facility.timezone", "--timezone", "the facility's IANA time zone", _timezone, "UTC"),
+    Key("display.fullscreen", "--fullscreen", "fullscreen without decorations (true|false)", _flag, True),
+    Key("display.width", "--width", "window width in windowed mode", _size, 1280),
+    Key("display.height", "--height", "window height in windowed mode", _size, 800),
+    Key("display.language", "--language", "the language shown when idle", _choice(LANGUAGES), "en"),
+    Key("display.languages", "--languages", "languages offered, comma separated", _languages, LANGUAGES),
+    Key("cloud.brokers", "--broker", "broker address, tried in turn (repeatable)", _brokers, (), repeatable=True),
+    Key("cloud.ca_file", "--ca-file", "CA certificate for mqtts://", _optional_path),
+    Key("cloud.cert_file", "--cert-file", "this kiosk's client certificate", _optional_path),
+    Key("cloud.key_file", "--key-file", "this kiosk's private key", _optional_path),
+    Key("hardware.camera", "--camera", "camera adapter", _choice(HARDWARE_KINDS), "simulated"),
+    Key("hardware.handset", "--handset", "handset adapter", _choice(HARDWARE_KINDS), "simulated"),
+    Key("hardware.badge_reader", "--badge-reader", "badge reader adapter", _choice(HARDWARE_KINDS), "simulated"),
+    Key("storage.data_dir", "--data-dir", "where the kiosk keeps its database", _path, DEFAULT_DATA_DIR),
+)
+
+# What --demo fills in when neither the file nor a flag says otherwise.
+DEMO_VALUES: Mapping[str, Any] = {
+    "kiosk.id": "demo-hu-01",
+    "kiosk.name": "Housing B · Kiosk 1",
+    "kiosk.housing_unit": "B",
+    "facility.id": "demo",
+    "facility.name": "Riverside County Detention Center",
+    "facility.timezone": "America/Chicago",
+    "display.fullscreen": False,
+}
+DEMO_LOBBY_VALUES: Mapping[str, Any] = {
+    "kiosk.id": "demo-lobby-01",
+    "kiosk.name": "Visitor Lobby · Station 1",
+    "kiosk.housing_unit": None,
+}
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    """Everything the kiosk was started with, checked."""
+
+    kiosk_id: str
+    role: str
+    kiosk_name: str
+    housing_unit: str | None
+    facility_id: str
+    facility_name: str
+    timezone: str
+    fullscreen: bool
+    width: int
+    height: int
+    language: str
+    languages: tuple[str, ...]
+    brokers: tuple[str, ...]
+    ca_file: Path | None
+    cert_file: Path | None
+    key_file: Path | None
+    camera: str
+    handset: str
+    badge_reader: str
+    data_dir: Path
+    demo: bool = False
+    source: str = "defaults"  # the file read, for messages
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "kiosk.sqlite3"
+
+
+_FIELD_OF = {
+    "kiosk.id": "kiosk_id",
+    "kiosk.role": "role",
+    "kiosk.name": "kiosk_name",
+    "kiosk.housing_unit": "housing_unit",
+    "facility.id": "facility_id",
+    "facility.name": "facility_name",
+    "facility.timezone": "timezone",
+    "display.fullscreen": "fullscreen",
+    "display.width": "width",
+    "display.height": "height",
+    "display.language": "language",
+    "display.languages": "languages",
+    "cloud.brokers": "brokers",
+    "cloud.ca_file": "ca_file",
+    "cloud.cert_file": "cert_file",
+    "cloud.key_file": "key_file",
+    "hardware.camera": "camera",
+    "hardware.handset": "handset",
+    "hardware.badge_reader": "badge_reader",
+    "storage.data_dir": "data_dir",
+}
+
+
+def add_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per configuration key; a flag given on the command line wins over the file."""
+    group = parser.add_argument_group("configuration (each overrides the key in the file)")
+    for key in KEYS:
+        group.add_argument(
+            key.flag,
+            dest=_dest(key),
+            metavar="VALUE",
+            action="append" if key.repeatable else "store",
+            default=None,
+            help=f"{key.help} [{key.path}]",
+        )
+
+
+def _dest(key: Key) -> str:
+    return "cfg_" + key.path.replace(".", "__")
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """The TOML file flattened to ``{"section.key": value}``; unknown keys are an error."""
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file (give one with --config PATH, or use --demo)") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: cannot read the config file (permission denied)") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a config file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8 text") from None
+    known = {key.path for key in KEYS}
+    flat: dict[str, Any] = {}
+    for section, table in document.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: {section}: expected a [{section}] table, found a plain value")
+        for name, value in table.items():
+            dotted = f"{section}.{name}"
+            if dotted not in known:
+                siblings = sorted(k.split(".", 1)[1] for k in known if k.startswith(section + "."))
+                hint = f" (known in [{section}]: {', '.join(siblings)})" if siblings else ""
+                raise ConfigError(f"{path}: {dotted}: unknown key{hint}")
+            flat[dotted] = value
+    return flat
+
+
+def load(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> KioskConfig:
+    """Build the configuration from the file named by ``args.config``, the flags and ``--demo``."""
+    demo = bool(getattr(args, "demo", False))
+    config_arg = getattr(args, "config", None)
+    path = Path(config_arg) if config_arg else DEFAULT_CONFIG_PATH
+    # The demo runs without root and without a config file unless one is named.
+    from_file = read_file(path) if (config_arg or not demo) else {}
+    source = str(path) if from_file or not demo else "--demo"
+
+    role_hint = _flag_value(args, "kiosk.role") or from_file.get("kiosk.role", "housing")
+    defaults: dict[str, Any] = {key.path: key.default for key in KEYS}
+    if demo:
+        defaults.update(DEMO_VALUES)
+        if role_hint == "lobby":
+            defaults.update(DEMO_LOBBY_VALUES)
+        # One folder per role: a housing and a lobby demo can run side by side.
+        defaults["storage.data_dir"] = demo_data_dir(environ) / role_hint
+    values: dict[str, Any] = {}
+    for key in KEYS:
+        flagged = _flag_value(args, key.path)
+        if flagged is not None:
+            raw, where = flagged, key.flag
+        elif key.path == "display.fullscreen" and getattr(args, "windowed", False):
+            raw, where = False, "--windowed"
+        elif key.path in from_file:
+            raw, where = from_file[key.path], f"{path}: {key.path}"
+        elif key.required and defaults[key.path] is None:
+            raise ConfigError(f"{path}: {key.path}: missing (set it in the file or with {key.flag})")
+        else:
+            raw, where = defaults[key.path], f"default for {key.path}"
+        try:
+            values[_FIELD_OF[key.path]] = key.parse(raw)
+        except ValueError as error:
+            raise ConfigError(f"{where}: {error}") from None
+
+    if values["language"] not in values["languages"]:
+        raise ConfigError(
+            f"{source}: display.language: \"{values['language']}\" is not among display.languages"
+        )
+    return KioskConfig(**values, demo=demo, source=source)
+
+
+def _flag_value(args: argparse.Namespace, path: str) -> Any:
+    key = next(k for k in KEYS if k.path == path)
+    return getattr(args, _dest(key), None)
+
+
+def demo_data_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """The demo's data folder: the user's XDG data directory, so no root is needed."""
+    base = environ.get("XDG_DATA_HOME") or str(Path(environ.get("HOME", "~")).expanduser() / ".local/share")
+    return Path(base) / "kiosk-demo"

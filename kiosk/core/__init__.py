@@ -1,0 +1,1 @@
+"""The headless kiosk: state, rules and time. Never imports Kivy."""

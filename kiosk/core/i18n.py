@@ -1,0 +1,44 @@
+"""Words and times in the reader's language: gettext catalogs under assets/locale, CLDR formats.
+
+Each kiosk holds its own ``Language``; nothing is installed globally, so two kiosks in one
+process can speak different languages.
+"""
+
+from __future__ import annotations
+
+import gettext
+from datetime import datetime
+from pathlib import Path
+
+from babel.dates import format_date, format_time
+
+from kiosk.paths import LOCALE_DIR
+
+DOMAIN = "kiosk"
+# Each language is named in itself: a reader who does not know the current one still finds theirs.
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+
+
+def _(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
+class Language:
+    """One language's catalog and formats."""
+
+    def __init__(self, code: str, locale_dir: Path = LOCALE_DIR) -> None:
+        self.code = code
+        self._catalog = gettext.translation(
+            DOMAIN, localedir=locale_dir, languages=[code], fallback=code == "en"
+        )
+
+    def text(self, message: str) -> str:
+        return self._catalog.gettext(message)
+
+    def time(self, moment: datetime) -> str:
+        """"1:30 PM" or "13:30"; a no-break space keeps "PM" on the line of its time."""
+        return format_time(moment, format="short", locale=self.code).replace("\u202f", "\u00a0")
+
+    def date(self, moment: datetime) -> str:
+        return format_date(moment, format="full", locale=self.code)

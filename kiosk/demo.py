@@ -1,0 +1,107 @@
+"""The demo facility: a schedule, residents and messages seeded so every screen has something real.
+
+The schedule is seeded anew at each start so that a visit always begins a few minutes from now.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from kiosk.core.credentials import badge_lookup, make_verifier
+from kiosk.core.kiosk import Kiosk
+
+DEMO_BADGE_KEY = b"demo-facility-badge-key"
+DEMO_PIN = "1234"
+# Badge ids the simulated reader presents in the demo (F2 cycles through them).
+DEMO_BADGES = ("04A1B2C3D4", "04E5F60718")
+
+RESIDENTS = (
+    # inmate_id, booking_number, display_name, language, badge, credits
+    ("A1024", "B2026-00311", "M. Alvarez", "es", DEMO_BADGES[0], 12),
+    ("A2048", "B2026-00452", "D. Johnson", "en", DEMO_BADGES[1], 3),
+)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def demo_visits(now: datetime, role: str) -> list[dict[str, object]]:
+    """Visits relative to ``now``: one a few minutes away, one later, one cancelled."""
+    soon = (now + timedelta(minutes=5)).replace(second=0, microsecond=0)
+    later = soon + timedelta(hours=2)
+    kind = "onsite" if role == "lobby" else "remote"
+    rows = [
+        ("v-demo-1", soon, kind, "scheduled", "A1024", "M. Alvarez", "R. Alvarez"),
+        ("v-demo-2", later, "onsite", "scheduled", "A2048", "D. Johnson", "T. Johnson"),
+        ("v-demo-3", soon - timedelta(minutes=30), kind, "cancelled", "A2048", "D. Johnson", "K. Smith"),
+    ]
+    peer = "demo-hu-01" if role == "lobby" else "demo-lobby-01"
+    return [
+        {
+            "visit_id": visit_id,
+            "starts_at": _iso(starts),
+            "ends_at": _iso(starts + timedelta(minutes=30)),
+            "kind": kind_,
+            "status": status,
+            "inmate_id": inmate_id,
+            "inmate_name": inmate_name,
+            "visitor_name": visitor_name,
+            "confirmation_code_verifier": None,
+            "peer_kiosk_id": peer,
+        }
+        for visit_id, starts, kind_, status, inmate_id, inmate_name, visitor_name in rows
+    ]
+
+
+def seed(kiosk: Kiosk) -> None:
+    """Seed the demo facility into the kiosk's own database."""
+    database = kiosk.database
+    now = kiosk.clock.now()
+    visits = demo_visits(now, kiosk.config.role)
+    kiosk.apply_schedule(int(now.timestamp()), visits, json.dumps({"demo": True}))
+    if kiosk.config.role != "housing" or database["residents"].count:
+        return
+    with database.conn:
+        for inmate_id, booking, name, language, badge, credits in RESIDENTS:
+            database["residents"].insert(
+                {
+                    "inmate_id": inmate_id,
+                    "booking_number": booking,
+                    "display_name": name,
+                    "language": language,
+                    "pin_verifier": make_verifier(DEMO_PIN),
+                    "message_credits": credits,
+                }
+            )
+            database["badge_lookups"].insert(
+                {"lookup": badge_lookup(badge, DEMO_BADGE_KEY), "inmate_id": inmate_id}
+            )
+        database["messages"].insert_all(_demo_messages(now))
+
+
+def _demo_messages(now: datetime) -> list[dict[str, object]]:
+    texts = (
+        ("c-1", "R. Alvarez", "Hola mijo, we will see you on the video visit. Te queremos."),
+        ("c-2", "Public Defender's Office", "Your hearing has been moved to next Thursday at 9 AM."),
+        ("c-3", "T. Johnson", "Got your letter. The kids say hi. Call when you can."),
+    )
+    rows = []
+    for index, (contact_id, contact_name, body) in enumerate(texts):
+        inmate_id = "A1024" if index < 2 else "A2048"
+        rows.append(
+            {
+                "message_id": f"m-demo-{index + 1}",
+                "inmate_id": inmate_id,
+                "direction": "in",
+                "contact_id": contact_id,
+                "contact_name": contact_name,
+                "sent_at": _iso(now - timedelta(hours=index + 1)),
+                "body": body,
+                "status": "delivered",
+                "reason": None,
+                "read_at": None,
+            }
+        )
+    return rows

@@ -1,0 +1,33 @@
+"""In the demo, keys stand in for the hardware: F2 taps a badge, F3 lifts or hangs up the handset."""
+
+from __future__ import annotations
+
+from itertools import cycle
+from typing import Any
+
+from hardware.factory import Devices
+
+KEY_F2 = 283
+KEY_F3 = 284
+
+
+class DemoKeys:
+    def __init__(self, window: Any, devices: Devices, badges: tuple[str, ...] | None = None) -> None:
+        from kiosk.demo import DEMO_BADGES
+
+        self._window = window
+        self._devices = devices
+        self._badges = cycle(badges or DEMO_BADGES)
+        window.bind(on_keyboard=self._on_keyboard)
+
+    def release(self) -> None:
+        self._window.unbind(on_keyboard=self._on_keyboard)
+
+    def _on_keyboard(self, window: Any, key: int, *args: Any) -> bool:
+        if key == KEY_F2:
+            self._devices.badge_reader.present(next(self._badges))
+            return True
+        if key == KEY_F3:
+            self._devices.handset.toggle()
+            return True
+        return False

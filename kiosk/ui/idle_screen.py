@@ -1,0 +1,25 @@
+"""The idle screen: the next-visit notice and how to begin. Housing and lobby share it."""
+
+from kivy.properties import StringProperty
+from kivy.uix.screenmanager import Screen
+
+
+class IdleScreen(Screen):
+    notice_title = StringProperty("")
+    notice_time = StringProperty("")
+    notice_who = StringProperty("")
+    prompt = StringProperty("")
+
+    def show(self, view) -> None:
+        """Take the core's idle view; Kivy redraws only the labels whose text changed."""
+        header = self.ids.header
+        header.facility_name = view.facility_name
+        header.kiosk_name = view.kiosk_name
+        header.clock = view.clock
+        header.date = view.date
+        header.language = view.language
+        header.languages = [list(pair) for pair in view.languages]
+        self.notice_title = view.notice.title
+        self.notice_time = view.notice.time
+        self.notice_who = view.notice.who
+        self.prompt = view.prompt

@@ -1,0 +1,31 @@
+"""Kivy's process-wide settings, made before Kivy is imported: the kiosk's lockdown starts here."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def configure(*, fullscreen: bool, width: int, height: int, kivy_home: Path) -> None:
+    """Set Kivy's environment and Config for a kiosk window (or a test window)."""
+    kivy_home.mkdir(parents=True, exist_ok=True)
+    os.environ["KIVY_HOME"] = str(kivy_home)  # never the technician's ~/.kivy
+    os.environ["KIVY_NO_ARGS"] = "1"  # our flags are ours, not Kivy's
+    os.environ["KIVY_LOG_MODE"] = "PYTHON"  # Kivy logs through logging, like the rest
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+
+    from kivy.config import Config
+
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "pause_on_minimize", "0")
+    Config.set("kivy", "keyboard_mode", "system")
+    # A right click must not leave Kivy's red multitouch-emulation dots on screen.
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "borderless", "1" if fullscreen else "0")
+    Config.set("graphics", "show_cursor", "0" if fullscreen else "1")
+    Config.set("graphics", "resizable", "0")
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+    # Touch feedback needs well under 100 ms; 30 frames a second leave the idle CPU near zero.
+    Config.set("graphics", "maxfps", "30")

@@ -1,0 +1,1 @@
+"""Widgets shared by the screens: the header and the kiosk's buttons."""

@@ -1,0 +1,37 @@
+"""The header every screen shares: facility and kiosk name, clock, language switch."""
+
+from kivy.properties import ListProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.ui.widgets.buttons import LanguageButton
+
+
+class Header(BoxLayout):
+    facility_name = StringProperty("")
+    kiosk_name = StringProperty("")
+    clock = StringProperty("")
+    date = StringProperty("")
+    language = StringProperty("")
+    languages = ListProperty([])  # [(code, name in itself)]
+
+    __events__ = ("on_language_chosen",)
+
+    def on_language_chosen(self, code: str) -> None:
+        """Dispatched with the language code a reader tapped."""
+
+    def on_languages(self, _header, languages):
+        box = self.ids.language_switch
+        box.clear_widgets()
+        for code, name in languages:
+            button = LanguageButton(text=name, group=f"language-{id(self)}")
+            button.language_code = code
+            button.state = "down" if code == self.language else "normal"
+            button.bind(on_release=self._chosen)
+            box.add_widget(button)
+
+    def on_language(self, _header, language):
+        for button in self.ids.language_switch.children:
+            button.state = "down" if button.language_code == language else "normal"
+
+    def _chosen(self, button):
+        self.dispatch("on_language_chosen", button.language_code)

@@ -1,0 +1,1 @@
+"""The field technician's tools: enrollment, keys and certificates, self-test, install."""
