@@ -1,0 +1,200 @@
+"""Versioned schema migrations, tracked in ``PRAGMA user_version``.
+
+``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``. A migration is never edited once
+released: kiosks in the field have already run it. Change the schema by appending a new one.
+
+Migrations use plain SQL rather than sqlite-utils' table helpers: the helpers commit on their own
+(``with conn:``), which would break the one-transaction-per-step rule, and their output may change
+between library versions, while a migration must build the same schema forever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlite_utils import Database
+
+from kiosk.store.errors import StoreError
+from kiosk.store.transaction import transaction
+
+Migration = Callable[[Database], None]
+
+
+def _v1_snapshots_and_schedule(db: Database) -> None:
+    """Retained snapshots as received, and the schedule's visits as rows."""
+    db.execute(
+        """
+        CREATE TABLE snapshots (
+            kind TEXT PRIMARY KEY CHECK (kind IN ('config', 'schedule', 'residents', 'notice')),
+            -- NULL for config and notice: the contract gives them no version.
+            version INTEGER,
+            payload TEXT NOT NULL,  -- the payload's JSON, as applied
+            applied_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE visits (
+            visit_id TEXT PRIMARY KEY,
+            starts_at TEXT NOT NULL,
+            ends_at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            inmate_id TEXT NOT NULL,
+            inmate_name TEXT NOT NULL,
+            visitor_name TEXT NOT NULL,
+            confirmation_code_verifier TEXT NULL,
+            peer_kiosk_id TEXT NULL
+        )
+        """
+    )
+    # The idle screen asks for the next visit, and check-in for the visits around now.
+    db.execute("CREATE INDEX idx_visits_starts_at ON visits (starts_at)")
+
+
+def _v2_residents_and_messaging(db: Database) -> None:
+    """Who may sign in here, and their messages with the approved photos."""
+    db.execute(
+        """
+        CREATE TABLE residents (
+            inmate_id TEXT PRIMARY KEY,
+            booking_number TEXT NOT NULL,
+            display_name TEXT NOT NULL,
+            language TEXT NOT NULL,
+            pin_verifier TEXT NOT NULL,
+            message_credits INTEGER NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE badge_lookups (
+            lookup TEXT PRIMARY KEY,
+            inmate_id TEXT NOT NULL REFERENCES residents (inmate_id) ON DELETE CASCADE
+        )
+        """
+    )
+    # Without it every cascade from residents would scan the whole table.
+    db.execute("CREATE INDEX idx_badge_lookups_inmate_id ON badge_lookups (inmate_id)")
+    db.execute(
+        """
+        CREATE TABLE messages (
+            message_id TEXT PRIMARY KEY,
+            inmate_id TEXT NOT NULL,
+            direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+            contact_id TEXT NOT NULL,
+            contact_name TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            body TEXT NOT NULL,
+            status TEXT NOT NULL,
+            reason TEXT NULL,
+            read_at TEXT NULL
+        )
+        """
+    )
+    # A resident's conversation list, newest first.
+    db.execute("CREATE INDEX idx_messages_inmate_sent ON messages (inmate_id, sent_at)")
+    db.execute(
+        """
+        CREATE TABLE photos (
+            photo_id TEXT PRIMARY KEY,
+            message_id TEXT NOT NULL REFERENCES messages (message_id) ON DELETE CASCADE,
+            mime TEXT NOT NULL,
+            data BLOB NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_photos_message_id ON photos (message_id)")
+
+
+def _v3_delivery(db: Database) -> None:
+    """The durable outbox, the ids already applied, and the local audit log."""
+    db.execute(
+        """
+        CREATE TABLE outbox (
+            -- AUTOINCREMENT: a seq is never reused after a delete, so order per topic holds even
+            -- when the outbox empties and fills again.
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            topic TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_outbox_topic_seq ON outbox (topic, seq)")
+    db.execute(
+        """
+        CREATE TABLE processed (
+            kind TEXT NOT NULL,  -- message | message_status | command
+            id TEXT NOT NULL,
+            result TEXT NULL,  -- a command's first result, sent again for a repeat
+            processed_at TEXT NOT NULL,
+            PRIMARY KEY (kind, id)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE events (
+            event_id TEXT PRIMARY KEY,
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            detail TEXT NOT NULL  -- JSON object
+        )
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    _v1_snapshots_and_schedule,
+    _v2_residents_and_messaging,
+    _v3_delivery,
+]
+
+
+def latest_version() -> int:
+    """The newest schema version this software knows."""
+    return len(MIGRATIONS)
+
+
+def schema_version(db: Database) -> int:
+    """The schema version the database is at (0 for a new, empty one)."""
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def newer_schema_message(subject: str, found: int, known: int) -> str:
+    """The one-line reason for refusing a database from a newer kiosk."""
+    return (
+        f"{subject} was written by a newer kiosk version "
+        f"(schema {found}, this version knows {known})"
+    )
+
+
+def migrate(db: Database, target: int | None = None) -> int:
+    """Bring the schema up to ``target`` (default: the newest) and return the version reached.
+
+    Each step runs in its own transaction together with its ``user_version`` update, so a crash or
+    an error leaves the database at the last completed version, never in between.
+    """
+    latest = latest_version()
+    if target is None:
+        target = latest
+    if not 0 <= target <= latest:
+        raise ValueError(f"target schema {target} is outside 0..{latest}")
+    current = schema_version(db)
+    if current > latest:
+        raise StoreError(newer_schema_message("database", current, latest))
+    if current > target:
+        raise ValueError(f"cannot migrate down from schema {current} to {target}")
+    for version in range(current, target):
+        with transaction(db):
+            # Read again under the write lock: another process may have run this step meanwhile.
+            if schema_version(db) != version:
+                continue
+            MIGRATIONS[version](db)
+            # PRAGMA takes no parameters; version is an int from range(), not outside input.
+            db.execute(f"PRAGMA user_version = {version + 1}")
+    return schema_version(db)
