@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from kiosk.core.credentials import badge_lookup, make_verifier
 from kiosk.core.kiosk import Kiosk
+from kiosk.store.transaction import transaction
 
 DEMO_BADGE_KEY = b"demo-facility-badge-key"
 DEMO_PIN = "1234"
@@ -63,7 +64,7 @@ def seed(kiosk: Kiosk) -> None:
     kiosk.apply_schedule(int(now.timestamp()), visits, json.dumps({"demo": True}))
     if kiosk.config.role != "housing" or database["residents"].count:
         return
-    with database.conn:
+    with transaction(database):
         for inmate_id, booking, name, language, badge, credits in RESIDENTS:
             database["residents"].insert(
                 {

@@ -32,13 +32,14 @@ class SystemClock:
 
 
 class FakeClock:
-    """A clock that moves only when told to; ``sleep`` advances it and yields once."""
+    """A clock that moves only when a test moves it; ``sleep`` waits until it has moved that far."""
 
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
             raise ValueError("FakeClock needs an aware datetime")
         self._now = start.astimezone(UTC)
         self._monotonic = 1000.0
+        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
 
     def now(self) -> datetime:
         return self._now
@@ -49,16 +50,29 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         self._now += timedelta(seconds=seconds)
         self._monotonic += seconds
+        self._wake()
 
     def set(self, when: datetime) -> None:
         """Jump the wall clock (as NTP might); monotonic time moves by the same amount, never back."""
         delta = (when.astimezone(UTC) - self._now).total_seconds()
         self._now = when.astimezone(UTC)
         self._monotonic += max(delta, 0.0)
+        self._wake()
 
     async def sleep(self, seconds: float) -> None:
-        self.advance(seconds)
-        await asyncio.sleep(0)
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        future = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self._monotonic + seconds, future))
+        await future
+
+    def _wake(self) -> None:
+        due = [(deadline, future) for deadline, future in self._sleepers if deadline <= self._monotonic]
+        for entry in due:
+            self._sleepers.remove(entry)
+            if not entry[1].done():
+                entry[1].set_result(None)
 
 
 def seconds_to_next_second(now: datetime) -> float:
