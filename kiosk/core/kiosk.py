@@ -74,7 +74,12 @@ class Kiosk:
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` with the new view whenever it changes; returns an unsubscribe."""
         self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     # --- intents ---------------------------------------------------------------------------
 

@@ -85,6 +85,10 @@ class KioskApp(App):
     def open_settings(self, *args) -> bool:
         return False  # F1 must never open Kivy's settings panel on a kiosk
 
+    def _install_settings_keys(self, window) -> None:
+        # Kivy binds F1 to its settings panel here, ahead of our lockdown; a kiosk binds nothing.
+        pass
+
     def show(self, view: IdleView) -> None:
         self.root.get_screen("idle").show(view)
 

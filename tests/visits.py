@@ -1,0 +1,33 @@
+"""Schedule rows for tests, in the shape the store keeps them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def visit_row(
+    visit_id: str,
+    starts_at: datetime,
+    minutes: int = 30,
+    *,
+    kind: str = "remote",
+    status: str = "scheduled",
+    inmate_name: str = "A. Resident",
+    visitor_name: str = "B. Visitor",
+) -> dict[str, object]:
+    return {
+        "visit_id": visit_id,
+        "starts_at": iso(starts_at),
+        "ends_at": iso(starts_at + timedelta(minutes=minutes)),
+        "kind": kind,
+        "status": status,
+        "inmate_id": "A" + visit_id,
+        "inmate_name": inmate_name,
+        "visitor_name": visitor_name,
+        "confirmation_code_verifier": None,
+        "peer_kiosk_id": None,
+    }
