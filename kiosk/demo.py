@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 from kiosk.core.credentials import badge_lookup, make_verifier
 from kiosk.core.kiosk import Kiosk
-from kiosk.store.transaction import transaction
 
 DEMO_BADGE_KEY = b"demo-facility-badge-key"
 DEMO_PIN = "1234"
@@ -62,24 +61,27 @@ def seed(kiosk: Kiosk) -> None:
     now = kiosk.clock.now()
     visits = demo_visits(now, kiosk.config.role)
     kiosk.apply_schedule(int(now.timestamp()), visits, json.dumps({"demo": True}))
-    if kiosk.config.role != "housing" or database["residents"].count:
+    if kiosk.config.role != "housing" or database["messages"].count:
         return
-    with transaction(database):
-        for inmate_id, booking, name, language, badge, credits in RESIDENTS:
-            database["residents"].insert(
-                {
-                    "inmate_id": inmate_id,
-                    "booking_number": booking,
-                    "display_name": name,
-                    "language": language,
-                    "pin_verifier": make_verifier(DEMO_PIN),
-                    "message_credits": credits,
-                }
-            )
-            database["badge_lookups"].insert(
-                {"lookup": badge_lookup(badge, DEMO_BADGE_KEY), "inmate_id": inmate_id}
-            )
-        database["messages"].insert_all(_demo_messages(now))
+    database.execute("DELETE FROM residents")  # what a cut-short seed left
+    # sqlite-utils commits each insert_all itself; a demo cut short is seeded again next start
+    # because messages, the last table, are what the check above looks for.
+    database["residents"].insert_all(
+        {
+            "inmate_id": inmate_id,
+            "booking_number": booking,
+            "display_name": name,
+            "language": language,
+            "pin_verifier": make_verifier(DEMO_PIN),
+            "message_credits": credits,
+        }
+        for inmate_id, booking, name, language, _badge, credits in RESIDENTS
+    )
+    database["badge_lookups"].insert_all(
+        {"lookup": badge_lookup(badge, DEMO_BADGE_KEY), "inmate_id": inmate_id}
+        for inmate_id, _booking, _name, _language, badge, _credits in RESIDENTS
+    )
+    database["messages"].insert_all(_demo_messages(now))
 
 
 def _demo_messages(now: datetime) -> list[dict[str, object]]:
