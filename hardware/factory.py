@@ -23,9 +23,7 @@ T = TypeVar("T")
 
 # kind -> constructor, per device. Real V4L2, evdev and serial adapters will be added here.
 _CAMERAS: Mapping[str, Callable[[], Camera]] = MappingProxyType({"simulated": SimulatedCamera})
-_HANDSETS: Mapping[str, Callable[[], Handset]] = MappingProxyType(
-    {"simulated": SimulatedHandset}
-)
+_HANDSETS: Mapping[str, Callable[[], Handset]] = MappingProxyType({"simulated": SimulatedHandset})
 _BADGE_READERS: Mapping[str, Callable[[], BadgeReader]] = MappingProxyType(
     {"simulated": SimulatedBadgeReader}
 )

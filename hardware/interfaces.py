@@ -73,6 +73,7 @@ class Camera(Protocol):
     def latest_frame(self) -> Frame | None:
         """The newest frame, never an older queued one; ``None`` before the first."""
         ...
+
     @property
     def state(self) -> DeviceState: ...
 
@@ -83,6 +84,7 @@ class Handset(Protocol):
     def subscribe(self, listener: Callable[[HookEvent], None]) -> Callable[[], None]:
         """Call ``listener`` on every hook change; returns a function that unsubscribes."""
         ...
+
     @property
     def hook_state(self) -> HookState: ...
     @property

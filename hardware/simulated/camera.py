@@ -130,8 +130,9 @@ class SimulatedCamera:
             return
         thread.join(_JOIN_TIMEOUT_S)
         if thread.is_alive():
-            log.warning("camera grab thread %s did not stop within %.1f s",
-                        thread.name, _JOIN_TIMEOUT_S)
+            log.warning(
+                "camera grab thread %s did not stop within %.1f s", thread.name, _JOIN_TIMEOUT_S
+            )
             return
         with self._lock:
             if self._thread is thread:

@@ -1,4 +1,4 @@
-"""In the demo, keys stand in for the hardware: F2 taps a badge, F3 lifts or hangs up the handset."""
+"""In the demo, keys stand in for the hardware: F2 taps a badge, F3 lifts or hangs up."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ KEY_F3 = 284
 
 
 class DemoKeys:
-    def __init__(self, window: Any, devices: Devices, badges: tuple[str, ...] | None = None) -> None:
+    def __init__(
+        self, window: Any, devices: Devices, badges: tuple[str, ...] | None = None
+    ) -> None:
         from kiosk.demo import DEMO_BADGES
 
         self._window = window

@@ -1,4 +1,4 @@
-"""What keeps a resident or visitor inside the kiosk: keys and window requests that would leave it."""
+"""What keeps a resident or visitor inside the kiosk: keys and requests that would leave it."""
 
 from __future__ import annotations
 

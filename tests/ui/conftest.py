@@ -29,7 +29,16 @@ def display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail("Xvfb is not installed: the UI tests need it (apt-get install xvfb)")
     read_fd, write_fd = os.pipe()
     process = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_fd), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp"],
+        [
+            xvfb,
+            "-displayfd",
+            str(write_fd),
+            "-screen",
+            "0",
+            f"{SCREEN[0]}x{SCREEN[1]}x24",
+            "-nolisten",
+            "tcp",
+        ],
         pass_fds=(write_fd,),
         stderr=subprocess.DEVNULL,
     )
@@ -52,7 +61,12 @@ def kivy_window(display: str, tmp_path_factory: pytest.TempPathFactory):
     """Kivy configured as the kiosk configures it (windowed for the test screen) and its window."""
     from kiosk.ui.kivy_setup import configure
 
-    configure(fullscreen=False, width=SCREEN[0], height=SCREEN[1], kivy_home=tmp_path_factory.mktemp("kivy"))
+    configure(
+        fullscreen=False,
+        width=SCREEN[0],
+        height=SCREEN[1],
+        kivy_home=tmp_path_factory.mktemp("kivy"),
+    )
     from kivy.core.window import Window
 
     return Window

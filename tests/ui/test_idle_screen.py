@@ -25,7 +25,9 @@ def housing(tmp_path, clock):
 
 @pytest.fixture
 def lobby(tmp_path, clock):
-    config = make_config(tmp_path, role="lobby", kiosk_id="lobby-01", kiosk_name="Visitor Lobby · Station 1")
+    config = make_config(
+        tmp_path, role="lobby", kiosk_id="lobby-01", kiosk_name="Visitor Lobby · Station 1"
+    )
     kiosk = Kiosk.open(config, clock)
     kiosk.apply_schedule(
         1,
@@ -62,7 +64,9 @@ def test_lobby_idle_screen_shows_time_only_and_on_site_visits(ui, lobby):
         screen = person.screen()
         assert screen.ids.prompt.text == "Check in for your visit"
         assert screen.ids.notice_title.text == "Next on-site visit at this station"
-        assert screen.ids.notice_time.text == f"2:30{NBSP}PM"  # the remote visit at 1:30 is not the lobby's
+        assert (
+            screen.ids.notice_time.text == f"2:30{NBSP}PM"
+        )  # the remote visit at 1:30 is not the lobby's
         texts = " ".join(person.texts())
         assert "Resident" not in texts  # no resident's name in a lobby
 
@@ -83,7 +87,9 @@ def test_notice_follows_the_clock_and_the_schedule(ui, housing, clock):
         assert "A. Resident" not in person.texts()
 
         # A new schedule snapshot arrives: the notice changes without a touch.
-        housing.apply_schedule(2, [visit_row("v9", ONE_THIRTY.replace(hour=21), inmate_name="D. Johnson")])
+        housing.apply_schedule(
+            2, [visit_row("v9", ONE_THIRTY.replace(hour=21), inmate_name="D. Johnson")]
+        )
         await person.until(lambda: screen.ids.notice_who.text == "D. Johnson")
         assert screen.ids.notice_time.text == f"3:30{NBSP}PM"
 

@@ -16,12 +16,18 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 @pytest.mark.parametrize(
     ("role", "language", "name"),
-    [("housing", "en", "idle-housing.png"), ("housing", "es", "idle-housing-es.png"), ("lobby", "en", "idle-lobby.png")],
+    [
+        ("housing", "en", "idle-housing.png"),
+        ("housing", "es", "idle-housing-es.png"),
+        ("lobby", "en", "idle-lobby.png"),
+    ],
 )
 def test_screenshot_of_the_demo_idle_screen(ui, tmp_path, clock, role, language, name):
     overrides = {"role": role}
     if role == "lobby":
-        overrides.update(kiosk_id="demo-lobby-01", kiosk_name="Visitor Lobby · Station 1", housing_unit=None)
+        overrides.update(
+            kiosk_id="demo-lobby-01", kiosk_name="Visitor Lobby · Station 1", housing_unit=None
+        )
     kiosk = Kiosk.open(make_config(tmp_path, **overrides), clock)
     seed(kiosk)  # the demo facility: a visit five minutes from now
     kiosk.set_language(language)

@@ -1,0 +1,36 @@
+# The two commands a newcomer types are `make demo` and `make test`; everything they need
+# (Debian packages, a virtual environment with the Python packages) is set up on the way.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo demo-lobby test lint bench system-deps translations
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+system-deps:
+	@bash .ci/system-deps
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/kiosk run --demo
+
+demo-lobby: $(VENV)/.installed
+	$(VENV)/bin/kiosk run --demo --role lobby
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+# -p no:cacheprovider: a test run leaves nothing in the work tree but the README's screenshots.
+test: system-deps $(VENV)/.installed lint
+	$(PY) -m pytest -p no:cacheprovider
+
+bench: system-deps $(VENV)/.installed
+	$(PY) bench/startup.py
+
+# After changing a user-visible text: extract, merge into each catalog, translate, compile.
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -k _ --no-location --omit-header --sort-output -o assets/locale/kiosk.pot kiosk
+	$(VENV)/bin/pybabel update -D kiosk -i assets/locale/kiosk.pot -d assets/locale --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -D kiosk -d assets/locale
