@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -13,13 +14,19 @@ from kiosk.config import ConfigError, add_flags, load
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kiosk", description="The facility's communication kiosk.")
+    parser = argparse.ArgumentParser(
+        prog="kiosk", description="The facility's communication kiosk."
+    )
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = commands.add_parser("run", help="start the kiosk")
     run.add_argument("--config", metavar="PATH", help="TOML config file [/etc/kiosk/kiosk.toml]")
-    run.add_argument("--demo", action="store_true", help="a seeded demo facility, windowed, no root needed")
-    run.add_argument("--windowed", action="store_true", help="a window instead of fullscreen (development)")
+    run.add_argument(
+        "--demo", action="store_true", help="a seeded demo facility, windowed, no root needed"
+    )
+    run.add_argument(
+        "--windowed", action="store_true", help="a window instead of fullscreen (development)"
+    )
     run.add_argument("--headless", action="store_true", help="the core without a display")
     run.add_argument("-v", "--verbose", action="store_true", help="log more")
     add_flags(run)
@@ -38,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     from kiosk.store import StoreError  # after parsing: --help stays fast
 
+    if args.headless:
+        # A stop asked for while starting up (opening the database, seeding the demo) is kept
+        # and honoured once the loop runs, instead of killing the process half-way by default.
+        _catch_early_stop()
     try:
         config = load(args)
         from kiosk.core.kiosk import Kiosk
@@ -63,19 +74,29 @@ def main(argv: list[str] | None = None) -> int:
         kiosk.close()
 
 
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+_early_stop: list[int] = []
+
+
+def _catch_early_stop() -> None:
+    _early_stop.clear()
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, lambda received, _frame: _early_stop.append(received))
+
+
 async def run_headless(kiosk) -> int:
     """Run the core with no display until SIGTERM or SIGINT, then stop cleanly and return 0."""
     loop = asyncio.get_running_loop()
     task = asyncio.create_task(kiosk.run())
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    for signum in _STOP_SIGNALS:
         loop.add_signal_handler(signum, task.cancel)
+    if _early_stop:  # asked to stop before the handlers above were in place
+        task.cancel()
     logging.getLogger("kiosk").info(
         "kiosk %s (%s) running headless", kiosk.config.kiosk_id, kiosk.config.role
     )
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await task
-    except asyncio.CancelledError:
-        pass
     return 0
 
 

@@ -7,6 +7,7 @@ the CLI prints that line, never a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import tomllib
@@ -55,9 +56,7 @@ def _optional_text(value: Any) -> str | None:
 
 def _kiosk_id(value: Any) -> str:
     if not isinstance(value, str) or not KIOSK_ID_PATTERN.fullmatch(value):
-        raise ValueError(
-            f"must be 3 to 40 lowercase letters, digits or '-', got {_shown(value)}"
-        )
+        raise ValueError(f"must be 3 to 40 lowercase letters, digits or '-', got {_shown(value)}")
     return value
 
 
@@ -82,15 +81,18 @@ def _timezone(value: Any) -> str:
     text = _text(value)
     try:
         zoneinfo.ZoneInfo(text)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"must be an IANA time zone such as \"America/Chicago\", got {_shown(value)}") from None
+    # OSError: a folder of the zone database ("America") or an unreadable file.
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f'must be an IANA time zone such as "America/Chicago", got {_shown(value)}'
+        ) from None
     return text
 
 
 def _languages(value: Any) -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple) or not items:
-        raise ValueError("must be a list of language codes such as [\"en\", \"es\"]")
+        raise ValueError('must be a list of language codes such as ["en", "es"]')
     result = tuple(str(item).strip() for item in items)
     unknown = [code for code in result if code not in LANGUAGES]
     if unknown:
@@ -107,9 +109,13 @@ def _flag(value: Any) -> bool:
 
 
 def _size(value: Any) -> int:
+    # A bool is an int to Python and 1280.5 would be truncated silently; inf overflows int().
+    fraction = isinstance(value, float) and not value.is_integer()
     try:
+        if isinstance(value, bool) or fraction:
+            raise ValueError
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"must be a whole number of pixels, got {_shown(value)}") from None
     if not 320 <= number <= 7680:
         raise ValueError(f"must be between 320 and 7680 pixels, got {number}")
@@ -119,17 +125,26 @@ def _size(value: Any) -> int:
 def _brokers(value: Any) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list | tuple):
-        raise ValueError("must be a list of broker addresses such as [\"mqtts://broker:8883\"]")
+        raise ValueError('must be a list of broker addresses such as ["mqtts://broker:8883"]')
     for item in items:
         if not isinstance(item, str) or not re.fullmatch(r"mqtts?://[^\s/:]+(:\d{1,5})?", item):
             raise ValueError(
-                f"each broker must look like mqtts://host:8883 or mqtt://127.0.0.1:1883, got {_shown(item)}"
+                "each broker must look like mqtts://host:8883 or mqtt://127.0.0.1:1883, "
+                f"got {_shown(item)}"
             )
     return tuple(items)
 
 
 def _path(value: Any) -> Path:
-    return value if isinstance(value, Path) else Path(_text(value)).expanduser()
+    if isinstance(value, Path):
+        return value
+    text = _text(value)
+    if "\0" in text:
+        raise ValueError(f"must be a path without NUL characters, got {_shown(value)}")
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # "~someone/..." for a user this machine does not know
+        raise ValueError(f"names a home folder that does not exist: {_shown(value)}") from None
 
 
 def _optional_path(value: Any) -> Path | None:
@@ -137,31 +152,81 @@ def _optional_path(value: Any) -> Path | None:
 
 
 def _shown(value: Any) -> str:
-    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    # JSON-quoted text: a newline or other control character in a value must not break the
+    # one-line message in two.
+    text = repr(value) if not isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _name(text: str) -> str:
+    """A key or section name from the file, quoted if it holds characters that would not print."""
+    return text if text.isprintable() else json.dumps(text, ensure_ascii=False)
+
+
 KEYS: tuple[Key, ...] = (
-    Key("kiosk.id", "--kiosk-id", "this kiosk's id, also its MQTT client id", _kiosk_id, required=True),
-    Key("kiosk.role", "--role", "housing (residents) or lobby (visitors)", _choice(ROLES), "housing"),
+    Key(
+        "kiosk.id",
+        "--kiosk-id",
+        "this kiosk's id, also its MQTT client id",
+        _kiosk_id,
+        required=True,
+    ),
+    Key(
+        "kiosk.role", "--role", "housing (residents) or lobby (visitors)", _choice(ROLES), "housing"
+    ),
     Key("kiosk.name", "--kiosk-name", "the name shown on screen", _text, "Kiosk"),
-    Key("kiosk.housing_unit", "--housing-unit", "the housing unit (housing kiosks)", _optional_text),
+    Key(
+        "kiosk.housing_unit", "--housing-unit", "the housing unit (housing kiosks)", _optional_text
+    ),
     Key("facility.id", "--facility", "the facility's id in the cloud", _facility_id, required=True),
-    Key("facility.name", "--facility-name", "the facility's name shown on screen", _text, "Facility"),
+    Key(
+        "facility.name", "--facility-name", "the facility's name shown on screen", _text, "Facility"
+    ),
     Key("facility.timezone", "--timezone", "the facility's IANA time zone", _timezone, "UTC"),
-    Key("display.fullscreen", "--fullscreen", "fullscreen without decorations (true|false)", _flag, True),
+    Key(
+        "display.fullscreen",
+        "--fullscreen",
+        "fullscreen without decorations (true|false)",
+        _flag,
+        True,
+    ),
     Key("display.width", "--width", "window width in windowed mode", _size, 1280),
     Key("display.height", "--height", "window height in windowed mode", _size, 800),
     Key("display.language", "--language", "the language shown when idle", _choice(LANGUAGES), "en"),
-    Key("display.languages", "--languages", "languages offered, comma separated", _languages, LANGUAGES),
-    Key("cloud.brokers", "--broker", "broker address, tried in turn (repeatable)", _brokers, (), repeatable=True),
+    Key(
+        "display.languages",
+        "--languages",
+        "languages offered, comma separated",
+        _languages,
+        LANGUAGES,
+    ),
+    Key(
+        "cloud.brokers",
+        "--broker",
+        "broker address, tried in turn (repeatable)",
+        _brokers,
+        (),
+        repeatable=True,
+    ),
     Key("cloud.ca_file", "--ca-file", "CA certificate for mqtts://", _optional_path),
     Key("cloud.cert_file", "--cert-file", "this kiosk's client certificate", _optional_path),
     Key("cloud.key_file", "--key-file", "this kiosk's private key", _optional_path),
     Key("hardware.camera", "--camera", "camera adapter", _choice(HARDWARE_KINDS), "simulated"),
     Key("hardware.handset", "--handset", "handset adapter", _choice(HARDWARE_KINDS), "simulated"),
-    Key("hardware.badge_reader", "--badge-reader", "badge reader adapter", _choice(HARDWARE_KINDS), "simulated"),
-    Key("storage.data_dir", "--data-dir", "where the kiosk keeps its database", _path, DEFAULT_DATA_DIR),
+    Key(
+        "hardware.badge_reader",
+        "--badge-reader",
+        "badge reader adapter",
+        _choice(HARDWARE_KINDS),
+        "simulated",
+    ),
+    Key(
+        "storage.data_dir",
+        "--data-dir",
+        "where the kiosk keeps its database",
+        _path,
+        DEFAULT_DATA_DIR,
+    ),
 )
 
 # What --demo fills in when neither the file nor a flag says otherwise.
@@ -261,7 +326,9 @@ def read_file(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             document = tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file (give one with --config PATH, or use --demo)") from None
+        raise ConfigError(
+            f"{path}: no such config file (give one with --config PATH, or use --demo)"
+        ) from None
     except PermissionError:
         raise ConfigError(f"{path}: cannot read the config file (permission denied)") from None
     except IsADirectoryError:
@@ -270,17 +337,22 @@ def read_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8 text") from None
+    except OSError as error:  # an I/O error, a path too long, a loop of links...
+        reason = error.strerror or error
+        raise ConfigError(f"{path}: cannot read the config file ({reason})") from None
     known = {key.path for key in KEYS}
     flat: dict[str, Any] = {}
     for section, table in document.items():
         if not isinstance(table, dict):
-            raise ConfigError(f"{path}: {section}: expected a [{section}] table, found a plain value")
+            shown = _name(section)
+            raise ConfigError(f"{path}: {shown}: expected a [{shown}] table, found a plain value")
         for name, value in table.items():
             dotted = f"{section}.{name}"
             if dotted not in known:
+                shown = f"{_name(section)}.{_name(name)}"
                 siblings = sorted(k.split(".", 1)[1] for k in known if k.startswith(section + "."))
                 hint = f" (known in [{section}]: {', '.join(siblings)})" if siblings else ""
-                raise ConfigError(f"{path}: {dotted}: unknown key{hint}")
+                raise ConfigError(f"{path}: {shown}: unknown key{hint}")
             flat[dotted] = value
     return flat
 
@@ -295,6 +367,8 @@ def load(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> K
     source = str(path) if from_file or not demo else "--demo"
 
     role_hint = _flag_value(args, "kiosk.role") or from_file.get("kiosk.role", "housing")
+    if role_hint not in ROLES:
+        role_hint = "housing"  # only names the demo's folder; the key's own check reports it
     defaults: dict[str, Any] = {key.path: key.default for key in KEYS}
     if demo:
         defaults.update(DEMO_VALUES)
@@ -312,7 +386,9 @@ def load(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> K
         elif key.path in from_file:
             raw, where = from_file[key.path], f"{path}: {key.path}"
         elif key.required and defaults[key.path] is None:
-            raise ConfigError(f"{path}: {key.path}: missing (set it in the file or with {key.flag})")
+            raise ConfigError(
+                f"{path}: {key.path}: missing (set it in the file or with {key.flag})"
+            )
         else:
             raw, where = defaults[key.path], f"default for {key.path}"
         try:
@@ -322,7 +398,7 @@ def load(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> K
 
     if values["language"] not in values["languages"]:
         raise ConfigError(
-            f"{source}: display.language: \"{values['language']}\" is not among display.languages"
+            f'{source}: display.language: "{values["language"]}" is not among display.languages'
         )
     return KioskConfig(**values, demo=demo, source=source)
 
@@ -334,5 +410,7 @@ def _flag_value(args: argparse.Namespace, path: str) -> Any:
 
 def demo_data_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """The demo's data folder: the user's XDG data directory, so no root is needed."""
-    base = environ.get("XDG_DATA_HOME") or str(Path(environ.get("HOME", "~")).expanduser() / ".local/share")
+    base = environ.get("XDG_DATA_HOME") or str(
+        Path(environ.get("HOME", "~")).expanduser() / ".local/share"
+    )
     return Path(base) / "kiosk-demo"

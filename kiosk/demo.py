@@ -35,7 +35,15 @@ def demo_visits(now: datetime, role: str) -> list[dict[str, object]]:
     rows = [
         ("v-demo-1", soon, kind, "scheduled", "A1024", "M. Alvarez", "R. Alvarez"),
         ("v-demo-2", later, "onsite", "scheduled", "A2048", "D. Johnson", "T. Johnson"),
-        ("v-demo-3", soon - timedelta(minutes=30), kind, "cancelled", "A2048", "D. Johnson", "K. Smith"),
+        (
+            "v-demo-3",
+            soon - timedelta(minutes=30),
+            kind,
+            "cancelled",
+            "A2048",
+            "D. Johnson",
+            "K. Smith",
+        ),
     ]
     peer = "demo-hu-01" if role == "lobby" else "demo-lobby-01"
     return [
@@ -87,7 +95,11 @@ def seed(kiosk: Kiosk) -> None:
 def _demo_messages(now: datetime) -> list[dict[str, object]]:
     texts = (
         ("c-1", "R. Alvarez", "Hola mijo, we will see you on the video visit. Te queremos."),
-        ("c-2", "Public Defender's Office", "Your hearing has been moved to next Thursday at 9 AM."),
+        (
+            "c-2",
+            "Public Defender's Office",
+            "Your hearing has been moved to next Thursday at 9 AM.",
+        ),
         ("c-3", "T. Johnson", "Got your letter. The kids say hi. Call when you can."),
     )
     rows = []

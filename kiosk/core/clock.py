@@ -53,7 +53,7 @@ class FakeClock:
         self._wake()
 
     def set(self, when: datetime) -> None:
-        """Jump the wall clock (as NTP might); monotonic time moves by the same amount, never back."""
+        """Jump the wall clock (as NTP might); monotonic time moves as much, never back."""
         delta = (when.astimezone(UTC) - self._now).total_seconds()
         self._now = when.astimezone(UTC)
         self._monotonic += max(delta, 0.0)
@@ -68,7 +68,9 @@ class FakeClock:
         await future
 
     def _wake(self) -> None:
-        due = [(deadline, future) for deadline, future in self._sleepers if deadline <= self._monotonic]
+        due = [
+            (deadline, future) for deadline, future in self._sleepers if deadline <= self._monotonic
+        ]
         for entry in due:
             self._sleepers.remove(entry)
             if not entry[1].done():

@@ -17,7 +17,9 @@ def make_verifier(secret: str, salt: bytes | None = None) -> str:
         secret.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=SCRYPT_LEN
     )
     encode = base64.b64encode
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${encode(salt).decode()}${encode(digest).decode()}"
+    return (
+        f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${encode(salt).decode()}${encode(digest).decode()}"
+    )
 
 
 def check_verifier(secret: str, verifier: str) -> bool:
@@ -31,6 +33,8 @@ def check_verifier(secret: str, verifier: str) -> bool:
         n_, r_, p_ = int(n), int(r), int(p)
         if n_ > 2**20 or r_ > 16 or p_ > 4 or not expected:
             return False  # a hostile verifier must not make the kiosk spend minutes hashing
+        if min(n_, r_, p_) < 1:
+            return False  # hashlib raises TypeError, not ValueError, for negative parameters
         digest = hashlib.scrypt(
             secret.encode(), salt=salt, n=n_, r=r_, p=p_, dklen=len(expected), maxmem=2**28
         )
@@ -40,5 +44,5 @@ def check_verifier(secret: str, verifier: str) -> bool:
 
 
 def badge_lookup(badge_id: str, badge_key: bytes) -> str:
-    """The lowercase hex HMAC-SHA256 under which a badge is found; the badge itself is never kept."""
+    """The lowercase hex HMAC-SHA256 a badge is found by; the badge itself is never kept."""
     return hmac.new(badge_key, badge_id.encode(), hashlib.sha256).hexdigest()

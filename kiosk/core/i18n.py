@@ -37,7 +37,7 @@ class Language:
         return self._catalog.gettext(message)
 
     def time(self, moment: datetime) -> str:
-        """"1:30 PM" or "13:30"; a no-break space keeps "PM" on the line of its time."""
+        """ "1:30 PM" or "13:30"; a no-break space keeps "PM" on the line of its time."""
         return format_time(moment, format="short", locale=self.code).replace("\u202f", "\u00a0")
 
     def date(self, moment: datetime) -> str:

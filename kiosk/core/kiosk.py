@@ -42,7 +42,9 @@ class IdleView:
 class Kiosk:
     """One kiosk. Many can live in one process: all state is on the instance."""
 
-    def __init__(self, config: KioskConfig, *, clock: Clock, database: Any, devices: Devices) -> None:
+    def __init__(
+        self, config: KioskConfig, *, clock: Clock, database: Any, devices: Devices
+    ) -> None:
         self.config = config
         self.clock = clock
         self.devices = devices
@@ -61,9 +63,18 @@ class Kiosk:
     def open(cls, config: KioskConfig, clock: Clock | None = None) -> Kiosk:
         """A kiosk on its own database and the devices its configuration names."""
         devices = build_devices(
-            {"camera": config.camera, "handset": config.handset, "badge_reader": config.badge_reader}
+            {
+                "camera": config.camera,
+                "handset": config.handset,
+                "badge_reader": config.badge_reader,
+            }
         )
-        return cls(config, clock=clock or SystemClock(), database=open_database(config.database_path), devices=devices)
+        return cls(
+            config,
+            clock=clock or SystemClock(),
+            database=open_database(config.database_path),
+            devices=devices,
+        )
 
     # --- what the screens read -------------------------------------------------------------
 
@@ -132,7 +143,9 @@ class Kiosk:
             return
         # Adapters call from their own threads; the core's state is touched only on the loop.
         self._unsubscribes = [
-            self.devices.badge_reader.subscribe(lambda e: loop.call_soon_threadsafe(self._on_badge, e)),
+            self.devices.badge_reader.subscribe(
+                lambda e: loop.call_soon_threadsafe(self._on_badge, e)
+            ),
             self.devices.handset.subscribe(lambda e: loop.call_soon_threadsafe(self._on_hook, e)),
         ]
         for device in (self.devices.camera, self.devices.handset, self.devices.badge_reader):
@@ -170,8 +183,14 @@ class Kiosk:
         language = self._languages[self._language]
         local = now.astimezone(self._zone)
         role = self.config.role
-        notice = next_visit_notice(next_visit(self._visits, now, role), now, self._zone, role, language)
-        prompt = _("Check in for your visit") if role == "lobby" else _("Tap your badge or touch to sign in")
+        notice = next_visit_notice(
+            next_visit(self._visits, now, role), now, self._zone, role, language
+        )
+        prompt = (
+            _("Check in for your visit")
+            if role == "lobby"
+            else _("Tap your badge or touch to sign in")
+        )
         return IdleView(
             role=role,
             facility_name=self.config.facility_name,
