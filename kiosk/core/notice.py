@@ -17,11 +17,12 @@ class NoticeText:
     title: str  # "Next visit at this kiosk"
     time: str = ""  # "1:30 PM"
     who: str = ""  # "A. Resident" on housing kiosks only
+    joiner: str = ": "  # between title and time in the one-line form
 
     @property
     def sentence(self) -> str:
         """The notice as one line: "Next visit at this kiosk: 1:30 PM — A. Resident"."""
-        text = f"{self.title}: {self.time}" if self.time else self.title
+        text = f"{self.title}{self.joiner}{self.time}" if self.time else self.title
         return f"{text} — {self.who}" if self.who else text
 
 
@@ -35,7 +36,7 @@ def next_visit_notice(
     who = visit.inmate_name if role == "housing" else ""
     if visit.starts_at <= now:
         title = language.text(_("Visit in progress until"))
-        return NoticeText(title, language.time(visit.ends_at.astimezone(zone)), who)
+        return NoticeText(title, language.time(visit.ends_at.astimezone(zone)), who, joiner=" ")
     if role == "lobby":
         title = language.text(_("Next on-site visit at this station"))
     else:
