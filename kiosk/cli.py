@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
+from collections.abc import Callable
 
 from kiosk import __version__
 from kiosk.config import ConfigError, add_flags, load
@@ -34,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Start-up allocates mostly long-lived objects (Kivy, the kv rules, the catalogs); the
+    # collector's passes over them cost 60-90 ms of start-up (bench/startup.py). Collection
+    # resumes, with those objects frozen out of it, once the kiosk is up (startup_done).
+    gc.disable()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command != "run":
@@ -45,10 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     from kiosk.store import StoreError  # after parsing: --help stays fast
 
-    if args.headless:
-        # A stop asked for while starting up (opening the database, seeding the demo) is kept
-        # and honoured once the loop runs, instead of killing the process half-way by default.
-        _catch_early_stop()
+    # A stop asked for while starting up (opening the database, seeding the demo, loading
+    # Kivy) is kept and honoured once the loop runs, instead of killing the process half-way.
+    early_stop = EarlyStop()
     try:
         config = load(args)
         from kiosk.core.kiosk import Kiosk
@@ -66,38 +71,51 @@ def main(argv: list[str] | None = None) -> int:
         seed(kiosk)
     try:
         if args.headless:
-            return asyncio.run(run_headless(kiosk))
+            return asyncio.run(run_headless(kiosk, early_stop))
         from kiosk.ui.launch import run_ui
 
-        return run_ui(kiosk)
+        return run_ui(kiosk, early_stop)
     finally:
         kiosk.close()
 
 
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-_early_stop: list[int] = []
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def _catch_early_stop() -> None:
-    _early_stop.clear()
-    for signum in _STOP_SIGNALS:
-        signal.signal(signum, lambda received, _frame: _early_stop.append(received))
+class EarlyStop:
+    """Stop signals that arrive before the event loop can take them, kept for it."""
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, lambda received, _frame: self.received.append(received))
+
+    def hand_to(self, loop: asyncio.AbstractEventLoop, stop: Callable[[], object]) -> None:
+        """From now on the loop calls ``stop`` on a signal; one that came early stops at once."""
+        for signum in STOP_SIGNALS:
+            loop.add_signal_handler(signum, stop)
+        if self.received:
+            loop.call_soon(stop)
 
 
-async def run_headless(kiosk) -> int:
+async def run_headless(kiosk, early_stop: EarlyStop) -> int:
     """Run the core with no display until SIGTERM or SIGINT, then stop cleanly and return 0."""
-    loop = asyncio.get_running_loop()
     task = asyncio.create_task(kiosk.run())
-    for signum in _STOP_SIGNALS:
-        loop.add_signal_handler(signum, task.cancel)
-    if _early_stop:  # asked to stop before the handlers above were in place
-        task.cancel()
+    startup_done()
+    early_stop.hand_to(asyncio.get_running_loop(), task.cancel)
     logging.getLogger("kiosk").info(
         "kiosk %s (%s) running headless", kiosk.config.kiosk_id, kiosk.config.role
     )
     with contextlib.suppress(asyncio.CancelledError):
         await task
     return 0
+
+
+def startup_done() -> None:
+    """The kiosk is up: what start-up built stays, so the collector need not walk it again."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 if __name__ == "__main__":

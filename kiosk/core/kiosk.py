@@ -148,7 +148,8 @@ class Kiosk:
             ),
             self.devices.handset.subscribe(lambda e: loop.call_soon_threadsafe(self._on_hook, e)),
         ]
-        for device in (self.devices.camera, self.devices.handset, self.devices.badge_reader):
+        # The camera stays off until a visit or a capture needs it: an idle kiosk films nobody.
+        for device in (self.devices.handset, self.devices.badge_reader):
             device.start()
 
     def _stop_devices(self) -> None:

@@ -14,6 +14,7 @@ from kivy.lang import Builder
 from kivy.properties import ObjectProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from kiosk.cli import startup_done
 from kiosk.core.kiosk import IdleView, Kiosk
 from kiosk.paths import FONTS_DIR
 from kiosk.ui.demo_keys import DemoKeys
@@ -65,6 +66,7 @@ class KioskApp(App):
         return screens
 
     def on_start(self) -> None:
+        startup_done()
         self._core_task = asyncio.get_running_loop().create_task(self.kiosk.run())
 
     def on_stop(self) -> None:

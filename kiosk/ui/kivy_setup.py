@@ -27,5 +27,7 @@ def configure(*, fullscreen: bool, width: int, height: int, kivy_home: Path) -> 
     Config.set("graphics", "resizable", "0")
     Config.set("graphics", "width", str(width))
     Config.set("graphics", "height", str(height))
-    # Touch feedback needs well under 100 ms; 30 frames a second leave the idle CPU near zero.
-    Config.set("graphics", "maxfps", "30")
+    # Kivy polls input once a frame even when nothing changes: 20 frames a second answer a
+    # touch within 50 ms (ui.md asks for 100) and keep an idle kiosk under 2 % of a core
+    # (bench/startup.py: 1.9 % at 30 on asyncio, 1.5 % at 20).
+    Config.set("graphics", "maxfps", "20")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 
+from kiosk.cli import EarlyStop
 from kiosk.core.kiosk import Kiosk
 from kiosk.ui.kivy_setup import configure
 
 
-def run_ui(kiosk: Kiosk) -> int:
+def run_ui(kiosk: Kiosk, early_stop: EarlyStop) -> int:
     config = kiosk.config
     configure(
         fullscreen=config.fullscreen,
@@ -23,9 +23,9 @@ def run_ui(kiosk: Kiosk) -> int:
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        # systemd stops the kiosk with SIGTERM: close the window cleanly, exit 0.
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, app.stop)
+        # systemd stops the kiosk with SIGTERM: close the window cleanly, exit 0. The app can
+        # only stop once it has started, so the signals are handed over then.
+        app.bind(on_start=lambda *_: early_stop.hand_to(loop, app.stop))
         await app.async_run(async_lib="asyncio")
 
     asyncio.run(main())
