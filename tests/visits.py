@@ -10,10 +10,10 @@ def iso(moment: datetime) -> str:
 
 
 def visit_row(
-    visit_id: str,
     starts_at: datetime,
     minutes: int = 30,
     *,
+    visit_id: str = "v-1",
     kind: str = "remote",
     status: str = "scheduled",
     inmate_name: str = "A. Resident",

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,36 +19,10 @@ from kiosk.core.credentials import badge_lookup, check_verifier
 from kiosk.core.kiosk import IdleView, Kiosk
 from kiosk.demo import DEMO_BADGE_KEY, DEMO_BADGES, DEMO_PIN, seed
 from tests.conftest import make_config
+from tests.visits import visit_row
 
 NBSP = "\u00a0"
 START = datetime(2026, 11, 23, 19, 0, tzinfo=UTC)  # the ``clock`` fixture's 1:00 PM in Chicago
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def visit_row(
-    starts_at: datetime,
-    minutes: int = 30,
-    *,
-    visit_id: str = "v-1",
-    name: str = "A. Resident",
-    kind: str = "remote",
-    status: str = "scheduled",
-) -> dict[str, Any]:
-    return {
-        "visit_id": visit_id,
-        "starts_at": iso(starts_at),
-        "ends_at": iso(starts_at + timedelta(minutes=minutes)),
-        "kind": kind,
-        "status": status,
-        "inmate_id": "A1",
-        "inmate_name": name,
-        "visitor_name": "V. Isitor",
-        "confirmation_code_verifier": None,
-        "peer_kiosk_id": None,
-    }
 
 
 class Recorder:
@@ -145,9 +118,8 @@ def test_a_lower_schedule_version_is_ignored(kiosk: Kiosk) -> None:
     seen = Recorder()
     kiosk.subscribe(seen)
 
-    assert (
-        kiosk.apply_schedule(4, [visit_row(START + timedelta(minutes=10), name="O. Ld")]) is False
-    )
+    older = [visit_row(START + timedelta(minutes=10), inmate_name="O. Ld")]
+    assert kiosk.apply_schedule(4, older) is False
 
     assert seen.views == []
     assert kiosk.view == before

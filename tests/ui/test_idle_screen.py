@@ -18,7 +18,7 @@ ONE_THIRTY = datetime(2026, 11, 23, 19, 30, tzinfo=UTC)  # 1:30 PM in Chicago
 @pytest.fixture
 def housing(tmp_path, clock):
     kiosk = Kiosk.open(make_config(tmp_path), clock)
-    kiosk.apply_schedule(1, [visit_row("v1", ONE_THIRTY, inmate_name="A. Resident")])
+    kiosk.apply_schedule(1, [visit_row(ONE_THIRTY, visit_id="v1")])
     yield kiosk
     kiosk.close()
 
@@ -32,8 +32,10 @@ def lobby(tmp_path, clock):
     kiosk.apply_schedule(
         1,
         [
-            visit_row("v1", ONE_THIRTY, kind="remote", inmate_name="A. Resident"),
-            visit_row("v2", ONE_THIRTY.replace(hour=20), kind="onsite", inmate_name="C. Resident"),
+            visit_row(ONE_THIRTY, visit_id="v1", kind="remote"),
+            visit_row(
+                ONE_THIRTY.replace(hour=20), visit_id="v2", kind="onsite", inmate_name="C. Resident"
+            ),
         ],
     )
     yield kiosk
@@ -88,7 +90,7 @@ def test_notice_follows_the_clock_and_the_schedule(ui, housing, clock):
 
         # A new schedule snapshot arrives: the notice changes without a touch.
         housing.apply_schedule(
-            2, [visit_row("v9", ONE_THIRTY.replace(hour=21), inmate_name="D. Johnson")]
+            2, [visit_row(ONE_THIRTY.replace(hour=21), visit_id="v9", inmate_name="D. Johnson")]
         )
         await person.until(lambda: screen.ids.notice_who.text == "D. Johnson")
         assert screen.ids.notice_time.text == f"3:30{NBSP}PM"
