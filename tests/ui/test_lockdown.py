@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 
@@ -65,8 +66,14 @@ def test_escape_f1_and_close_leave_the_kiosk_running(ui, kiosk):
         for key in ("Escape", "F1", "Escape"):
             await _x("xdotool", "key", "--window", str(window_id), key)
             await person.frames(3)
-        _request_close(window_id)
-        await person.until(lambda: kiosk.tamper_attempts["window_close"] == 1)
+        # An X client message can be lost while SDL drains the key events (seen once in CI):
+        # ask again until the kiosk has seen one; each request must be refused the same way.
+        for _ in range(5):
+            _request_close(window_id)
+            with contextlib.suppress(AssertionError):
+                await person.until(lambda: kiosk.tamper_attempts["window_close"] >= 1, timeout=2)
+                break
+        assert kiosk.tamper_attempts["window_close"] >= 1
 
         assert kiosk.tamper_attempts["escape"] == 2
         assert kiosk.tamper_attempts["f1"] == 1
