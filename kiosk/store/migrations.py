@@ -148,10 +148,21 @@ def _v3_delivery(db: Database) -> None:
     )
 
 
+def _v4_outbox_size_index(db: Database) -> None:
+    """Let the outbox's byte total (its budget) be summed from an index, not from the rows.
+
+    ``size`` comes after ``payload`` in each row, so summing it from the table follows every
+    payload's chain of overflow pages: 0.15 s with 400 MB of captures queued, on a warm cache,
+    paid by every append under the write lock. The index holds only the sizes.
+    """
+    db.execute("CREATE INDEX idx_outbox_size ON outbox (size)")
+
+
 MIGRATIONS: list[Migration] = [
     _v1_snapshots_and_schedule,
     _v2_residents_and_messaging,
     _v3_delivery,
+    _v4_outbox_size_index,
 ]
 
 
