@@ -1,0 +1,7 @@
+"""``python -m cloudsim``: the same as ``kiosk-cloudsim``."""
+
+import sys
+
+from cloudsim.cli import main
+
+sys.exit(main())

@@ -1,0 +1,975 @@
+"""The facility cloud for one facility, on a broker: it publishes what the cloud publishes, records
+what kiosks send, and answers as the cloud does (message review, signalling relay).
+
+The contract is /work/shared/protocol.md; this module plays the cloud's side of it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import heapq
+import itertools
+import json
+import re
+import threading
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+from urllib.parse import unquote, urlparse
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from kiosk.core.credentials import badge_lookup, make_verifier
+from kiosk.sync.topics import PREFIX, UPLINK_TYPES, Topics
+
+Log = Callable[[str], Any]
+
+DEFAULT_BADGE_KEY = b"cloudsim-badge-key"
+# The field that names an uplink payload, per uplink topic kind (what duplicates are told by).
+ID_FIELDS: Final = {
+    "outbox": "message_id",
+    "captures": "capture_id",
+    "events": "event_id",
+    "cmd-result": "command_id",
+}
+_REQUIRED: Final = {
+    "status": ("state",),
+    "telemetry": ("at",),
+    "events": ("event_id", "at", "kind"),
+    "outbox": ("message_id", "inmate_id", "to_contact_id", "body", "created_at"),
+    "captures": ("capture_id", "purpose", "taken_at", "mime", "data_b64"),
+    "cmd-result": ("command_id", "ok", "at"),
+    "signal": ("visit_id", "kind"),
+}
+_TIME_FIELDS: Final = ("at", "created_at", "taken_at", "started_at")
+_CAPTURE_PURPOSES: Final = ("visitor_id", "visitor_credential", "visitor_face", "login_snapshot")
+_SIGNAL_KINDS: Final = ("ready", "offer", "answer", "candidate", "bye")
+_MAX_CAPTURE_BYTES: Final = 2 * 1024 * 1024
+
+
+class _Hold:
+    def __repr__(self) -> str:
+        return "HOLD"
+
+
+# A policy returns this to leave a message at `received`, as if staff never decided.
+HOLD: Final = _Hold()
+# Gets the uplink message; returns None to approve, a reason to reject, or HOLD.
+Policy = Callable[[dict[str, Any]], "str | _Hold | None"]
+
+
+def default_policy(message: dict[str, Any]) -> str | None:
+    """Reject a message whose body has the word REJECT; approve the rest."""
+    if re.search(r"\bREJECT\b", str(message.get("body", ""))):
+        return "content not allowed"
+    return None
+
+
+# --- contract-shaped payload parts -----------------------------------------------------------
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``, to the second; a naive time is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def make_visit(
+    visit_id: str,
+    starts_at: datetime,
+    minutes: int,
+    kind: str,
+    inmate_id: str,
+    inmate_name: str,
+    visitor_name: str,
+    peer_kiosk_id: str | None = None,
+    confirmation_code: str | None = None,
+    status: str = "scheduled",
+) -> dict[str, Any]:
+    """One schedule entry; the confirmation code becomes its scrypt verifier (upper case)."""
+    visitor: dict[str, Any] = {"display_name": visitor_name}
+    if confirmation_code is not None:
+        visitor["confirmation_code_verifier"] = make_verifier(confirmation_code.upper())
+    return {
+        "visit_id": visit_id,
+        "starts_at": iso(starts_at),
+        "ends_at": iso(starts_at + timedelta(minutes=minutes)),
+        "kind": kind,
+        "status": status,
+        "inmate": {"inmate_id": inmate_id, "display_name": inmate_name},
+        "visitor": visitor,
+        "peer": {"kiosk_id": peer_kiosk_id} if peer_kiosk_id else {},
+    }
+
+
+def make_resident(
+    inmate_id: str,
+    booking_number: str,
+    display_name: str,
+    pin: str,
+    badges: Iterable[str] = (),
+    credits: int = 10,
+    language: str = "en",
+    badge_key: bytes = DEFAULT_BADGE_KEY,
+) -> dict[str, Any]:
+    """One residents entry; the PIN and badges are kept only as verifier and lookups."""
+    return {
+        "inmate_id": inmate_id,
+        "booking_number": booking_number,
+        "display_name": display_name,
+        "language": language,
+        "pin_verifier": make_verifier(pin),
+        "badge_lookups": [badge_lookup(badge.upper(), badge_key) for badge in badges],
+        "message_credits": credits,
+    }
+
+
+def make_technician(
+    technician_id: str,
+    display_name: str,
+    pin: str,
+    badge: str,
+    badge_key: bytes = DEFAULT_BADGE_KEY,
+) -> dict[str, Any]:
+    """One entry of the config's ``technicians``."""
+    return {
+        "technician_id": technician_id,
+        "display_name": display_name,
+        "badge_lookup": badge_lookup(badge.upper(), badge_key),
+        "pin_verifier": make_verifier(pin),
+    }
+
+
+def make_photo(index: int = 1, width: int = 320, height: int = 240) -> dict[str, Any]:
+    """A small generated JPEG, as an approved photo of a message."""
+    import cv2  # only messages with photos need OpenCV; the CLI starts faster without it
+    import numpy as np
+
+    y, x = np.mgrid[0:height, 0:width]
+    image = np.dstack(
+        [x * 255 // width, y * 255 // height, np.full_like(x, (index * 70) % 256)]
+    ).astype(np.uint8)
+    cv2.putText(
+        image,
+        f"photo {index}",
+        (20, height // 2),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        1.2,
+        (255, 255, 255),
+        2,
+        cv2.LINE_AA,
+    )
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    if not ok:
+        raise RuntimeError("OpenCV could not encode a JPEG")
+    return {
+        "photo_id": f"p-{uuid.uuid4().hex[:12]}",
+        "mime": "image/jpeg",
+        "data_b64": base64.b64encode(data.tobytes()).decode(),
+    }
+
+
+def check_uplink(kind: str, payload: Any) -> str | None:
+    """Why the cloud would reject this uplink payload, or None when it follows the contract."""
+    if not isinstance(payload, dict):
+        return "not a JSON object"
+    if payload.get("v") != 1:
+        return f"v is {payload.get('v')!r}, not 1"
+    if payload.get("type") != UPLINK_TYPES[kind]:
+        return f"type is {payload.get('type')!r}, not {UPLINK_TYPES[kind]!r}"
+    missing = [name for name in _REQUIRED[kind] if name not in payload]
+    if missing:
+        return f"missing {', '.join(missing)}"
+    for name, value in payload.items():
+        bad = not isinstance(value, str) or not value or len(value) > 64
+        if name.endswith("_id") and value is not None and bad:
+            return f"{name} is not an id (a string of 1 to 64 chars)"
+    for name in _TIME_FIELDS:
+        if name in payload and not _is_utc_time(payload[name]):
+            return f"{name} is not an ISO 8601 UTC time with a Z"
+    return _check_kind(kind, payload)
+
+
+def _check_kind(kind: str, payload: dict[str, Any]) -> str | None:
+    if kind == "status" and payload["state"] not in ("online", "offline"):
+        return f"state is {payload['state']!r}"
+    if kind == "outbox" and not isinstance(payload["body"], str):
+        return "body is not text"
+    if kind == "captures":
+        if payload["purpose"] not in _CAPTURE_PURPOSES:
+            return f"purpose is {payload['purpose']!r}"
+        if "visit_id" not in payload and "inmate_id" not in payload:
+            return "neither visit_id nor inmate_id"
+        try:
+            size = len(base64.b64decode(payload["data_b64"], validate=True))
+        except (binascii.Error, TypeError, ValueError):
+            return "data_b64 is not base64"
+        if size > _MAX_CAPTURE_BYTES:
+            return f"data is {size} bytes, over 2 MiB"
+    if kind == "cmd-result":
+        if not isinstance(payload["ok"], bool):
+            return "ok is not true or false"
+        if not payload["ok"] and "error" not in payload:
+            return "missing error (ok is false)"
+    if kind == "signal":
+        if payload["kind"] not in _SIGNAL_KINDS:
+            return f"kind is {payload['kind']!r}"
+        if payload["kind"] in ("offer", "answer") and not isinstance(payload.get("sdp"), str):
+            return f"missing sdp ({payload['kind']})"
+    return None
+
+
+def _is_utc_time(value: Any) -> bool:
+    if not isinstance(value, str) or not value.endswith("Z"):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+# --- what was received -----------------------------------------------------------------------
+
+
+class Record(dict):
+    """One uplink payload (the parsed JSON object) with where, when and how it arrived."""
+
+    def __init__(
+        self,
+        payload: dict[str, Any],
+        *,
+        kiosk_id: str,
+        kind: str,
+        topic: str,
+        retained: bool,
+        at: float,
+        duplicate: bool,
+    ) -> None:
+        super().__init__(payload)
+        self.kiosk_id = kiosk_id
+        self.kind = kind  # the uplink topic kind: status, telemetry, events, outbox, ...
+        self.topic = topic
+        self.retained = retained  # the MQTT retain flag as delivered
+        self.at = at  # time.monotonic() on arrival
+        self.duplicate = duplicate  # its id was seen before from the same kiosk
+
+    def __repr__(self) -> str:
+        flags = "".join(
+            [" retained" if self.retained else "", " duplicate" if self.duplicate else ""]
+        )
+        return f"<Record {self.kiosk_id} {self.kind}{flags} {dict.__repr__(self)}>"
+
+
+class _Later:
+    """One worker thread running callables at their due time, in order of due time then call.
+
+    Answers go through it so the network thread never sleeps or waits for a PUBACK.
+    """
+
+    def __init__(self, on_error: Callable[[BaseException], None]) -> None:
+        self._on_error = on_error
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="cloudsim-answers", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def call(self, delay: float, action: Callable[[], None]) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), action))
+            self._cond.notify()
+
+    def stop(self) -> int:
+        """Stop; returns how many calls were still waiting (they are dropped)."""
+        with self._cond:
+            self._stopped = True
+            pending = len(self._heap)
+            self._heap.clear()
+            self._cond.notify()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+        return pending
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stopped:
+                    if self._heap and self._heap[0][0] <= time.monotonic():
+                        action = heapq.heappop(self._heap)[2]
+                        break
+                    wait = self._heap[0][0] - time.monotonic() if self._heap else None
+                    self._cond.wait(wait)
+                else:
+                    return
+            try:
+                action()
+            except Exception as error:
+                self._on_error(error)
+
+
+# --- the simulator ---------------------------------------------------------------------------
+
+
+class CloudSim:
+    """The cloud of one facility: publish to kiosks, observe them, answer them."""
+
+    def __init__(
+        self,
+        broker_url: str,
+        facility_id: str,
+        *,
+        client_id: str | None = None,
+        policy: Policy | None = None,
+        log: Log | None = None,
+        approve_delay: float = 0.5,
+        badge_key: bytes = DEFAULT_BADGE_KEY,
+        session_expiry_s: int = 0,
+        keep_records: int | None = None,
+        publish_timeout: float = 5.0,
+    ) -> None:
+        """``session_expiry_s`` > 0 keeps the broker session (uplinks queue while stopped);
+        ``keep_records`` bounds what is kept for ``received`` in long runs."""
+        url = urlparse(broker_url)
+        try:
+            port = url.port or (8883 if url.scheme == "mqtts" else 1883)
+        except ValueError:  # a port out of range or not a number
+            port = 0
+        if url.scheme not in ("mqtt", "mqtts") or not url.hostname or not port:
+            raise ValueError(f"broker must look like mqtt://host:1883, got {broker_url!r}")
+        self.broker_url = broker_url
+        self._url = url
+        self._port = port
+        self.facility_id = facility_id
+        self.client_id = client_id or f"cloudsim-{facility_id}"
+        self.policy: Policy = policy or default_policy
+        self.log = log
+        self.approve_delay = approve_delay
+        self.badge_key = badge_key
+        self.session_expiry_s = session_expiry_s
+        self.publish_timeout = publish_timeout
+        self.on_record: Callable[[Record], None] | None = None  # called on the network thread
+
+        self._cond = threading.Condition()
+        self._records: deque[Record] = deque(maxlen=keep_records)
+        self._malformed: deque[dict[str, Any]] = deque(maxlen=keep_records)
+        self._dropped_signals: deque[Record] = deque(maxlen=keep_records)
+        self._ids: dict[str, Counter[tuple[str, str]]] = {kind: Counter() for kind in ID_FIELDS}
+        self._status: dict[str, Record] = {}
+        self._answered: set[tuple[str, str]] = set()
+        # kiosk id -> {visit id -> peer kiosk id or None}, from the last schedule published to it.
+        self._schedules: dict[str, dict[str, str | None]] = {}
+        self._schedule_versions: dict[str, int] = {}
+        self._residents_versions: dict[str, int] = {}
+
+        self._client: mqtt.Client | None = None
+        self._later: _Later | None = None
+        self._ready = threading.Event()
+        self._connect_error: str | None = None
+        self._subscribe_mid: int | None = None
+        self._stopping = False
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    @property
+    def uplink_filter(self) -> str:
+        return f"{PREFIX}/{self.facility_id}/+/up/#"
+
+    def start(self, timeout: float = 10.0) -> CloudSim:
+        """Connect, subscribe to every kiosk's uplink and return once the broker confirmed both."""
+        if self._client is not None:
+            raise RuntimeError("CloudSim already started")
+        client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=mqtt.MQTTv5,
+        )
+        if self._url.scheme == "mqtts":
+            client.tls_set()
+        if self._url.username:
+            password = unquote(self._url.password) if self._url.password else None
+            client.username_pw_set(unquote(self._url.username), password)
+        client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.reconnect_delay_set(min_delay=1, max_delay=5)
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = self.session_expiry_s
+        self._stopping = False
+        self._ready.clear()
+        self._connect_error = None
+        self._later = _Later(lambda error: self._say(f"! answer failed: {error!r}"))
+        self._later.start()
+        self._client = client
+        try:
+            client.connect(
+                self._url.hostname or "",
+                self._port,
+                keepalive=30,
+                clean_start=self.session_expiry_s == 0,
+                properties=properties,
+            )
+        except OSError as error:
+            self.stop()
+            raise ConnectionError(f"cannot connect to {self.broker_url}: {error}") from error
+        client.loop_start()
+        if not self._ready.wait(timeout):
+            self.stop()
+            raise TimeoutError(f"{self.broker_url} did not confirm connect and subscribe in time")
+        if self._connect_error is not None:
+            error_text = self._connect_error
+            self.stop()
+            raise ConnectionError(f"{self.broker_url} refused: {error_text}")
+        return self
+
+    def stop(self) -> None:
+        """Disconnect; answers still waiting are dropped, as when a cloud goes down."""
+        self._stopping = True
+        if self._later is not None:
+            pending = self._later.stop()
+            if pending:
+                self._say(f"· {pending} pending answer(s) dropped at stop")
+            self._later = None
+        if self._client is not None:
+            self._client.disconnect()
+            self._client.loop_stop()
+            self._client = None
+
+    def __enter__(self) -> CloudSim:
+        return self if self._client is not None else self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- publishing ---------------------------------------------------------------------------
+
+    def topics(self, kiosk_id: str) -> Topics:
+        return Topics(self.facility_id, kiosk_id)
+
+    def publish_config(self, kiosk_id: str, **fields: Any) -> dict[str, Any]:
+        """The kiosk's retained config; ``fields`` override the defaults (None drops a field)."""
+        role = fields.get("role") or ("lobby" if "lobby" in kiosk_id else "housing")
+        values: dict[str, Any] = {
+            "facility_name": f"Facility {self.facility_id}",
+            "kiosk_name": kiosk_id,
+            "role": role,
+            "housing_unit": "B" if role == "housing" else None,
+            "timezone": "America/Chicago",
+            "languages": ["en", "es"],
+            "session_idle_s": 60,
+            "session_max_s": 900,
+            "message_max_chars": 2000,
+            "badge_key_b64": base64.b64encode(self.badge_key).decode(),
+            "technicians": [],
+            **fields,
+        }
+        payload = {"v": 1, "type": "config"} | {k: v for k, v in values.items() if v is not None}
+        self._publish(self.topics(kiosk_id).down("config"), payload, retain=True)
+        self._say(f"→ {kiosk_id} config ({payload['role']}, {payload['kiosk_name']})")
+        return payload
+
+    def publish_schedule(
+        self, kiosk_id: str, version: int, visits: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The kiosk's retained schedule snapshot; its visits' peers feed the signalling relay."""
+        payload = {"v": 1, "type": "schedule", "version": version, "visits": visits}
+        with self._cond:
+            self._schedules[kiosk_id] = {
+                visit["visit_id"]: (visit.get("peer") or {}).get("kiosk_id") for visit in visits
+            }
+            self._schedule_versions[kiosk_id] = version
+        self._publish(self.topics(kiosk_id).down("schedule"), payload, retain=True)
+        self._say(f"→ {kiosk_id} schedule v{version} ({len(visits)} visits)")
+        return payload
+
+    def publish_residents(
+        self, kiosk_id: str, version: int, residents: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The housing kiosk's retained residents snapshot."""
+        payload = {"v": 1, "type": "residents", "version": version, "residents": residents}
+        with self._cond:
+            self._residents_versions[kiosk_id] = version
+        self._publish(self.topics(kiosk_id).down("residents"), payload, retain=True)
+        self._say(f"→ {kiosk_id} residents v{version} ({len(residents)} residents)")
+        return payload
+
+    def send_message(
+        self,
+        kiosk_id: str,
+        inmate_id: str,
+        body: str,
+        *,
+        from_contact: tuple[str, str] = ("c-1", "R. Alvarez"),
+        photos: int = 0,
+        message_id: str | None = None,
+        sent_at: datetime | None = None,
+    ) -> str:
+        """A message for a resident, with ``photos`` generated JPEGs; returns its id."""
+        message_id = message_id or f"m-{uuid.uuid4()}"
+        contact_id, contact_name = from_contact
+        payload = {
+            "v": 1,
+            "type": "message",
+            "message_id": message_id,
+            "inmate_id": inmate_id,
+            "from": {"contact_id": contact_id, "display_name": contact_name},
+            "sent_at": iso(sent_at or datetime.now(UTC)),
+            "body": body,
+            "photos": [make_photo(index + 1) for index in range(photos)],
+        }
+        self._publish(self.topics(kiosk_id).down("inbox"), payload)
+        self._say(
+            f"→ {kiosk_id} inbox message {message_id} for {inmate_id} "
+            f"({len(body)} chars, {photos} photo{'' if photos == 1 else 's'})"
+        )
+        return message_id
+
+    def send_status(
+        self,
+        kiosk_id: str,
+        message_id: str,
+        status: str,
+        reason: str | None = None,
+        credits_refunded: int | None = None,
+        message_credits: int | None = None,
+    ) -> dict[str, Any]:
+        """What became of a message the kiosk sent."""
+        optional = {
+            "reason": reason,
+            "credits_refunded": credits_refunded,
+            "message_credits": message_credits,
+        }
+        payload = {"v": 1, "type": "message_status", "message_id": message_id, "status": status}
+        payload |= {name: value for name, value in optional.items() if value is not None}
+        self._publish(self.topics(kiosk_id).down("message-status"), payload)
+        extra = f" ({reason})" if reason else ""
+        self._say(f"→ {kiosk_id} message-status {status} {message_id}{extra}")
+        return payload
+
+    def send_command(
+        self,
+        kiosk_id: str,
+        name: str,
+        args: dict[str, Any] | None = None,
+        *,
+        command_id: str | None = None,
+        expires_in_s: float = 300,
+        issued_at: datetime | None = None,
+    ) -> str:
+        """A staff or technician command (a negative ``expires_in_s`` sends it expired)."""
+        command_id = command_id or f"cmd-{uuid.uuid4()}"
+        issued = issued_at or datetime.now(UTC)
+        payload = {
+            "v": 1,
+            "type": "command",
+            "command_id": command_id,
+            "name": name,
+            "args": args or {},
+            "issued_at": iso(issued),
+            "expires_at": iso(issued + timedelta(seconds=expires_in_s)),
+        }
+        self._publish(self.topics(kiosk_id).down("cmd"), payload)
+        self._say(f"→ {kiosk_id} cmd {name} {command_id}")
+        return command_id
+
+    def publish_notice(
+        self,
+        text: str,
+        severity: str = "info",
+        notice_id: str | None = None,
+        until: datetime | str | None = None,
+    ) -> str:
+        """The facility-wide retained banner; empty text clears it. Returns its id."""
+        notice_id = notice_id or f"n-{uuid.uuid4()}"
+        payload: dict[str, Any] = {
+            "v": 1,
+            "type": "notice",
+            "notice_id": notice_id,
+            "text": text,
+            "severity": severity,
+        }
+        if until is not None:
+            payload["until"] = iso(until) if isinstance(until, datetime) else until
+        self._publish(self.topics("all").down("notice"), payload, retain=True)
+        shown = f"{severity} ({len(text)} chars)" if text else "cleared"
+        self._say(f"→ all notice {shown} {notice_id}")
+        return notice_id
+
+    def send_raw(self, topic: str, payload: bytes | str, retain: bool = False) -> None:
+        """Anything on any topic, for tests of bad input."""
+        data = payload.encode() if isinstance(payload, str) else payload
+        self._publish(topic, data, retain=retain)
+        self._say(f"→ raw {topic} ({len(data)} bytes{', retained' if retain else ''})")
+
+    def clear_retained(self, kiosk_id: str, *, status: bool = False, notice: bool = False) -> None:
+        """Remove the kiosk's retained config, schedule and residents from the broker; with
+        ``status`` its retained status too, with ``notice`` the facility's notice."""
+        topics = self.topics(kiosk_id)
+        names = [topics.down(kind) for kind in ("config", "schedule", "residents")]
+        names += [topics.up("status")] if status else []
+        names += [topics.down("notice")] if notice else []
+        for topic in names:
+            self._publish(topic, b"", retain=True)
+        with self._cond:
+            self._schedules.pop(kiosk_id, None)
+        self._say(f"→ {kiosk_id} retained cleared ({len(names)} topics)")
+
+    # --- observing ----------------------------------------------------------------------------
+
+    def received(self, kind: str | None = None, kiosk_id: str | None = None) -> list[Record]:
+        """Uplink records in arrival order (duplicates included), of one kind and/or kiosk."""
+        if kind is not None:
+            _check_kind_name(kind)
+        with self._cond:
+            return [
+                record
+                for record in self._records
+                if (kind is None or record.kind == kind)
+                and (kiosk_id is None or record.kiosk_id == kiosk_id)
+            ]
+
+    def wait_for(
+        self,
+        predicate_or_kind: str | Callable[[Record], bool],
+        *,
+        count: int = 1,
+        timeout: float = 10.0,
+        kiosk_id: str | None = None,
+        since: float | None = None,
+    ) -> list[Record]:
+        """Block until ``count`` records match (a kind, or a predicate on a Record), and return
+        all that match. ``since`` (a time.monotonic() value) ignores earlier arrivals. A
+        predicate raising KeyError, IndexError or TypeError counts as no match."""
+        if isinstance(predicate_or_kind, str):
+            _check_kind_name(predicate_or_kind)
+            wanted = predicate_or_kind
+
+            def matches(record: Record) -> bool:
+                return record.kind == wanted
+
+            what = wanted
+        else:
+            matches = predicate_or_kind
+            what = getattr(predicate_or_kind, "__name__", "records")
+            what = "matching records" if what == "<lambda>" else what
+
+        def found() -> list[Record]:
+            out = []
+            for record in self._records:
+                if kiosk_id is not None and record.kiosk_id != kiosk_id:
+                    continue
+                if since is not None and record.at < since:
+                    continue
+                try:
+                    if matches(record):
+                        out.append(record)
+                except (KeyError, IndexError, TypeError):
+                    pass
+            return out
+
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                hits = found()
+                remaining = deadline - time.monotonic()
+                if len(hits) >= count or remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            if len(hits) >= count:
+                return hits
+            summary = self._summary()
+        source = f" from {kiosk_id}" if kiosk_id else ""
+        raise TimeoutError(
+            f"waited {timeout:g} s for {count} × {what}{source}, {len(hits)} matched. "
+            f"Arrived: {summary}"
+        )
+
+    def retained_status(self, kiosk_id: str) -> Record | None:
+        """The kiosk's last status record (also one received as retained on subscribe)."""
+        with self._cond:
+            return self._status.get(kiosk_id)
+
+    def ids_seen(self, kind: str, kiosk_id: str | None = None) -> Counter[str]:
+        """How many times each payload id arrived on an id-bearing uplink kind."""
+        if kind not in ID_FIELDS:
+            raise ValueError(f"{kind!r} payloads carry no id; one of {', '.join(ID_FIELDS)}")
+        with self._cond:
+            seen: Counter[str] = Counter()
+            for (kiosk, ident), times in self._ids[kind].items():
+                if kiosk_id is None or kiosk == kiosk_id:
+                    seen[ident] += times
+            return seen
+
+    def malformed(self) -> list[dict[str, Any]]:
+        """Uplinks the cloud would reject: ``{topic, kiosk_id, kind, reason, at}`` each."""
+        with self._cond:
+            return list(self._malformed)
+
+    def dropped_signals(self) -> list[Record]:
+        """Signals not relayed: unknown visit, a kiosk not in it, or no peer."""
+        with self._cond:
+            return list(self._dropped_signals)
+
+    def visit_parties(self, visit_id: str) -> set[str]:
+        """The kiosks a visit joins, from the schedules this simulator published."""
+        with self._cond:
+            parties = set()
+            for kiosk, visits in self._schedules.items():
+                if visit_id in visits:
+                    parties.add(kiosk)
+                    peer = visits[visit_id]
+                    if peer:
+                        parties.add(peer)
+            return parties
+
+    def schedule_version(self, kiosk_id: str) -> int | None:
+        """The version of the last schedule this simulator published to the kiosk."""
+        with self._cond:
+            return self._schedule_versions.get(kiosk_id)
+
+    def residents_version(self, kiosk_id: str) -> int | None:
+        with self._cond:
+            return self._residents_versions.get(kiosk_id)
+
+    def clear_received(self) -> None:
+        """Forget the records (not which messages were answered)."""
+        with self._cond:
+            self._records.clear()
+            self._malformed.clear()
+            self._dropped_signals.clear()
+            for counter in self._ids.values():
+                counter.clear()
+
+    # --- paho callbacks (network thread) -------------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any):
+        if reason.is_failure:
+            self._connect_error = str(reason)
+            self._ready.set()
+            return
+        self._say(f"· connected to {self.broker_url} as {self.client_id}")
+        # Subscribed on every connect: a clean session forgets the subscription.
+        _, self._subscribe_mid = client.subscribe(self.uplink_filter, qos=1)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, codes: Any, props: Any):
+        if mid != self._subscribe_mid:
+            return
+        if any(code.is_failure for code in codes):
+            self._connect_error = f"subscription refused: {codes[0]}"
+        self._ready.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, p: Any):
+        if not self._stopping:
+            self._say(f"· disconnected ({reason}); reconnecting")
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        # An exception escaping here would end paho's network thread.
+        try:
+            self._handle(message.topic, bytes(message.payload), bool(message.retain))
+        except Exception as error:
+            self._say(f"! could not handle {message.topic}: {error!r}")
+
+    def _handle(self, topic: str, data: bytes, retained: bool) -> None:
+        parts = topic.split("/")
+        if len(parts) < 6 or parts[4] != "up":
+            return
+        kiosk_id, kind = parts[3], "/".join(parts[5:])
+        if not data:
+            return  # a retained message being cleared
+        reason = None
+        payload: Any = None
+        if kind not in UPLINK_TYPES:
+            reason = "not a contract topic"
+        else:
+            try:
+                payload = json.loads(data)
+            except (UnicodeDecodeError, ValueError):
+                reason = "not JSON"
+            else:
+                reason = check_uplink(kind, payload)
+        if reason is not None:
+            with self._cond:
+                self._malformed.append(
+                    {
+                        "topic": topic,
+                        "kiosk_id": kiosk_id,
+                        "kind": kind,
+                        "reason": reason,
+                        "at": time.monotonic(),
+                    }
+                )
+                self._cond.notify_all()
+            self._say(f"✗ {kiosk_id} {kind} rejected: {reason}")
+            return
+        record = self._record(payload, kiosk_id, kind, topic, retained)
+        try:
+            self._say(f"← {kiosk_id} {kind} {_describe(record)}")
+            if kind == "outbox" and not record.duplicate:
+                self._review(record)
+            elif kind == "signal":
+                self._relay(record)
+            if self.on_record is not None:
+                self.on_record(record)
+        finally:
+            # Waiters wake only now, so what a record caused (a drop, an answer on its way)
+            # is already visible to them.
+            with self._cond:
+                self._cond.notify_all()
+
+    def _record(
+        self, payload: dict[str, Any], kiosk_id: str, kind: str, topic: str, retained: bool
+    ) -> Record:
+        with self._cond:
+            duplicate = False
+            if kind in ID_FIELDS:
+                key = (kiosk_id, payload[ID_FIELDS[kind]])
+                duplicate = key in self._ids[kind]
+                self._ids[kind][key] += 1
+            record = Record(
+                payload,
+                kiosk_id=kiosk_id,
+                kind=kind,
+                topic=topic,
+                retained=retained,
+                at=time.monotonic(),
+                duplicate=duplicate,
+            )
+            self._records.append(record)
+            if kind == "status":
+                self._status[kiosk_id] = record
+        return record
+
+    # --- the cloud's behaviour ------------------------------------------------------------------
+
+    def _review(self, message: Record) -> None:
+        key = (message.kiosk_id, message["message_id"])
+        with self._cond:
+            if key in self._answered:
+                return  # the first copy was answered (records were cleared since)
+            self._answered.add(key)
+        kiosk_id, message_id = key
+
+        def decide() -> None:
+            verdict = self.policy(dict(message))
+            if verdict is HOLD:
+                self._say(f"· {kiosk_id} message {message_id} held (no decision)")
+            elif verdict:
+                self.send_status(kiosk_id, message_id, "rejected", str(verdict), credits_refunded=1)
+            else:
+                self.send_status(kiosk_id, message_id, "approved")
+
+        self.call_later(0, lambda: self.send_status(kiosk_id, message_id, "received"))
+        self.call_later(self.approve_delay, decide)
+
+    def _relay(self, signal: Record) -> None:
+        visit_id, sender = signal["visit_id"], signal.kiosk_id
+        parties = self.visit_parties(visit_id)
+        if sender not in parties or len(parties) < 2:
+            why = (
+                "unknown visit"
+                if not parties
+                else ("not a party to it" if sender not in parties else "no peer")
+            )
+            with self._cond:
+                self._dropped_signals.append(signal)
+            self._say(f"· {sender} signal {signal['kind']} for {visit_id} dropped: {why}")
+            return
+        # The cloud vouches for the sender: the topic says who sent it, whatever the body says.
+        payload = {**signal, "from_kiosk_id": sender}
+        for peer in sorted(parties - {sender}):
+            self.call_later(0, lambda peer=peer: self._send_signal(peer, payload))
+
+    def _send_signal(self, peer: str, payload: dict[str, Any]) -> None:
+        self._publish(self.topics(peer).down("signal"), payload)
+        self._say(
+            f"→ {peer} signal {payload['kind']} {payload['visit_id']} "
+            f"(from {payload['from_kiosk_id']})"
+        )
+
+    # --- plumbing --------------------------------------------------------------------------------
+
+    def call_later(self, delay: float, action: Callable[[], None]) -> None:
+        """Run ``action`` on the answers thread after ``delay`` s (never on the network thread,
+        so it may publish); dropped if the simulator stops first."""
+        if self._later is not None:
+            self._later.call(delay, action)
+
+    def _publish(self, topic: str, payload: dict[str, Any] | bytes, retain: bool = False) -> None:
+        client = self._client
+        if client is None:
+            raise RuntimeError("CloudSim is not started")
+        if isinstance(payload, bytes):
+            data = payload
+        else:
+            data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        info = client.publish(topic, data, qos=1, retain=retain)
+        if info.rc == mqtt.MQTT_ERR_NO_CONN:
+            self._say(f"· not connected: {topic} queued until the broker is back")
+            return
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            raise RuntimeError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
+        # Waiting for the PUBACK makes "published" mean "the broker has it" (retained ones
+        # reach a later subscriber).
+        info.wait_for_publish(self.publish_timeout)
+        if not info.is_published():
+            raise TimeoutError(f"broker did not acknowledge {topic} in {self.publish_timeout} s")
+
+    def _say(self, line: str) -> None:
+        if self.log is not None:
+            self.log(line)
+
+    def _summary(self) -> str:
+        counts: dict[str, Counter[str]] = {}
+        for record in self._records:
+            counts.setdefault(record.kiosk_id, Counter())[record.kind] += 1
+        parts = [
+            f"{kiosk}: " + ", ".join(f"{kind}×{n}" for kind, n in sorted(kinds.items()))
+            for kiosk, kinds in sorted(counts.items())
+        ]
+        text = "; ".join(parts) or "nothing"
+        if self._malformed:
+            shown = "; ".join(
+                f"{m['kiosk_id']} {m['kind']}: {m['reason']}" for m in list(self._malformed)[-5:]
+            )
+            text += f". Rejected as malformed: {len(self._malformed)} ({shown})"
+        return text
+
+
+def _check_kind_name(kind: str) -> None:
+    if kind not in UPLINK_TYPES:
+        raise ValueError(f"no uplink kind {kind!r}; one of {', '.join(UPLINK_TYPES)}")
+
+
+def _describe(record: Record) -> str:
+    """A log line's detail: ids, kinds and sizes, never a message body or a picture."""
+    kind, p = record.kind, record
+    if kind == "status":
+        text = f"{p['state']}" + (f" ({p['reason']})" if p.get("reason") else "")
+    elif kind == "telemetry":
+        text = f"outbox {p.get('outbox_depth', '?')}, session {p.get('session_active', '?')}"
+    elif kind == "events":
+        text = f"{p['kind']} {p['event_id']}"
+    elif kind == "outbox":
+        text = f"message {p['message_id']} ({len(p['body'])} chars)"
+    elif kind == "captures":
+        size = len(p["data_b64"]) * 3 // 4
+        text = f"{p['purpose']} {p['capture_id']} (~{size} bytes)"
+    elif kind == "cmd-result":
+        text = f"{p['command_id']} " + ("ok" if p["ok"] else f"failed: {p.get('error')}")
+    else:
+        text = f"{p['kind']} {p['visit_id']}"
+    flags = " (retained)" if record.retained else ""
+    flags += " (duplicate)" if record.duplicate else ""
+    return text + flags
