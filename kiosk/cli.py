@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"kiosk: cannot use the data folder: {error}", file=sys.stderr)
         return 2
-    if config.demo:
+    if config.demo and not config.brokers:
+        # Offline, the demo facility comes from the seed; online, from the cloud (simulator).
         from kiosk.demo import seed
 
         seed(kiosk)
@@ -98,9 +99,28 @@ class EarlyStop:
             loop.call_soon(stop)
 
 
+def start_sync(kiosk):
+    """The cloud connection, when the configuration names a broker; None offline."""
+    if not kiosk.config.brokers:
+        return None
+    from kiosk.sync.service import SyncService
+
+    sync = SyncService(kiosk)
+    sync.start()
+    return sync
+
+
 async def run_headless(kiosk, early_stop: EarlyStop) -> int:
     """Run the core with no display until SIGTERM or SIGINT, then stop cleanly and return 0."""
     task = asyncio.create_task(kiosk.run())
+    reason = ["shutdown"]
+
+    def restart() -> None:  # a `reboot` command: exit, and systemd starts the kiosk again
+        reason[0] = "restart"
+        asyncio.get_running_loop().call_later(1.0, task.cancel)
+
+    kiosk.restart = restart
+    sync = start_sync(kiosk)
     startup_done()
     early_stop.hand_to(asyncio.get_running_loop(), task.cancel)
     logging.getLogger("kiosk").info(
@@ -108,6 +128,8 @@ async def run_headless(kiosk, early_stop: EarlyStop) -> int:
     )
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    if sync is not None:
+        await sync.stop(reason[0])
     return 0
 
 

@@ -362,9 +362,12 @@ def load(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> K
     demo = bool(getattr(args, "demo", False))
     config_arg = getattr(args, "config", None)
     path = Path(config_arg) if config_arg else DEFAULT_CONFIG_PATH
-    # The demo runs without root and without a config file unless one is named.
-    from_file = read_file(path) if (config_arg or not demo) else {}
-    source = str(path) if from_file or not demo else "--demo"
+    # A named file must exist. Without one, the demo and a kiosk given every required key as
+    # flags (a headless fleet, the tests) run on flags and defaults alone.
+    if config_arg or (not demo and path.exists()):
+        from_file, source = read_file(path), str(path)
+    else:
+        from_file, source = {}, "--demo" if demo else "the flags"
 
     role_hint = _flag_value(args, "kiosk.role") or from_file.get("kiosk.role", "housing")
     if role_hint not in ROLES:
@@ -386,8 +389,13 @@ def load(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> K
         elif key.path in from_file:
             raw, where = from_file[key.path], f"{path}: {key.path}"
         elif key.required and defaults[key.path] is None:
+            if source == str(path):
+                raise ConfigError(
+                    f"{path}: {key.path}: missing (set it in the file or with {key.flag})"
+                )
             raise ConfigError(
-                f"{path}: {key.path}: missing (set it in the file or with {key.flag})"
+                f"{key.path}: missing: no config file at {path} "
+                f"(give one with --config PATH, or set {key.flag})"
             )
         else:
             raw, where = defaults[key.path], f"default for {key.path}"

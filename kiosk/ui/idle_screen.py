@@ -9,6 +9,9 @@ class IdleScreen(Screen):
     notice_time = StringProperty("")
     notice_who = StringProperty("")
     prompt = StringProperty("")
+    banner = StringProperty("")
+    banner_label = StringProperty("")
+    banner_severity = StringProperty("")
 
     def show(self, view) -> None:
         """Take the core's idle view; Kivy redraws only the labels whose text changed."""
@@ -23,3 +26,6 @@ class IdleScreen(Screen):
         self.notice_time = view.notice.time
         self.notice_who = view.notice.who
         self.prompt = view.prompt
+        self.banner = view.banner
+        self.banner_label = view.banner_label
+        self.banner_severity = view.banner_severity

@@ -25,6 +25,10 @@ class Theme(EventDispatcher):
     on_primary = ColorProperty(_rgb("#FFFFFF"))
     header = ColorProperty(_rgb("#E3E1DA"))
 
+    notice_info = ColorProperty(_rgb("#DCE8F7"))  # text on it: 15:1
+    notice_warning = ColorProperty(_rgb("#FFE3A3"))  # text on it: 15:1
+    notice_lockdown = ColorProperty(_rgb("#7A0E0E"))  # white on it: 11:1
+
     body = NumericProperty(sp(26))
     heading = NumericProperty(sp(38))
     notice_time = NumericProperty(sp(104))
@@ -32,3 +36,13 @@ class Theme(EventDispatcher):
     touch_height = NumericProperty(dp(72))
     spacing = NumericProperty(dp(16))
     padding = NumericProperty(dp(24))
+
+    def severity_background(self, severity: str) -> list[float]:
+        return {
+            "info": self.notice_info,
+            "warning": self.notice_warning,
+            "lockdown": self.notice_lockdown,
+        }.get(severity, self.background)
+
+    def severity_text(self, severity: str) -> list[float]:
+        return self.on_primary if severity == "lockdown" else self.text

@@ -1,0 +1,75 @@
+"""What the facility says about this kiosk: names, time zone, languages, session limits, and
+the facility-wide notice. Starts from the local config; the cloud's snapshots override it."""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from kiosk.config import LANGUAGES, KioskConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FacilitySettings:
+    facility_name: str
+    kiosk_name: str
+    timezone: str
+    languages: tuple[str, ...]
+    session_idle_s: int = 60
+    session_max_s: int = 900
+    message_max_chars: int = 2000
+
+    @classmethod
+    def from_config(cls, config: KioskConfig) -> FacilitySettings:
+        return cls(config.facility_name, config.kiosk_name, config.timezone, config.languages)
+
+    def with_cloud_config(self, snapshot: Mapping[str, Any], role: str) -> FacilitySettings:
+        """The cloud's ``config`` snapshot (already validated) applied over these settings."""
+        if snapshot.get("role", role) != role:
+            # Changing role means other screens and rules: that takes a re-provisioning.
+            log.warning(
+                "the cloud's config names role %r; this kiosk stays %r", snapshot["role"], role
+            )
+        timezone = snapshot.get("timezone", self.timezone)
+        try:
+            zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone = self.timezone
+        languages = tuple(
+            code for code in snapshot.get("languages", self.languages) if code in LANGUAGES
+        )
+        return replace(
+            self,
+            facility_name=snapshot.get("facility_name", self.facility_name),
+            kiosk_name=snapshot.get("kiosk_name", self.kiosk_name),
+            timezone=timezone,
+            languages=languages or self.languages,
+            session_idle_s=snapshot.get("session_idle_s", self.session_idle_s),
+            session_max_s=snapshot.get("session_max_s", self.session_max_s),
+            message_max_chars=snapshot.get("message_max_chars", self.message_max_chars),
+        )
+
+
+@dataclass(frozen=True)
+class FacilityNotice:
+    """The facility-wide banner; ``lockdown`` also blocks new sessions and visits."""
+
+    notice_id: str
+    text: str
+    severity: str  # info | warning | lockdown
+
+    @classmethod
+    def from_snapshot(cls, snapshot: Mapping[str, Any]) -> FacilityNotice | None:
+        text = snapshot.get("text", "")
+        if not text:
+            return None  # an empty text clears the banner (the contract)
+        return cls(snapshot.get("notice_id", ""), text, snapshot.get("severity", "info"))
+
+    @property
+    def blocks_sessions(self) -> bool:
+        return self.severity == "lockdown"

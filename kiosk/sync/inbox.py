@@ -1,0 +1,164 @@
+"""Downlink: every message is checked, committed, and only then acknowledged (delivery rule 2).
+
+Runs on the link's thread with its own database connection. What the core must see is handed
+to it afterwards through ``notify`` (which crosses to the event loop); a message that fails to
+commit is not acknowledged, so the broker delivers it again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from kiosk.store.messages import MessagesRepository
+from kiosk.store.processed import ProcessedRepository
+from kiosk.store.residents import ResidentsRepository
+from kiosk.store.schedule import ScheduleRepository
+from kiosk.store.snapshots import SnapshotRepository
+from kiosk.store.transaction import transaction
+from kiosk.sync.link import Incoming, MqttLink
+from kiosk.sync.payloads import Rejected, parse_downlink
+from kiosk.sync.topics import Topics
+
+log = logging.getLogger(__name__)
+
+Notify = Callable[[str, Any], None]
+
+
+def utc_text(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def visit_row(visit: Any) -> dict[str, Any]:
+    """A contract visit as the store keeps it."""
+    return {
+        "visit_id": visit.visit_id,
+        "starts_at": utc_text(visit.starts_at),
+        "ends_at": utc_text(visit.ends_at),
+        "kind": visit.kind,
+        "status": visit.status,
+        "inmate_id": visit.inmate.inmate_id,
+        "inmate_name": visit.inmate.display_name,
+        "visitor_name": visit.visitor.display_name,
+        "confirmation_code_verifier": visit.visitor.confirmation_code_verifier,
+        "peer_kiosk_id": visit.peer.kiosk_id if visit.peer is not None else None,
+    }
+
+
+def resident_row(resident: Any) -> dict[str, Any]:
+    return {
+        "inmate_id": resident.inmate_id,
+        "booking_number": resident.booking_number,
+        "display_name": resident.display_name,
+        "language": resident.language,
+        "pin_verifier": resident.pin_verifier,
+        "message_credits": resident.message_credits,
+        "badge_lookups": list(resident.badge_lookups),
+    }
+
+
+class Inbox:
+    def __init__(
+        self,
+        topics: Topics,
+        database: Any,
+        *,
+        notify: Notify,
+        rejected: Callable[[str, str], None],
+        command_seen_again: Callable[[str, str], None],
+    ) -> None:
+        self.topics = topics
+        self.database = database
+        self.notify = notify
+        self.rejected = rejected
+        self.command_seen_again = command_seen_again
+        self.schedule = ScheduleRepository(database)
+        self.residents = ResidentsRepository(database)
+        self.snapshots = SnapshotRepository(database)
+        self.messages = MessagesRepository(database)
+        self.processed = ProcessedRepository(database)
+
+    def handle(self, link: MqttLink, incoming: Incoming) -> None:
+        kind = self.topics.downlink_kind(incoming.topic)
+        if kind is None or (incoming.retain and not incoming.payload):
+            # Not in the contract, or a retained message being cleared: nothing to apply.
+            link.ack(incoming)
+            return
+        try:
+            payload = parse_downlink(kind, incoming.payload)
+        except Rejected as rejection:
+            self.rejected(incoming.topic, rejection.reason)
+            link.ack(incoming)  # acknowledged: a bad payload must not come back forever
+            return
+        try:
+            self._apply(kind, payload, incoming)
+        except Exception:
+            # Not acknowledged: the broker delivers it again on the next connection.
+            log.exception("could not apply %s", kind)
+            return
+        link.ack(incoming)
+
+    def _apply(self, kind: str, payload: Any, incoming: Incoming) -> None:
+        raw = incoming.payload.decode()
+        if kind == "config":
+            self.snapshots.replace("config", raw, None)
+            self.notify("config", json.loads(raw))  # the core reads snapshots as plain data
+        elif kind == "notice":
+            self.snapshots.replace("notice", raw, None)
+            self.notify("notice", json.loads(raw))
+        elif kind == "schedule":
+            if self.schedule.replace(payload.version, [visit_row(v) for v in payload.visits], raw):
+                self.notify("schedule", payload.version)
+        elif kind == "residents":
+            rows = [resident_row(r) for r in payload.residents]
+            if self.residents.replace(payload.version, rows, raw):
+                self.notify("residents", payload.version)
+        elif kind == "inbox":
+            self._message(payload)
+        elif kind == "message-status":
+            self._status(payload)
+        elif kind == "cmd":
+            self._command(payload)
+        elif kind == "signal":
+            self.notify("signal", payload)
+
+    def _message(self, message: Any) -> None:
+        with transaction(self.database):
+            if not self.processed.record("message", message.message_id):
+                return  # seen before: a no-op (the contract)
+            self.messages.add_incoming(
+                message.message_id,
+                message.inmate_id,
+                message.from_.contact_id,
+                message.from_.display_name,
+                utc_text(message.sent_at),
+                message.body,
+                [(photo.photo_id, photo.mime, photo.data) for photo in message.photos],
+            )
+        self.notify("message", message.inmate_id)
+
+    def _status(self, status: Any) -> None:
+        key = f"{status.message_id}:{status.status}"
+        with transaction(self.database):
+            if not self.processed.record("message_status", key):
+                return
+            self.messages.set_status(status.message_id, status.status, status.reason)
+            if status.message_credits is not None:
+                row = self.messages.get(status.message_id)
+                if row is not None:
+                    self.residents.set_credits(row.inmate_id, status.message_credits)
+        self.notify("message_status", status)
+
+    def _command(self, command: Any) -> None:
+        first = self.processed.first_result("command", command.command_id)
+        if first is not None:
+            if first.result is not None:
+                self.command_seen_again(command.command_id, first.result)
+            return  # still running: its one answer is on its way
+        # Committed as pending before the ack; a kiosk that dies before answering answers
+        # "interrupted" when it starts again (SyncService.start) rather than running it late.
+        self.processed.record("command", command.command_id)
+        self.notify("command", command)

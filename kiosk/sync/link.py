@@ -1,0 +1,357 @@
+"""The kiosk's one MQTT connection: paho-mqtt 2.x, MQTT 5, in a thread of its own.
+
+One paho client per connection attempt: paho keeps unacknowledged messages in memory and
+would resend them itself after a reconnect, beside the outbox that already does so durably.
+The thread runs paho's socket through its own ``select`` so that work handed over from other
+threads (``call``) wakes it at once instead of at the next keepalive tick.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import select
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from kiosk.sync.backoff import Backoff
+from kiosk.sync.endpoints import Endpoint
+
+log = logging.getLogger(__name__)
+
+KEEPALIVE_S = 30
+SESSION_EXPIRY_S = 7 * 24 * 3600  # the contract: QoS 1 traffic waits a week for an absent kiosk
+CONNECT_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message from the broker, with what ``ack`` needs to acknowledge it later."""
+
+    topic: str
+    payload: bytes
+    retain: bool
+    mid: int
+    qos: int
+    generation: int
+
+
+class LinkHandler:
+    """What the link tells its owner; every method runs on the link's thread."""
+
+    def connected(self, link: MqttLink, generation: int) -> None: ...
+    def disconnected(self, link: MqttLink, generation: int, reason: str) -> None: ...
+    def message(self, link: MqttLink, incoming: Incoming) -> None: ...
+    def published(self, link: MqttLink, generation: int, mid: int) -> None: ...
+    def idle(self, link: MqttLink) -> None:
+        """Called after every turn of the thread's loop: the place to publish more."""
+
+
+class MqttLink:
+    """Connects to the endpoints in turn, with full-jitter backoff, until stopped."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        endpoints: list[Endpoint],
+        handler: LinkHandler,
+        subscriptions: tuple[str, ...],
+        will: tuple[str, bytes],
+        tls: TlsFiles | None = None,
+        backoff: Backoff | None = None,
+        max_inflight: int = 100,
+    ) -> None:
+        if not endpoints:
+            raise ValueError("no broker to connect to")
+        self.client_id = client_id
+        self.endpoints = endpoints
+        self.handler = handler
+        self.subscriptions = subscriptions
+        self.will = will
+        self.tls = tls
+        self.backoff = backoff or Backoff()
+        self.max_inflight = max_inflight
+        self.generation = 0
+        self.endpoint: Endpoint | None = None
+        self.connect_count = 0
+        self._client: mqtt.Client | None = None
+        self._connected = False
+        self._last_reason = ""
+        self._stopping = threading.Event()
+        self._calls: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._thread: threading.Thread | None = None
+
+    # --- from any thread -------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(
+            target=self._run, name=f"mqtt-{self.client_id}", daemon=True
+        )
+        self._thread.start()
+
+    def call(self, work: Callable[[], None]) -> None:
+        """Run ``work`` on the link's thread, soon."""
+        self._calls.put(work)
+        self._wake()
+
+    def stop(self, last_words: tuple[str, bytes] | None = None, timeout: float = 5.0) -> None:
+        """Publish ``last_words`` (the retained offline status) if connected, then disconnect
+        normally so the broker does not send the will."""
+        if self._thread is None:
+            return
+        done = threading.Event()
+
+        def farewell() -> None:
+            client = self._client
+            if client is not None and self._connected and last_words is not None:
+                topic, payload = last_words
+                info = client.publish(topic, payload, qos=1, retain=True)
+                deadline = time.monotonic() + min(timeout, 3.0)
+                while not info.is_published() and time.monotonic() < deadline:
+                    client.loop(timeout=0.05)
+            if client is not None:
+                client.disconnect(reasoncode=None)
+                client.loop(timeout=0.1)
+            self._stopping.set()
+            done.set()
+
+        self.call(farewell)
+        done.wait(timeout)
+        self._stopping.set()
+        self._wake()
+        self._thread.join(timeout)
+        self._thread = None
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    # --- on the link's thread ---------------------------------------------------------------
+
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> int | None:
+        """QoS 1 publish on the current connection; its mid, or None when not connected."""
+        client = self._client
+        if client is None or not self._connected:
+            return None
+        info = client.publish(topic, payload, qos=1, retain=retain)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            return None
+        return info.mid
+
+    def ack(self, incoming: Incoming) -> None:
+        """Acknowledge a message once it is committed; stale connections are not acked."""
+        client = self._client
+        if client is not None and incoming.generation == self.generation and self._connected:
+            client.ack(incoming.mid, incoming.qos)
+
+    def drop_connection(self) -> None:
+        """Close the socket without DISCONNECT (tests; a resync): reconnects as after a fault."""
+        client = self._client
+        if client is not None and client.socket() is not None:
+            client.socket().close()
+
+    def _run(self) -> None:
+        index = 0
+        while not self._stopping.is_set():
+            endpoint = self.endpoints[index % len(self.endpoints)]
+            reason = self._session(endpoint)
+            if self._stopping.is_set():
+                break
+            index += 1
+            delay = self.backoff.next_delay()
+            log.info("broker %s: %s; next try in %.1f s", endpoint, reason, delay)
+            self._sleep(delay)
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def _session(self, endpoint: Endpoint) -> str:
+        """One connection from connect to loss; returns why it ended."""
+        self.generation += 1
+        generation = self.generation
+        self._last_reason = ""
+        client = self._new_client(endpoint)
+        self.endpoint = endpoint
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = SESSION_EXPIRY_S
+        try:
+            client.connect(
+                endpoint.host,
+                endpoint.port,
+                keepalive=KEEPALIVE_S,
+                clean_start=False,
+                properties=properties,
+            )
+        except (OSError, ssl.SSLError, ValueError) as error:
+            return f"cannot connect ({error.__class__.__name__}: {error})"
+        self._client = client
+        connect_deadline = time.monotonic() + CONNECT_TIMEOUT_S
+        reason = "connection lost"
+        try:
+            while not self._stopping.is_set():
+                if not self._connected and time.monotonic() > connect_deadline:
+                    reason = "no CONNACK in time"
+                    break
+                if not self._turn(client):
+                    reason = self._last_reason or "connection lost"
+                    break
+        finally:
+            was_connected = self._connected
+            self._connected = False
+            self._client = None
+            try:
+                sock = client.socket()
+                if sock is not None:
+                    sock.close()
+            except OSError:
+                pass
+            if was_connected:
+                self.handler.disconnected(self, generation, reason)
+        return reason
+
+    def _turn(self, client: mqtt.Client) -> bool:
+        """One turn: wait for the socket or a wake-up, let paho work, run handed-over calls."""
+        sock = client.socket()
+        if sock is None:
+            return False
+        writers = [sock] if client.want_write() else []
+        try:
+            readable, writable, _ = select.select([sock, self._wake_r], writers, [], 1.0)
+        except (OSError, ValueError):
+            return False
+        if self._wake_r in readable:
+            try:
+                while self._wake_r.recv(4096):
+                    pass
+            except BlockingIOError:
+                pass
+        if sock in readable and client.loop_read() != mqtt.MQTT_ERR_SUCCESS:
+            return False
+        if (sock in writable or client.want_write()) and client.loop_write() not in (
+            mqtt.MQTT_ERR_SUCCESS,
+            mqtt.MQTT_ERR_AGAIN,
+        ):
+            return False
+        if client.loop_misc() != mqtt.MQTT_ERR_SUCCESS:
+            return False
+        while True:
+            try:
+                work = self._calls.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                work()
+            except Exception:
+                log.exception("sync work failed")
+        if self._connected:
+            self.handler.idle(self)
+        if client.want_write() and client.loop_write() not in (
+            mqtt.MQTT_ERR_SUCCESS,
+            mqtt.MQTT_ERR_AGAIN,
+        ):
+            return False
+        return client.socket() is not None
+
+    def _new_client(self, endpoint: Endpoint) -> mqtt.Client:
+        client = mqtt.Client(
+            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=mqtt.MQTTv5,
+        )
+        client.manual_ack_set(True)
+        client.max_inflight_messages_set(self.max_inflight)
+        client.max_queued_messages_set(0)
+        topic, payload = self.will
+        client.will_set(topic, payload, qos=1, retain=True)
+        if endpoint.tls:
+            if self.tls is None:
+                raise ValueError(
+                    f"{endpoint}: TLS needs cloud.ca_file, cloud.cert_file, cloud.key_file"
+                )
+            client.tls_set(
+                ca_certs=str(self.tls.ca_file),
+                certfile=str(self.tls.cert_file),
+                keyfile=str(self.tls.key_file),
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
+        generation = self.generation
+
+        def on_connect(
+            _client: Any, _userdata: Any, _flags: Any, reason_code: Any, _props: Any
+        ) -> None:
+            if reason_code.is_failure:
+                self._last_reason = f"refused: {reason_code}"
+                return
+            self._connected = True
+            self.connect_count += 1
+            self.backoff.reset()
+            for topic_filter in self.subscriptions:
+                client.subscribe(topic_filter, qos=1)
+            self.handler.connected(self, generation)
+
+        def on_disconnect(
+            _client: Any, _userdata: Any, _flags: Any, reason_code: Any, _props: Any
+        ) -> None:
+            self._last_reason = f"disconnected: {reason_code}"
+
+        def on_message(_client: Any, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+            self.handler.message(
+                self,
+                Incoming(
+                    topic=message.topic,
+                    payload=message.payload,
+                    retain=bool(message.retain),
+                    mid=message.mid,
+                    qos=message.qos,
+                    generation=generation,
+                ),
+            )
+
+        def on_publish(_client: Any, _userdata: Any, mid: int, _reason: Any, _props: Any) -> None:
+            self.handler.published(self, generation, mid)
+
+        client.on_connect = on_connect
+        client.on_disconnect = on_disconnect
+        client.on_message = on_message
+        client.on_publish = on_publish
+        return client
+
+    def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self._stopping.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            select.select([self._wake_r], [], [], left)
+            try:
+                while self._wake_r.recv(4096):
+                    pass
+            except (BlockingIOError, OSError):
+                pass
+
+    def _wake(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):  # already awake, or closed
+            self._wake_w.send(b"\0")

@@ -1,0 +1,254 @@
+"""The kiosk's side of the contract, wired together: link, inbox, outbox, commands, telemetry.
+
+Two worlds meet here. The link's thread owns the MQTT socket and its own database connection;
+the event loop owns the kiosk core. Work crosses from the link to the loop only through
+``loop.call_soon_threadsafe`` and from the loop to the link only through ``MqttLink.call``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import time
+import uuid
+from typing import Any
+
+from kiosk import __version__
+from kiosk.core.kiosk import Kiosk
+from kiosk.store import open_database
+from kiosk.store.outbox import OutboxFull, OutboxRepository
+from kiosk.store.processed import ProcessedRepository
+from kiosk.store.transaction import transaction
+from kiosk.sync import uplink
+from kiosk.sync.endpoints import parse_endpoint
+from kiosk.sync.inbox import Inbox
+from kiosk.sync.link import Incoming, LinkHandler, MqttLink, TlsFiles
+from kiosk.sync.outbox import OutboxSender
+from kiosk.sync.topics import Topics
+
+log = logging.getLogger(__name__)
+
+TELEMETRY_INTERVAL_S = 60.0
+DEFAULT_OUTBOX_BUDGET = 512 * 1024 * 1024
+
+
+class SyncService(LinkHandler):
+    """One kiosk's connection to the facility cloud."""
+
+    def __init__(
+        self,
+        kiosk: Kiosk,
+        *,
+        outbox_budget_bytes: int = DEFAULT_OUTBOX_BUDGET,
+        telemetry_interval_s: float = TELEMETRY_INTERVAL_S,
+    ) -> None:
+        config = kiosk.config
+        self.kiosk = kiosk
+        self.topics = Topics(config.facility_id, config.kiosk_id)
+        self.telemetry_interval_s = telemetry_interval_s
+        self.started_at = kiosk.clock.now()
+        self._started_monotonic = time.monotonic()
+        self.rejected_payloads = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._telemetry_task: asyncio.Task[None] | None = None
+        self._telemetry_due = asyncio.Event()
+        # The loop's side appends through the core's connection; the link's side has its own.
+        self.outbox = OutboxRepository(kiosk.database, budget_bytes=outbox_budget_bytes)
+        self.processed = ProcessedRepository(kiosk.database)
+        self._link_database = open_database(config.database_path)
+        link_outbox = OutboxRepository(self._link_database, budget_bytes=outbox_budget_bytes)
+        self.sender = OutboxSender(link_outbox)
+        self.inbox = Inbox(
+            self.topics,
+            self._link_database,
+            notify=self._from_link,
+            rejected=self._rejected,
+            command_seen_again=self._answer_again,
+        )
+        tls = None
+        if config.ca_file and config.cert_file and config.key_file:
+            tls = TlsFiles(config.ca_file, config.cert_file, config.key_file)
+        self.link = MqttLink(
+            client_id=config.kiosk_id,
+            endpoints=[parse_endpoint(url) for url in config.brokers],
+            handler=self,
+            subscriptions=self.topics.subscriptions,
+            will=(self.topics.up("status"), uplink.WILL_PAYLOAD),
+            tls=tls,
+        )
+
+    # --- life cycle (event loop) ------------------------------------------------------------
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.kiosk.uplink = self
+        self._answer_interrupted_commands()
+        self.link.start()
+        self._telemetry_task = self._loop.create_task(self._telemetry_loop())
+
+    async def stop(self, reason: str = "shutdown") -> None:
+        """Say goodbye (retained ``offline``, not the will) and close the connection."""
+        if self._telemetry_task is not None:
+            self._telemetry_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._telemetry_task
+        farewell = (self.topics.up("status"), uplink.encode(self._status("offline", reason)))
+        await asyncio.get_running_loop().run_in_executor(None, self.link.stop, farewell)
+        self.kiosk.uplink = None
+        self._link_database.conn.close()
+
+    # --- what the core sends up (event loop) ------------------------------------------------
+
+    def event(self, kind: str, detail: dict[str, Any]) -> None:
+        """An audit event, durable through the outbox."""
+        event_id = str(uuid.uuid4())
+        payload = uplink.event(event_id, self.kiosk.clock.now(), kind, detail)
+        self.enqueue("events", event_id, payload)
+
+    def enqueue(self, kind: str, record_id: str, payload: dict[str, Any]) -> None:
+        """Commit to the outbox first (delivery rule 1), then wake the link to send it."""
+        self.outbox.append(self.topics.up(kind), record_id, uplink.encode(payload))
+        self.link.call(_nothing)
+        self.telemetry_changed()
+
+    def publish(self, kind: str, payload: dict[str, Any], *, retain: bool = False) -> None:
+        """Fire and forget, for what is worthless when late (telemetry, signalling)."""
+        topic, data = self.topics.up(kind), uplink.encode(payload)
+        self.link.call(lambda: self.link.publish(topic, data, retain=retain))
+
+    def telemetry_changed(self) -> None:
+        """Hardware or the outbox changed: telemetry goes out now, not at the next minute."""
+        self._telemetry_due.set()
+
+    # --- LinkHandler (link thread) ----------------------------------------------------------
+
+    def connected(self, link: MqttLink, generation: int) -> None:
+        log.info("connected to %s", link.endpoint)
+        self.sender.connected()
+        link.publish(
+            self.topics.up("status"),
+            uplink.encode(self._status("online", "connected")),
+            retain=True,
+        )
+        self._from_link("connected", str(link.endpoint))
+
+    def disconnected(self, link: MqttLink, generation: int, reason: str) -> None:
+        log.warning("disconnected from %s: %s", link.endpoint, reason)
+        self.sender.disconnected()
+        self._from_link("disconnected", reason)
+
+    def message(self, link: MqttLink, incoming: Incoming) -> None:
+        self.inbox.handle(link, incoming)
+
+    def published(self, link: MqttLink, generation: int, mid: int) -> None:
+        if generation == link.generation:
+            self.sender.published(mid)
+
+    def idle(self, link: MqttLink) -> None:
+        self.sender.pump(link.publish)
+
+    def _rejected(self, topic: str, reason: str) -> None:
+        self.rejected_payloads += 1
+        log.warning("payload rejected on %s: %s", topic, reason)
+        event_id = str(uuid.uuid4())
+        detail = {"topic": topic, "reason": reason}
+        payload = uplink.event(event_id, self.kiosk.clock.now(), "payload_rejected", detail)
+        try:
+            self.sender.repository.append(
+                self.topics.up("events"), event_id, uplink.encode(payload)
+            )
+        except OutboxFull:
+            log.error("outbox full: payload_rejected event not kept")
+        self._from_link("telemetry", None)  # rejected_payloads changed
+
+    def _answer_again(self, command_id: str, result: str) -> None:
+        """A command seen before gets its first answer again, not a second run."""
+        self.sender.repository.append(self.topics.up("cmd-result"), command_id, result.encode())
+
+    def _from_link(self, kind: str, data: Any) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._on_loop, kind, data)
+
+    # --- back on the event loop -------------------------------------------------------------
+
+    def _on_loop(self, kind: str, data: Any) -> None:
+        try:
+            if kind == "command":
+                self._run_command(data)
+            elif kind == "telemetry":
+                self.telemetry_changed()
+            elif kind in ("connected", "disconnected"):
+                self.kiosk.cloud_link_changed(kind == "connected", data)
+                self.telemetry_changed()
+            else:
+                self.kiosk.cloud_update(kind, data)
+        except Exception:
+            log.exception("applying %s from the cloud failed", kind)
+
+    def _run_command(self, command: Any) -> None:
+        now = self.kiosk.clock.now()
+        if command.expires_at <= now:
+            ok, error = False, "expired"
+        else:
+            ok, error = self.kiosk.run_command(command.name, dict(command.args or {}))
+        result = uplink.encode(uplink.command_result(command.command_id, ok, error, now))
+        with transaction(self.kiosk.database):
+            self.processed.set_result("command", command.command_id, result.decode())
+            self.outbox.append(self.topics.up("cmd-result"), command.command_id, result)
+        self.link.call(_nothing)
+        if command.name == "resync" and ok:
+            # Reconnecting subscribes again, and the broker sends every retained snapshot anew.
+            self.link.call(self.link.drop_connection)
+
+    def _answer_interrupted_commands(self) -> None:
+        for command_id in self.processed.pending("command"):
+            result = uplink.encode(
+                uplink.command_result(command_id, False, "interrupted", self.kiosk.clock.now())
+            )
+            with transaction(self.kiosk.database):
+                self.processed.set_result("command", command_id, result.decode())
+                self.outbox.append(self.topics.up("cmd-result"), command_id, result)
+
+    async def _telemetry_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._telemetry_due.wait(), self.telemetry_interval_s)
+            self._telemetry_due.clear()
+            if self.link.connected:
+                self.publish("telemetry", self.telemetry())
+            await asyncio.sleep(1.0)  # a burst of changes makes one report, not hundreds
+
+    def telemetry(self) -> dict[str, Any]:
+        kiosk = self.kiosk
+        disk = shutil.disk_usage(kiosk.config.data_dir)
+        return uplink.telemetry(
+            at=kiosk.clock.now(),
+            uptime_s=int(time.monotonic() - self._started_monotonic),
+            hardware=kiosk.hardware_report(),
+            outbox_depth=self.outbox.depth(),
+            disk_free_mb=disk.free // (1024 * 1024),
+            session_active=kiosk.session_active,
+            schedule_version=kiosk.schedule_version,
+            residents_version=kiosk.residents_version,
+            rejected_payloads=self.rejected_payloads,
+            outbox_bytes=self.outbox.size_bytes(),
+            outbox_fill=round(self.outbox.fill_ratio(), 4),
+            broker=str(self.link.endpoint) if self.link.connected else None,
+        )
+
+    def _status(self, state: str, reason: str) -> dict[str, Any]:
+        config = self.kiosk.config
+        return uplink.status(
+            state=state,
+            reason=reason,
+            version=__version__,
+            role=config.role,
+            started_at=self.started_at,
+            kiosk_name=self.kiosk.view.kiosk_name,
+        )
+
+
+def _nothing() -> None:
+    """Handed to the link only to wake it: its next turn sends what the outbox holds."""

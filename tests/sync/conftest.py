@@ -1,0 +1,113 @@
+"""A real Mosquitto on a free loopback port, the cloud simulator on it, and headless kiosks
+run as real processes (so that they can be killed at any instant)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cloudsim.broker import LocalBroker
+from cloudsim.sim import CloudSim
+
+FACILITY = "f1"
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[LocalBroker]:
+    with LocalBroker(tmp_path / "broker") as running:
+        yield running
+
+
+@pytest.fixture
+def cloud(broker: LocalBroker) -> Iterator[CloudSim]:
+    # A persistent session, like the real cloud's: uplinks queue while it reconnects.
+    sim = CloudSim(broker.url, FACILITY, approve_delay=0, session_expiry_s=3600)
+    sim.start()
+    try:
+        yield sim
+    finally:
+        sim.stop()
+
+
+class KioskProcess:
+    """``kiosk run --headless`` against the test broker, with its own data folder."""
+
+    def __init__(self, data_dir: Path, broker: LocalBroker, kiosk_id: str, role: str = "housing"):
+        self.data_dir = data_dir
+        self.broker = broker
+        self.kiosk_id = kiosk_id
+        self.role = role
+        self.process: subprocess.Popen[str] | None = None
+        self.log_path = data_dir.parent / f"{kiosk_id}.log"
+
+    def start(self) -> KioskProcess:
+        env = {**os.environ, "HOME": str(self.data_dir.parent), "PYTHONUNBUFFERED": "1"}
+        with self.log_path.open("a") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable, "-m", "kiosk", "run", "--headless",
+                    "--data-dir", str(self.data_dir),
+                    "--broker", self.broker.url,
+                    "--facility", FACILITY,
+                    "--kiosk-id", self.kiosk_id,
+                    "--role", self.role,
+                    "--timezone", "America/Chicago",
+                ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )  # fmt: skip
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no goodbye, no flush; the power-cut case."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def terminate(self, timeout: float = 20) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "kiosk.sqlite3"
+
+
+@pytest.fixture
+def kiosk_process(tmp_path: Path, broker: LocalBroker) -> Iterator:
+    started: list[KioskProcess] = []
+
+    def make(kiosk_id: str = "hu-01", role: str = "housing") -> KioskProcess:
+        handle = KioskProcess(tmp_path / kiosk_id, broker, kiosk_id, role)
+        started.append(handle)
+        return handle
+
+    yield make
+    for handle in started:
+        if handle.alive():
+            handle.process.kill()
+            handle.process.wait()
+
+
+def wait_until(condition, timeout: float = 15.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
