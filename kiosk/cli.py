@@ -30,6 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--windowed", action="store_true", help="a window instead of fullscreen (development)"
     )
     run.add_argument("--headless", action="store_true", help="the core without a display")
+    run.add_argument(
+        "--offline",
+        action="store_true",
+        help="with --demo: no local broker and cloud simulator, only the seeded data",
+    )
     run.add_argument("-v", "--verbose", action="store_true", help="log more")
     add_flags(run)
     return parser
@@ -54,8 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     # A stop asked for while starting up (opening the database, seeding the demo, loading
     # Kivy) is kept and honoured once the loop runs, instead of killing the process half-way.
     early_stop = EarlyStop()
+    demo_cloud = None
     try:
         config = load(args)
+        if config.demo and not config.brokers and not args.offline:
+            demo_cloud, config = _start_demo_cloud(config)
         from kiosk.core.kiosk import Kiosk
 
         kiosk = Kiosk.open(config)
@@ -78,6 +86,21 @@ def main(argv: list[str] | None = None) -> int:
         return run_ui(kiosk, early_stop)
     finally:
         kiosk.close()
+        if demo_cloud is not None:
+            demo_cloud.stop()
+
+
+def _start_demo_cloud(config):
+    """The demo's own Mosquitto and cloud simulator, when Mosquitto is installed."""
+    import dataclasses
+
+    from kiosk.demo import DemoCloud
+
+    cloud = DemoCloud(config.data_dir / "demo-broker", "demo-hu-01", "demo-lobby-01")
+    url = cloud.start()
+    if url is None:
+        return None, config
+    return cloud, dataclasses.replace(config, brokers=(url,), facility_id="demo")
 
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)

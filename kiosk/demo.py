@@ -6,10 +6,15 @@ The schedule is seeded anew at each start so that a visit always begins a few mi
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from kiosk.core.credentials import badge_lookup, make_verifier
 from kiosk.core.kiosk import Kiosk
+
+log = logging.getLogger(__name__)
 
 DEMO_BADGE_KEY = b"demo-facility-badge-key"
 DEMO_PIN = "1234"
@@ -90,6 +95,7 @@ def seed(kiosk: Kiosk) -> None:
         for inmate_id, _booking, _name, _language, badge, _credits in RESIDENTS
     )
     database["messages"].insert_all(_demo_messages(now))
+    kiosk.cloud_update("message", None)  # as if they had arrived: the idle screen counts them
 
 
 def _demo_messages(now: datetime) -> list[dict[str, object]]:
@@ -120,3 +126,50 @@ def _demo_messages(now: datetime) -> list[dict[str, object]]:
             }
         )
     return rows
+
+
+class DemoCloud:
+    """For ``kiosk run --demo``: a Mosquitto of its own on loopback and the cloud simulator,
+    so the demo kiosk receives its facility over MQTT as a real one does. Without Mosquitto
+    installed the demo stays offline on the seeded data."""
+
+    def __init__(self, workdir: Path, housing_kiosk_id: str, lobby_kiosk_id: str) -> None:
+        self.workdir = workdir
+        self.housing_kiosk_id = housing_kiosk_id
+        self.lobby_kiosk_id = lobby_kiosk_id
+        self.broker = None
+        self.sim = None
+        self._messages_sent = threading.Event()
+
+    def start(self) -> str | None:
+        """The broker's URL, or None (and a log line) when the demo must run offline."""
+        from cloudsim.broker import BrokerUnavailable, LocalBroker
+        from cloudsim.demo_data import seed_demo
+        from cloudsim.sim import CloudSim
+
+        try:
+            self.broker = LocalBroker(self.workdir).start()
+        except BrokerUnavailable as error:
+            log.info("demo without the cloud simulator (%s): seeded data only", error)
+            return None
+        self.sim = CloudSim(self.broker.url, "demo", approve_delay=2.0, session_expiry_s=3600)
+        self.sim.start()
+        seed_demo(self.sim, self.housing_kiosk_id, self.lobby_kiosk_id, messages=False)
+        # Messages are not retained: they go out once the housing kiosk is online to take them.
+        self.sim.on_record = self._on_record
+        log.info("demo cloud simulator on %s", self.broker.url)
+        return self.broker.url
+
+    def _on_record(self, record) -> None:
+        from cloudsim.demo_data import send_demo_messages
+
+        online = record.kind == "status" and record.get("state") == "online"
+        if online and record.kiosk_id == self.housing_kiosk_id and not self._messages_sent.is_set():
+            self._messages_sent.set()
+            self.sim.call_later(1.0, lambda: send_demo_messages(self.sim, self.housing_kiosk_id))
+
+    def stop(self) -> None:
+        if self.sim is not None:
+            self.sim.stop()
+        if self.broker is not None:
+            self.broker.stop()

@@ -21,6 +21,7 @@ from kiosk.core.i18n import LANGUAGE_NAMES, Language, _
 from kiosk.core.notice import NoticeText, next_visit_notice
 from kiosk.core.visits import Visit, next_visit
 from kiosk.store import ScheduleRepository, open_database
+from kiosk.store.messages import MessagesRepository
 from kiosk.store.residents import ResidentsRepository
 from kiosk.store.snapshots import SnapshotRepository
 
@@ -55,6 +56,8 @@ class IdleView:
     banner: str = ""  # the facility's notice, if any
     banner_severity: str = ""  # info | warning | lockdown
     banner_label: str = ""  # the severity in words: never colour alone
+    messages_waiting: str = ""  # how many, never whose (housing only)
+    connection: str = ""  # whether the facility's network is reachable, in words
 
 
 class Kiosk:
@@ -77,6 +80,8 @@ class Kiosk:
         self._schedule = ScheduleRepository(database)
         self._residents = ResidentsRepository(database)
         self._snapshots = SnapshotRepository(database)
+        self._messages = MessagesRepository(database)
+        self._unread = self._messages.unread_total()
         self._languages = {code: Language(code) for code in LANGUAGES}
         self._language = config.language
         self._visits = [Visit.from_row(row) for row in self._schedule.visits()]
@@ -171,6 +176,7 @@ class Kiosk:
 
     def cloud_link_changed(self, connected: bool, detail: str) -> None:
         self.cloud_connected = connected
+        self._refresh()
 
     def cloud_update(self, kind: str, data: Any) -> None:
         """A snapshot or message from the cloud has been committed; show what it changes."""
@@ -182,7 +188,9 @@ class Kiosk:
             self.notice = FacilityNotice.from_snapshot(data)
         elif kind == "schedule":
             self._visits = [Visit.from_row(row) for row in self._schedule.visits()]
-        elif kind in ("residents", "message", "message_status", "signal"):
+        elif kind == "message":
+            self._unread = self._messages.unread_total()
+        elif kind in ("residents", "message_status", "signal"):
             # Sign-in, messaging and visits build on these (their own issues); already stored.
             log.debug("cloud update: %s", kind)
         self._refresh()
@@ -300,4 +308,20 @@ class Kiosk:
             banner=banner,
             banner_severity=severity,
             banner_label=language.text(SEVERITY_LABELS[severity]) if severity else "",
+            messages_waiting=self._messages_waiting(language),
+            connection=self._connection_text(language),
         )
+
+    def _messages_waiting(self, language: Language) -> str:
+        if self.config.role != "housing" or not self._unread:
+            return ""
+        # One phrasing for any count: a plural catalog is not worth one line.
+        text = language.text(_("New messages waiting: {count}. Sign in to read them."))
+        return text.format(count=self._unread)
+
+    def _connection_text(self, language: Language) -> str:
+        if not self.config.brokers:
+            return ""  # an offline kiosk by configuration (the offline demo) says nothing
+        if self.cloud_connected:
+            return language.text(_("Connected to the facility"))
+        return language.text(_("Offline — messages are kept and sent when the network returns"))

@@ -206,6 +206,13 @@ class MessagesRepository:
         ).fetchone()
         return int(row[0])
 
+    def unread_total(self) -> int:
+        """Unread messages for all residents of this kiosk (a count, no names: idle screen)."""
+        row = self._db.execute(
+            "SELECT count(*) FROM messages WHERE direction = 'in' AND read_at IS NULL"
+        ).fetchone()
+        return int(row[0])
+
 
 def _text_time(value: str | datetime) -> str:
     if isinstance(value, datetime):

@@ -12,6 +12,8 @@ class IdleScreen(Screen):
     banner = StringProperty("")
     banner_label = StringProperty("")
     banner_severity = StringProperty("")
+    messages_waiting = StringProperty("")
+    connection = StringProperty("")
 
     def show(self, view) -> None:
         """Take the core's idle view; Kivy redraws only the labels whose text changed."""
@@ -29,3 +31,5 @@ class IdleScreen(Screen):
         self.banner = view.banner
         self.banner_label = view.banner_label
         self.banner_severity = view.banner_severity
+        self.messages_waiting = view.messages_waiting
+        self.connection = view.connection
