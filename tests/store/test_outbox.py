@@ -9,47 +9,22 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlite_utils import Database
 
 from kiosk.store import OutboxFull, OutboxRecord, OutboxRepository, open_database
 from kiosk.store.transaction import transaction
+from tests.store.conftest import FakeClock
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUDGET = 1_000
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def payload(n: int, size: int = 0) -> bytes:
     text = f'{{"v":1,"type":"event","n":{n}'
     return (text + " " * max(0, size - len(text) - 1) + "}").encode()
-
-
-@pytest.fixture
-def path(tmp_path: pathlib.Path) -> pathlib.Path:
-    return tmp_path / "kiosk.db"
-
-
-@pytest.fixture
-def db(path: pathlib.Path) -> Iterator[Database]:
-    database = open_database(path)
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

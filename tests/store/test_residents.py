@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pathlib
 import sqlite3
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,14 +12,7 @@ from sqlite_utils import Database
 
 from kiosk.store import MessagesRepository, ResidentsRepository, open_database
 from kiosk.store.transaction import transaction
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.store.conftest import FakeClock
 
 
 def resident(inmate_id: str, booking_number: str, *lookups: str, **overrides: Any) -> dict:
@@ -40,23 +32,6 @@ def resident(inmate_id: str, booking_number: str, *lookups: str, **overrides: An
 ANA = resident("i-100", "B2024-0001", "aa01", "aa02", display_name="Ana Díaz", language="es")
 BO = resident("i-101", "B2024-0002", "bb01")
 CY = resident("i-102", "B2024-0003")  # no badge: signs in by number and PIN
-
-
-@pytest.fixture
-def path(tmp_path: pathlib.Path) -> pathlib.Path:
-    return tmp_path / "kiosk.db"
-
-
-@pytest.fixture
-def db(path: pathlib.Path) -> Iterator[Database]:
-    database = open_database(path)
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

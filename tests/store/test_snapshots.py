@@ -3,39 +3,14 @@
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlite_utils import Database
 
 from kiosk.store import ScheduleRepository, Snapshot, SnapshotRepository, open_database
 from kiosk.store.transaction import transaction
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def path(tmp_path: pathlib.Path) -> pathlib.Path:
-    return tmp_path / "kiosk.db"
-
-
-@pytest.fixture
-def db(path: pathlib.Path) -> Iterator[Database]:
-    database = open_database(path)
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+from tests.store.conftest import FakeClock
 
 
 @pytest.fixture

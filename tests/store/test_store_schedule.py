@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pathlib
 import sqlite3
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,14 +12,7 @@ from sqlite_utils import Database
 
 from kiosk.store import ScheduleRepository, open_database
 from kiosk.store.transaction import transaction
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.store.conftest import FakeClock
 
 
 def visit(visit_id: str, starts_at: str, **overrides: Any) -> dict[str, Any]:
@@ -43,23 +35,6 @@ def visit(visit_id: str, starts_at: str, **overrides: Any) -> dict[str, Any]:
 A = visit("a", "2024-05-01T12:00:00Z", kind="onsite", confirmation_code_verifier="scrypt$x")
 B = visit("b", "2024-05-01T09:00:00Z", peer_kiosk_id="lobby-01")
 C = visit("c", "2024-05-02T09:00:00Z", status="cancelled")
-
-
-@pytest.fixture
-def path(tmp_path: pathlib.Path) -> pathlib.Path:
-    return tmp_path / "kiosk.db"
-
-
-@pytest.fixture
-def db(path: pathlib.Path) -> Iterator[Database]:
-    database = open_database(path)
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

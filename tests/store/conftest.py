@@ -1,0 +1,39 @@
+"""What every store test needs: a kiosk database file and a wall clock that moves when told."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlite_utils import Database
+
+from kiosk.store import open_database
+
+
+class FakeClock:
+    """``now`` for the repositories: a fixed moment the test can move."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def path(tmp_path: pathlib.Path) -> pathlib.Path:
+    return tmp_path / "kiosk.db"
+
+
+@pytest.fixture
+def db(path: pathlib.Path) -> Iterator[Database]:
+    database = open_database(path)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
