@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from kiosk.store.messages import MessagesRepository
@@ -22,14 +21,11 @@ from kiosk.store.transaction import transaction
 from kiosk.sync.link import Incoming, MqttLink
 from kiosk.sync.payloads import Rejected, parse_downlink
 from kiosk.sync.topics import Topics
+from kiosk.sync.uplink import utc_text  # one fixed width: the store orders times as text
 
 log = logging.getLogger(__name__)
 
 Notify = Callable[[str, Any], None]
-
-
-def utc_text(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def visit_row(visit: Any) -> dict[str, Any]:
