@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -22,29 +23,45 @@ class BrokerUnavailable(RuntimeError):
 
 
 class LocalBroker:
-    """``mosquitto`` listening on 127.0.0.1 only, persisting sessions under ``workdir``."""
+    """``mosquitto`` listening on 127.0.0.1 only, persisting sessions under ``workdir``.
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    By default one plain listener, anonymous clients welcome. ``listener_config`` replaces those
+    two lines with the caller's (listeners, TLS, ``allow_anonymous``, ``acl_file``...; they must
+    open ``port`` on 127.0.0.1, which ``start`` waits for), written after the common lines so that
+    they may override those too. ``tls`` makes ``url`` an ``mqtts://`` address.
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None = None,
+        *,
+        listener_config: Sequence[str] | None = None,
+        tls: bool = False,
+    ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
+        self.listener_config = list(listener_config) if listener_config is not None else None
+        self.tls = tls
         self.process: subprocess.Popen[bytes] | None = None
         self.config_path = workdir / "mosquitto.conf"
         self.log_path = workdir / "mosquitto.log"
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 10.0) -> LocalBroker:
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(binary).exists():
             raise BrokerUnavailable("mosquitto is not installed (apt-get install mosquitto)")
         self.workdir.mkdir(parents=True, exist_ok=True)
+        default = self.listener_config is None
+        listener = [f"listener {self.port} 127.0.0.1", "allow_anonymous true"]
         self.config_path.write_text(
             "\n".join(
                 [
-                    f"listener {self.port} 127.0.0.1",
-                    "allow_anonymous true",
+                    *(listener if default else []),
                     # Sessions and queued QoS 1 messages survive a broker restart, as in production.
                     "persistence true",
                     f"persistence_location {self.workdir}/",
@@ -57,6 +74,7 @@ class LocalBroker:
                     f"log_dest file {self.log_path}",
                     "log_type error",
                     "log_type warning",
+                    *([] if default else self.listener_config),
                     "",
                 ]
             )

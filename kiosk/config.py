@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kiosk.sync.endpoints import parse_endpoint
+
 DEFAULT_CONFIG_PATH = Path("/etc/kiosk/kiosk.toml")
 DEFAULT_DATA_DIR = Path("/var/lib/kiosk")
 ROLES = ("housing", "lobby")
@@ -132,6 +134,14 @@ def _brokers(value: Any) -> tuple[str, ...]:
                 "each broker must look like mqtts://host:8883 or mqtt://127.0.0.1:1883, "
                 f"got {_shown(item)}"
             )
+        # The link's own rules (plain mqtt:// on loopback only, a port in range), checked here
+        # so that a bad address stops start-up with one line instead of failing in the link.
+        try:
+            parse_endpoint(item)
+        except ValueError as error:
+            # parse_endpoint names the address; urlsplit's "Port out of range" does not.
+            detail = str(error) if item in str(error) else f"broker {_shown(item)}: {error}"
+            raise ValueError(detail) from None
     return tuple(items)
 
 

@@ -3,7 +3,7 @@
 ``parse_downlink(kind, raw)`` turns the bytes of one MQTT message into a frozen pydantic model or
 raises ``Rejected``. A rejected payload changes nothing; its ``reason`` names the field and the
 rule and never quotes the payload, so it can go into a ``payload_rejected`` event as it is.
-Limits the contract does not state are listed in docs/protocol-limits.md.
+Limits the contract does not state are listed in docs/protocol.md ("Validation limits").
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -39,11 +39,19 @@ def cloud(broker: LocalBroker) -> Iterator[CloudSim]:
 class KioskProcess:
     """``kiosk run --headless`` against the test broker, with its own data folder."""
 
-    def __init__(self, data_dir: Path, broker: LocalBroker, kiosk_id: str, role: str = "housing"):
+    def __init__(
+        self,
+        data_dir: Path,
+        broker: LocalBroker,
+        kiosk_id: str,
+        role: str = "housing",
+        extra_args: Sequence[str] = (),
+    ):
         self.data_dir = data_dir
         self.broker = broker
         self.kiosk_id = kiosk_id
         self.role = role
+        self.extra_args = list(extra_args)  # more flags, e.g. --ca-file/--cert-file/--key-file
         self.process: subprocess.Popen[str] | None = None
         self.log_path = data_dir.parent / f"{kiosk_id}.log"
 
@@ -59,6 +67,7 @@ class KioskProcess:
                     "--kiosk-id", self.kiosk_id,
                     "--role", self.role,
                     "--timezone", "America/Chicago",
+                    *self.extra_args,
                 ],
                 env=env,
                 stdout=log,
