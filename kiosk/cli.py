@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 
 from kiosk import __version__
-from kiosk.config import ConfigError, add_flags, load
+from kiosk.config import ConfigError, add_flags, check_tls_files, load
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     demo_cloud = None
     try:
         config = load(args)
+        check_tls_files(config)
         if config.demo and not config.brokers and not args.offline:
             demo_cloud, config = _start_demo_cloud(config)
         from kiosk.core.kiosk import Kiosk

@@ -421,6 +421,37 @@ def load(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> K
     return KioskConfig(**values, demo=demo, source=source)
 
 
+def check_tls_files(config: KioskConfig) -> None:
+    """At start-up, not at parse time: a kiosk that would fail every TLS handshake must not
+    start as if all were well."""
+    if not any(broker.startswith("mqtts://") for broker in config.brokers):
+        return
+    source = config.source
+    for key, field in (("cloud.ca_file", "ca_file"), ("cloud.cert_file", "cert_file"),
+                       ("cloud.key_file", "key_file")):  # fmt: skip
+        path = getattr(config, field)
+        if path is None:
+            raise ConfigError(f"{source}: {key}: missing (mqtts:// brokers need it)")
+        if not path.is_file():
+            raise ConfigError(f"{source}: {key}: no such file {_shown(str(path))}")
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    try:
+        certificate = x509.load_pem_x509_certificate(config.cert_file.read_bytes())
+    except (ValueError, OSError):
+        raise ConfigError(f"{source}: cloud.cert_file: not a PEM certificate") from None
+    names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    common_name = names[0].value if names else ""
+    # The broker's ACL knows the kiosk by its certificate's CN: another id would publish into
+    # a topic the ACL refuses, and the outbox would wait for ever.
+    if common_name != config.kiosk_id:
+        raise ConfigError(
+            f"{source}: cloud.cert_file: the certificate is for {_shown(common_name)}, "
+            f"not for kiosk.id {_shown(config.kiosk_id)}"
+        )
+
+
 def _flag_value(args: argparse.Namespace, path: str) -> Any:
     key = next(k for k in KEYS if k.path == path)
     return getattr(args, _dest(key), None)
