@@ -145,6 +145,18 @@ def _brokers(value: Any) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _megabytes(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"must be a whole number of MiB, got {_shown(value)}")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"must be a whole number of MiB, got {_shown(value)}") from None
+    if isinstance(value, float) or not 1 <= number <= 1_000_000:
+        raise ValueError(f"must be a whole number of MiB from 1 to 1000000, got {_shown(value)}")
+    return number
+
+
 def _path(value: Any) -> Path:
     if isinstance(value, Path):
         return value
@@ -221,6 +233,13 @@ KEYS: tuple[Key, ...] = (
     Key("cloud.ca_file", "--ca-file", "CA certificate for mqtts://", _optional_path),
     Key("cloud.cert_file", "--cert-file", "this kiosk's client certificate", _optional_path),
     Key("cloud.key_file", "--key-file", "this kiosk's private key", _optional_path),
+    Key(
+        "cloud.outbox_budget_mb",
+        "--outbox-budget-mb",
+        "disk the unsent outbox may take, in MiB",
+        _megabytes,
+        512,
+    ),
     Key("hardware.camera", "--camera", "camera adapter", _choice(HARDWARE_KINDS), "simulated"),
     Key("hardware.handset", "--handset", "handset adapter", _choice(HARDWARE_KINDS), "simulated"),
     Key(
@@ -276,6 +295,7 @@ class KioskConfig:
     ca_file: Path | None
     cert_file: Path | None
     key_file: Path | None
+    outbox_budget_mb: int
     camera: str
     handset: str
     badge_reader: str
@@ -305,6 +325,7 @@ _FIELD_OF = {
     "cloud.ca_file": "ca_file",
     "cloud.cert_file": "cert_file",
     "cloud.key_file": "key_file",
+    "cloud.outbox_budget_mb": "outbox_budget_mb",
     "hardware.camera": "camera",
     "hardware.handset": "handset",
     "hardware.badge_reader": "badge_reader",

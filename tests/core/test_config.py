@@ -33,6 +33,7 @@ brokers = ["mqtts://file.example:8883"]
 ca_file = "/file/ca.pem"
 cert_file = "/file/cert.pem"
 key_file = "/file/key.pem"
+outbox_budget_mb = 256
 
 [hardware]
 camera = "simulated"
@@ -83,6 +84,7 @@ OVERRIDES = {
         "key_file",
         Path("/flag/key.pem"),
     ),
+    "cloud.outbox_budget_mb": ("outbox_budget_mb = 256", "64", "outbox_budget_mb", 64),
     "hardware.camera": ('camera = "simulated"', "simulated", "camera", "simulated"),
     "hardware.handset": ('handset = "simulated"', "simulated", "handset", "simulated"),
     "hardware.badge_reader": (
@@ -146,6 +148,7 @@ def test_a_good_file_loads_every_key(tmp_path: Path) -> None:
         ca_file=Path("/file/ca.pem"),
         cert_file=Path("/file/cert.pem"),
         key_file=Path("/file/key.pem"),
+        outbox_budget_mb=256,
         camera="simulated",
         handset="simulated",
         badge_reader="simulated",
