@@ -31,7 +31,6 @@ from kiosk.sync.topics import Topics
 log = logging.getLogger(__name__)
 
 TELEMETRY_INTERVAL_S = 60.0
-DEFAULT_OUTBOX_BUDGET = 512 * 1024 * 1024
 
 
 class SyncService(LinkHandler):
@@ -41,16 +40,19 @@ class SyncService(LinkHandler):
         self,
         kiosk: Kiosk,
         *,
-        outbox_budget_bytes: int = DEFAULT_OUTBOX_BUDGET,
+        outbox_budget_bytes: int | None = None,
         telemetry_interval_s: float = TELEMETRY_INTERVAL_S,
     ) -> None:
         config = kiosk.config
+        if outbox_budget_bytes is None:
+            outbox_budget_bytes = config.outbox_budget_mb * 1024 * 1024
         self.kiosk = kiosk
         self.topics = Topics(config.facility_id, config.kiosk_id)
         self.telemetry_interval_s = telemetry_interval_s
         self.started_at = kiosk.clock.now()
         self._started_monotonic = time.monotonic()
         self.rejected_payloads = 0
+        self.events_dropped = 0  # audit events a full outbox could not take
         self._loop: asyncio.AbstractEventLoop | None = None
         self._telemetry_task: asyncio.Task[None] | None = None
         self._telemetry_due = asyncio.Event()
@@ -102,10 +104,16 @@ class SyncService(LinkHandler):
     # --- what the core sends up (event loop) ------------------------------------------------
 
     def event(self, kind: str, detail: dict[str, Any]) -> None:
-        """An audit event, durable through the outbox."""
+        """An audit event, durable through the outbox; a full outbox drops it, loudly, rather
+        than stopping whatever the kiosk was doing."""
         event_id = str(uuid.uuid4())
         payload = uplink.event(event_id, self.kiosk.clock.now(), kind, detail)
-        self.enqueue("events", event_id, payload)
+        try:
+            self.enqueue("events", event_id, payload)
+        except OutboxFull:
+            self.events_dropped += 1
+            log.error("outbox full: %s event not kept", kind)
+            self.telemetry_changed()
 
     def enqueue(self, kind: str, record_id: str, payload: dict[str, Any]) -> None:
         """Commit to the outbox first (delivery rule 1), then wake the link to send it."""
@@ -213,8 +221,12 @@ class SyncService(LinkHandler):
 
     async def _telemetry_loop(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that
+            # comes in the same turn as the event (a connect, an enqueue), and stop() then
+            # waits for this task for ever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._telemetry_due.wait(), self.telemetry_interval_s)
+                async with asyncio.timeout(self.telemetry_interval_s):
+                    await self._telemetry_due.wait()
             self._telemetry_due.clear()
             if self.link.connected:
                 self.publish("telemetry", self.telemetry())
@@ -235,6 +247,7 @@ class SyncService(LinkHandler):
             rejected_payloads=self.rejected_payloads,
             outbox_bytes=self.outbox.size_bytes(),
             outbox_fill=round(self.outbox.fill_ratio(), 4),
+            events_dropped=self.events_dropped,
             broker=str(self.link.endpoint) if self.link.connected else None,
         )
 
