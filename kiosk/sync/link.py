@@ -2,14 +2,17 @@
 
 One paho client per connection attempt: paho keeps unacknowledged messages in memory and
 would resend them itself after a reconnect, beside the outbox that already does so durably.
-The thread runs paho's socket through its own ``select`` so that work handed over from other
-threads (``call``) wakes it at once instead of at the next keepalive tick.
+The thread runs paho's socket through its own ``poll`` so that work handed over from other
+threads (``call``) wakes it at once instead of at the next keepalive tick. ``poll``, not
+``select``: select() refuses a descriptor of 1024 or more, which a process holding many
+kiosks (bench/fleet.py) or many open files soon hands out.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import queue
 import select
 import socket
@@ -61,6 +64,9 @@ class LinkHandler:
     def disconnected(self, link: MqttLink, generation: int, reason: str) -> None: ...
     def message(self, link: MqttLink, incoming: Incoming) -> None: ...
     def published(self, link: MqttLink, generation: int, mid: int) -> None: ...
+    def refused(self, link: MqttLink, generation: int, mid: int, reason: str) -> None:
+        """The broker answered a publish with a failure: not delivered."""
+
     def idle(self, link: MqttLink) -> None:
         """Called after every turn of the thread's loop: the place to publish more."""
 
@@ -79,7 +85,14 @@ class MqttLink:
         tls: TlsFiles | None = None,
         backoff: Backoff | None = None,
         max_inflight: int = 100,
+        turns: threading.Lock | None = None,
     ) -> None:
+        """``turns``: a lock shared by the links of one process, so that they take turns at
+        their work (not at waiting for it). A kiosk process has one link and needs none. A
+        process holding hundreds (bench/fleet.py) would otherwise have them all runnable at once
+        when the cloud publishes to every kiosk, and CPython's threads then spend more time
+        handing the GIL round than working (fleet p95 at 1,000 kiosks: 20 s without, 2 s with).
+        A plain Lock: its waiters sleep in C."""
         if not endpoints:
             raise ValueError("no broker to connect to")
         self.client_id = client_id
@@ -90,6 +103,7 @@ class MqttLink:
         self.tls = tls
         self.backoff = backoff or Backoff()
         self.max_inflight = max_inflight
+        self._turns = turns or threading.Lock()
         self.generation = 0
         self.endpoint: Endpoint | None = None
         self.connect_count = 0
@@ -127,17 +141,28 @@ class MqttLink:
 
         def farewell() -> None:
             client = self._client
-            if client is not None and self._connected and last_words is not None:
-                topic, payload = last_words
-                info = client.publish(topic, payload, qos=1, retain=True)
-                deadline = time.monotonic() + min(timeout, 3.0)
-                while not info.is_published() and time.monotonic() < deadline:
-                    client.loop(timeout=0.05)
-            if client is not None:
-                client.disconnect(reasoncode=None)
-                client.loop(timeout=0.1)
-            self._stopping.set()
-            done.set()
+            try:
+                if client is not None and self._connected and last_words is not None:
+                    topic, payload = last_words
+                    info = client.publish(topic, payload, qos=1, retain=True)
+                    deadline = time.monotonic() + min(timeout, 3.0)
+                    # A failed rc: paho already knows the connection is gone (the link learns
+                    # it at its next turn) and is_published() would raise. No goodbye then.
+                    while (
+                        info.rc == mqtt.MQTT_ERR_SUCCESS
+                        and not info.is_published()
+                        and time.monotonic() < deadline
+                    ):
+                        if not self._exchange(client, 0.05):
+                            break
+                if client is not None:
+                    client.disconnect(reasoncode=None)
+                    self._exchange(client, 0.1)
+            finally:
+                # Whatever happened above, the link stops now: not after stop()'s timeout, on a
+                # connection made meanwhile and then dropped without DISCONNECT.
+                self._stopping.set()
+                done.set()
 
         self.call(farewell)
         done.wait(timeout)
@@ -237,20 +262,26 @@ class MqttLink:
         sock = client.socket()
         if sock is None:
             return False
-        writers = [sock] if client.want_write() else []
         try:
-            readable, writable, _ = select.select([sock, self._wake_r], writers, [], 1.0)
+            fd, wake = sock.fileno(), self._wake_r.fileno()
+            writers = (fd,) if client.want_write() else ()
+            readable, writable = _wait((fd, wake), writers, 1.0)
         except (OSError, ValueError):
             return False
-        if self._wake_r in readable:
+        with self._turns:
+            return self._work(client, fd, readable, writable)
+
+    def _work(self, client: mqtt.Client, fd: int, readable: set[int], writable: set[int]) -> bool:
+        """The turn's work, once the socket or a wake-up is ready: paho, calls, the outbox."""
+        if self._wake_r.fileno() in readable:
             try:
                 while self._wake_r.recv(4096):
                     pass
             except BlockingIOError:
                 pass
-        if sock in readable and client.loop_read() != mqtt.MQTT_ERR_SUCCESS:
+        if fd in readable and client.loop_read() != mqtt.MQTT_ERR_SUCCESS:
             return False
-        if (sock in writable or client.want_write()) and client.loop_write() not in (
+        if (fd in writable or client.want_write()) and client.loop_write() not in (
             mqtt.MQTT_ERR_SUCCESS,
             mqtt.MQTT_ERR_AGAIN,
         ):
@@ -274,6 +305,28 @@ class MqttLink:
         ):
             return False
         return client.socket() is not None
+
+    def _exchange(self, client: mqtt.Client, timeout: float) -> bool:
+        """Wait on the socket alone, then let paho read and write: the goodbye, which runs as a
+        call inside a turn; other links take their turns while it waits."""
+        sock = client.socket()
+        if sock is None:
+            return False
+        try:
+            fd = sock.fileno()
+            self._turns.release()
+            try:
+                readable, _ = _wait((fd,), (fd,) if client.want_write() else (), timeout)
+            finally:
+                self._turns.acquire()
+        except (OSError, ValueError):
+            return False
+        if fd in readable and client.loop_read() != mqtt.MQTT_ERR_SUCCESS:
+            return False
+        return not client.want_write() or client.loop_write() in (
+            mqtt.MQTT_ERR_SUCCESS,
+            mqtt.MQTT_ERR_AGAIN,
+        )
 
     def _new_client(self, endpoint: Endpoint) -> mqtt.Client:
         client = mqtt.Client(
@@ -330,7 +383,12 @@ class MqttLink:
                 ),
             )
 
-        def on_publish(_client: Any, _userdata: Any, mid: int, _reason: Any, _props: Any) -> None:
+        def on_publish(_client: Any, _userdata: Any, mid: int, reason: Any, _props: Any) -> None:
+            # Mosquitto answers a publish its ACL refuses with a PUBACK of "Not authorized":
+            # that record was not delivered and must stay in the outbox.
+            if reason is not None and getattr(reason, "is_failure", False):
+                self.handler.refused(self, generation, mid, str(reason))
+                return
             self.handler.published(self, generation, mid)
 
         client.on_connect = on_connect
@@ -345,7 +403,7 @@ class MqttLink:
             left = deadline - time.monotonic()
             if left <= 0:
                 return
-            select.select([self._wake_r], [], [], left)
+            _wait((self._wake_r.fileno(),), (), left)
             try:
                 while self._wake_r.recv(4096):
                     pass
@@ -355,3 +413,26 @@ class MqttLink:
     def _wake(self) -> None:
         with contextlib.suppress(BlockingIOError, OSError):  # already awake, or closed
             self._wake_w.send(b"\0")
+
+
+_READ_EVENTS = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP | select.POLLNVAL
+_WRITE_EVENTS = select.POLLOUT | select.POLLERR | select.POLLHUP | select.POLLNVAL
+
+
+def _wait(
+    readers: tuple[int, ...], writers: tuple[int, ...], timeout: float
+) -> tuple[set[int], set[int]]:
+    """``select.select`` for descriptors of any number, through poll(2): the readable and the
+    writable descriptors (an error or a hang-up counts as both, as select reports it)."""
+    masks: dict[int, int] = {}
+    for fd in readers:
+        masks[fd] = masks.get(fd, 0) | select.POLLIN
+    for fd in writers:
+        masks[fd] = masks.get(fd, 0) | select.POLLOUT
+    poller = select.poll()
+    for fd, mask in masks.items():
+        poller.register(fd, mask)  # ValueError for a closed socket's -1, as select raised
+    events = poller.poll(max(0, math.ceil(timeout * 1000)))
+    readable = {fd for fd, event in events if event & _READ_EVENTS}
+    writable = {fd for fd, event in events if event & _WRITE_EVENTS}
+    return readable, writable

@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from kiosk.store.outbox import OutboxRepository
 
+RECHECK_S = 5.0
+
 
 class OutboxSender:
     def __init__(
@@ -33,11 +35,22 @@ class OutboxSender:
         self._acked: list[int] = []
         self._first_ack_at = 0.0
         self.delivered = 0  # records the broker acknowledged since start
+        self.refusals = 0  # records the broker answered with a failure since start
+        # Whether the outbox may hold records this connection has not sent: an idle kiosk
+        # then does not query it every turn. Writers elsewhere (another process) are caught
+        # by a look every RECHECK_S.
+        self._more = True
+        self._looked_at = 0.0
 
     def connected(self) -> None:
         """A new connection: everything not yet deleted goes again, from the oldest."""
         self._inflight.clear()
         self._last_sent = 0
+        self._more = True
+
+    def wake(self) -> None:
+        """Something was appended: look again."""
+        self._more = True
 
     def disconnected(self) -> None:
         self.flush()
@@ -53,6 +66,12 @@ class OutboxSender:
         self._acked.append(seq)
         self.delivered += 1
 
+    def refused(self, mid: int) -> None:
+        """The broker would not take it: it stays in the outbox and goes again on the next
+        connection (a broker's ACL fixed, a certificate replaced), never deleted unsent."""
+        if self._inflight.pop(mid, None) is not None:
+            self.refusals += 1
+
     def flush(self) -> None:
         if self._acked:
             self.repository.delete(self._acked)
@@ -66,10 +85,15 @@ class OutboxSender:
             or not self._inflight
         ):
             self.flush()
-        while len(self._inflight) < self.window:
-            records = self.repository.pending(
-                after_seq=self._last_sent, limit=self.window - len(self._inflight)
-            )
+        now = self._clock()
+        if now - self._looked_at >= RECHECK_S:
+            self._more = True
+        while self._more and len(self._inflight) < self.window:
+            limit = self.window - len(self._inflight)
+            records = self.repository.pending(after_seq=self._last_sent, limit=limit)
+            self._looked_at = now
+            if len(records) < limit:
+                self._more = False  # all there is, for now
             if not records:
                 return
             for record in records:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import shutil
+import threading
 import time
 import uuid
 from typing import Any
@@ -42,7 +43,9 @@ class SyncService(LinkHandler):
         *,
         outbox_budget_bytes: int | None = None,
         telemetry_interval_s: float = TELEMETRY_INTERVAL_S,
+        turns: threading.Lock | None = None,
     ) -> None:
+        """``turns``: shared by the kiosks of one process (a fleet), see ``MqttLink``."""
         config = kiosk.config
         if outbox_budget_bytes is None:
             outbox_budget_bytes = config.outbox_budget_mb * 1024 * 1024
@@ -79,6 +82,7 @@ class SyncService(LinkHandler):
             subscriptions=self.topics.subscriptions,
             will=(self.topics.up("status"), uplink.WILL_PAYLOAD),
             tls=tls,
+            turns=turns,
         )
 
     # --- life cycle (event loop) ------------------------------------------------------------
@@ -118,7 +122,7 @@ class SyncService(LinkHandler):
     def enqueue(self, kind: str, record_id: str, payload: dict[str, Any]) -> None:
         """Commit to the outbox first (delivery rule 1), then wake the link to send it."""
         self.outbox.append(self.topics.up(kind), record_id, uplink.encode(payload))
-        self.link.call(_nothing)
+        self.link.call(self.sender.wake)
         self.telemetry_changed()
 
     def publish(self, kind: str, payload: dict[str, Any], *, retain: bool = False) -> None:
@@ -154,6 +158,12 @@ class SyncService(LinkHandler):
         if generation == link.generation:
             self.sender.published(mid)
 
+    def refused(self, link: MqttLink, generation: int, mid: int, reason: str) -> None:
+        if generation == link.generation:
+            self.sender.refused(mid)
+            log.error("the broker refused an outbox record (%s); it stays queued", reason)
+            self._from_link("telemetry", None)
+
     def idle(self, link: MqttLink) -> None:
         self.sender.pump(link.publish)
 
@@ -167,6 +177,7 @@ class SyncService(LinkHandler):
             self.sender.repository.append(
                 self.topics.up("events"), event_id, uplink.encode(payload)
             )
+            self.sender.wake()
         except OutboxFull:
             log.error("outbox full: payload_rejected event not kept")
         self._from_link("telemetry", None)  # rejected_payloads changed
@@ -174,6 +185,7 @@ class SyncService(LinkHandler):
     def _answer_again(self, command_id: str, result: str) -> None:
         """A command seen before gets its first answer again, not a second run."""
         self.sender.repository.append(self.topics.up("cmd-result"), command_id, result.encode())
+        self.sender.wake()
 
     def _from_link(self, kind: str, data: Any) -> None:
         if self._loop is not None:
@@ -205,7 +217,7 @@ class SyncService(LinkHandler):
         with transaction(self.kiosk.database):
             self.processed.set_result("command", command.command_id, result.decode())
             self.outbox.append(self.topics.up("cmd-result"), command.command_id, result)
-        self.link.call(_nothing)
+        self.link.call(self.sender.wake)
         if command.name == "resync" and ok:
             # Reconnecting subscribes again, and the broker sends every retained snapshot anew.
             self.link.call(self.link.drop_connection)
@@ -261,7 +273,3 @@ class SyncService(LinkHandler):
             started_at=self.started_at,
             kiosk_name=self.kiosk.view.kiosk_name,
         )
-
-
-def _nothing() -> None:
-    """Handed to the link only to wake it: its next turn sends what the outbox holds."""

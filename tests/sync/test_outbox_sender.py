@@ -1,0 +1,62 @@
+"""The sender's bookkeeping: a record leaves the outbox only on a successful PUBACK."""
+
+from __future__ import annotations
+
+from kiosk.store import open_database
+from kiosk.store.outbox import OutboxRepository
+from kiosk.sync.outbox import OutboxSender
+
+
+def test_a_refused_publish_stays_queued_and_goes_again_on_the_next_connection(tmp_path):
+    database = open_database(tmp_path / "kiosk.sqlite3")
+    outbox = OutboxRepository(database, budget_bytes=1 << 20)
+    for n in range(3):
+        outbox.append("up/events", f"e-{n}", b'{"n":%d}' % n)
+    sender = OutboxSender(outbox)
+    sent: list[tuple[int, bytes]] = []
+
+    def publish(topic: str, payload: bytes) -> int:
+        sent.append((len(sent) + 1, payload))
+        return len(sent)
+
+    sender.connected()
+    sender.pump(publish)
+    assert [payload for _, payload in sent] == [b'{"n":0}', b'{"n":1}', b'{"n":2}']
+    sender.published(1)
+    sender.refused(2)  # "Not authorized"
+    sender.published(3)
+    sender.flush()
+    assert [record.record_id for record in outbox.pending()] == ["e-1"]
+    assert sender.refusals == 1 and sender.delivered == 2
+
+    sender.pump(publish)  # same connection: not resent in a loop
+    assert len(sent) == 3
+    sender.disconnected()
+    sender.connected()
+    sender.pump(publish)
+    assert sent[-1][1] == b'{"n":1}'
+    database.close()
+
+
+def test_an_idle_sender_does_not_query_the_outbox_every_turn(tmp_path):
+    database = open_database(tmp_path / "kiosk.sqlite3")
+    outbox = OutboxRepository(database, budget_bytes=1 << 20)
+    now = [0.0]
+    sender = OutboxSender(outbox, clock=lambda: now[0])
+    queries = []
+    real_pending = outbox.pending
+    outbox.pending = lambda **kw: queries.append(kw) or real_pending(**kw)
+
+    sender.connected()
+    sender.pump(lambda topic, payload: 1)
+    assert len(queries) == 1
+    for _ in range(10):
+        now[0] += 0.1
+        sender.pump(lambda topic, payload: 1)
+    assert len(queries) == 1  # nothing new was appended: no query
+
+    outbox.append("up/events", "e-1", b"{}")
+    sender.wake()
+    sender.pump(lambda topic, payload: 7)
+    assert len(queries) == 2 and sender.inflight == 1
+    database.close()
