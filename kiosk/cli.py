@@ -74,17 +74,20 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"kiosk: cannot use the data folder: {error}", file=sys.stderr)
         return 2
-    if config.demo and not config.brokers:
-        # Offline, the demo facility comes from the seed; online, from the cloud (simulator).
+    if config.demo and (demo_cloud is not None or not config.brokers):
+        # The seed shows a facility at once; the demo's cloud, when it runs, then replaces it
+        # with newer snapshots, as a real cloud would.
         from kiosk.demo import seed
 
         seed(kiosk)
     try:
         if args.headless:
+            if demo_cloud is not None:
+                demo_cloud.start_in_background()
             return asyncio.run(run_headless(kiosk, early_stop))
         from kiosk.ui.launch import run_ui
 
-        return run_ui(kiosk, early_stop)
+        return run_ui(kiosk, early_stop, demo_cloud.start_in_background if demo_cloud else None)
     finally:
         kiosk.close()
         if demo_cloud is not None:

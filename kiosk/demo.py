@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -140,25 +141,40 @@ class DemoCloud:
         self.broker = None
         self.sim = None
         self._messages_sent = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def start(self) -> str | None:
-        """The broker's URL, or None (and a log line) when the demo must run offline."""
-        from cloudsim.broker import BrokerUnavailable, LocalBroker
+        """The broker's URL, or None (and a log line) when the demo must run offline.
+
+        Nothing runs yet: ``start_in_background`` starts the broker and the simulator once the
+        window is up, and the kiosk's link connects when they are, as after any outage."""
+        from cloudsim.broker import LocalBroker
+
+        if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
+            log.info("demo without the cloud simulator (mosquitto is not installed)")
+            return None
+        self.broker = LocalBroker(self.workdir)
+        return self.broker.url
+
+    def start_in_background(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="demo-cloud", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
         from cloudsim.demo_data import seed_demo
         from cloudsim.sim import CloudSim
 
         try:
-            self.broker = LocalBroker(self.workdir).start()
-        except BrokerUnavailable as error:
-            log.info("demo without the cloud simulator (%s): seeded data only", error)
-            return None
-        self.sim = CloudSim(self.broker.url, "demo", approve_delay=2.0, session_expiry_s=3600)
-        self.sim.start()
-        seed_demo(self.sim, self.housing_kiosk_id, self.lobby_kiosk_id, messages=False)
-        # Messages are not retained: they go out once the housing kiosk is online to take them.
-        self.sim.on_record = self._on_record
-        log.info("demo cloud simulator on %s", self.broker.url)
-        return self.broker.url
+            self.broker.start()
+            sim = CloudSim(self.broker.url, "demo", approve_delay=2.0, session_expiry_s=3600)
+            sim.start()
+            self.sim = sim
+            seed_demo(sim, self.housing_kiosk_id, self.lobby_kiosk_id, messages=False)
+            # Messages are not retained: they go out once the housing kiosk is online.
+            sim.on_record = self._on_record
+            log.info("demo cloud simulator on %s", self.broker.url)
+        except Exception:
+            log.exception("the demo's cloud simulator did not start; the kiosk stays offline")
 
     def _on_record(self, record) -> None:
         from cloudsim.demo_data import send_demo_messages
@@ -169,6 +185,8 @@ class DemoCloud:
             self.sim.call_later(1.0, lambda: send_demo_messages(self.sim, self.housing_kiosk_id))
 
     def stop(self) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout=15)
         if self.sim is not None:
             self.sim.stop()
         if self.broker is not None:
