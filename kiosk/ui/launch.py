@@ -11,7 +11,7 @@ from kiosk.ui.kivy_setup import configure
 
 # Long enough for the first frame to be on the glass before the cloud link and the demo's
 # broker start competing for the CPU (bench/startup.py).
-BACKGROUND_START_DELAY_S = 0.3
+BACKGROUND_START_DELAY_S = 1.0
 
 
 def run_ui(
