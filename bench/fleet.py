@@ -42,11 +42,8 @@ import multiprocessing
 import os
 import platform
 import resource
-import shutil
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -63,7 +60,7 @@ if str(REPO_DIR) not in sys.path:
 import paho.mqtt.client as mqtt  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
-from cloudsim.broker import BrokerUnavailable, LocalBroker  # noqa: E402
+from cloudsim.broker import LocalBroker, free_port  # noqa: E402
 from cloudsim.sim import make_visit  # noqa: E402
 
 RESULTS_FILE = BENCH_DIR / "results" / "fleet.json"
@@ -158,46 +155,11 @@ def raise_nofile() -> tuple[int, int]:
     return resource.getrlimit(resource.RLIMIT_NOFILE)
 
 
-class FleetBroker(LocalBroker):
+def fleet_broker(workdir: Path) -> LocalBroker:
     """LocalBroker's Mosquitto, with unlimited connections written in its configuration."""
-
-    def start(self, timeout: float = 10.0) -> FleetBroker:
-        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        if not Path(binary).exists():
-            raise BrokerUnavailable("mosquitto is not installed")
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        lines = [
-            f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
-            "max_connections -1",
-            "persistence true",  # as LocalBroker and production: sessions on disk
-            f"persistence_location {self.workdir}/",
-            "autosave_interval 1",
-            "max_queued_messages 0",
-            "max_inflight_messages 0",
-            "max_packet_size 33554432",
-            "user root",
-            f"log_dest file {self.log_path}",
-            "log_type error",
-            "log_type warning",
-            "",
-        ]
-        self.config_path.write_text("\n".join(lines))
-        self.process = subprocess.Popen(
-            [binary, "-c", str(self.config_path)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise BrokerUnavailable(f"mosquitto exited at start: {self._log_tail()}")
-            with contextlib.suppress(OSError):
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return self
-            time.sleep(0.05)
-        self.stop()
-        raise BrokerUnavailable(f"mosquitto did not listen on {self.port}")
+    port = free_port()
+    listener = [f"listener {port} 127.0.0.1", "allow_anonymous true", "max_connections -1"]
+    return LocalBroker(workdir, port=port, listener_config=listener)
 
 
 # --- kiosk worker ----------------------------------------------------------------------------
@@ -722,7 +684,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     with (
         tempfile.TemporaryDirectory(prefix="fleet-") as tmp,
-        FleetBroker(Path(tmp) / "broker") as broker,
+        fleet_broker(Path(tmp) / "broker") as broker,
     ):
         root = Path(tmp)
         try:
