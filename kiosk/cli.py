@@ -7,12 +7,11 @@ import asyncio
 import contextlib
 import gc
 import logging
-import signal
 import sys
-from collections.abc import Callable
 
 from kiosk import __version__
 from kiosk.config import ConfigError, add_flags, check_tls_files, load
+from kiosk.runtime import EarlyStop, start_sync, startup_done
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,36 +106,6 @@ def _start_demo_cloud(config):
     return cloud, dataclasses.replace(config, brokers=(url,), facility_id="demo")
 
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-
-class EarlyStop:
-    """Stop signals that arrive before the event loop can take them, kept for it."""
-
-    def __init__(self) -> None:
-        self.received: list[int] = []
-        for signum in STOP_SIGNALS:
-            signal.signal(signum, lambda received, _frame: self.received.append(received))
-
-    def hand_to(self, loop: asyncio.AbstractEventLoop, stop: Callable[[], object]) -> None:
-        """From now on the loop calls ``stop`` on a signal; one that came early stops at once."""
-        for signum in STOP_SIGNALS:
-            loop.add_signal_handler(signum, stop)
-        if self.received:
-            loop.call_soon(stop)
-
-
-def start_sync(kiosk):
-    """The cloud connection, when the configuration names a broker; None offline."""
-    if not kiosk.config.brokers:
-        return None
-    from kiosk.sync.service import SyncService
-
-    sync = SyncService(kiosk)
-    sync.start()
-    return sync
-
-
 async def run_headless(kiosk, early_stop: EarlyStop) -> int:
     """Run the core with no display until SIGTERM or SIGINT, then stop cleanly and return 0."""
     task = asyncio.create_task(kiosk.run())
@@ -158,13 +127,6 @@ async def run_headless(kiosk, early_stop: EarlyStop) -> int:
     if sync is not None:
         await sync.stop(reason[0])
     return 0
-
-
-def startup_done() -> None:
-    """The kiosk is up: what start-up built stays, so the collector need not walk it again."""
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
 
 
 if __name__ == "__main__":

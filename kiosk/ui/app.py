@@ -14,9 +14,9 @@ from kivy.lang import Builder
 from kivy.properties import ObjectProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk.cli import startup_done
 from kiosk.core.kiosk import IdleView, Kiosk
 from kiosk.paths import FONTS_DIR
+from kiosk.runtime import startup_done
 from kiosk.ui.demo_keys import DemoKeys
 from kiosk.ui.idle_screen import IdleScreen
 from kiosk.ui.lockdown import Lockdown

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from kiosk.cli import EarlyStop, start_sync
 from kiosk.core.kiosk import Kiosk
+from kiosk.runtime import EarlyStop, start_sync
 from kiosk.ui.kivy_setup import configure
 
 # Long enough for the first frame to be on the glass before the cloud link and the demo's
