@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kiosk.core.credentials import badge_lookup, make_verifier
 from kiosk.core.kiosk import Kiosk
+from kiosk.sync.uplink import utc_text  # the format the inbox stores cloud visits in
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,6 @@ RESIDENTS = (
     ("A1024", "B2026-00311", "M. Alvarez", "es", DEMO_BADGES[0], 12),
     ("A2048", "B2026-00452", "D. Johnson", "en", DEMO_BADGES[1], 3),
 )
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def demo_visits(now: datetime, role: str) -> list[dict[str, object]]:
@@ -55,8 +52,8 @@ def demo_visits(now: datetime, role: str) -> list[dict[str, object]]:
     return [
         {
             "visit_id": visit_id,
-            "starts_at": _iso(starts),
-            "ends_at": _iso(starts + timedelta(minutes=30)),
+            "starts_at": utc_text(starts),
+            "ends_at": utc_text(starts + timedelta(minutes=30)),
             "kind": kind_,
             "status": status,
             "inmate_id": inmate_id,
@@ -119,7 +116,7 @@ def _demo_messages(now: datetime) -> list[dict[str, object]]:
                 "direction": "in",
                 "contact_id": contact_id,
                 "contact_name": contact_name,
-                "sent_at": _iso(now - timedelta(hours=index + 1)),
+                "sent_at": utc_text(now - timedelta(hours=index + 1)),
                 "body": body,
                 "status": "delivered",
                 "reason": None,

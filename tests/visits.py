@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+from kiosk.sync.uplink import utc_text as iso  # the format the inbox stores cloud visits in
 
 
 def visit_row(
