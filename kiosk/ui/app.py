@@ -25,7 +25,11 @@ from kiosk.ui.widgets.header import Header  # noqa: F401  (registers the kv rule
 
 log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).parent
-KV_FILES = ("widgets/buttons.kv", "widgets/header.kv", "idle_screen.kv")
+
+
+def kv_files() -> list[Path]:
+    """Widgets first (screens use their classes), then one .kv file per screen."""
+    return sorted(UI_DIR.glob("widgets/*.kv")) + sorted(UI_DIR.glob("*.kv"))
 
 
 class KioskApp(App):
@@ -50,9 +54,9 @@ class KioskApp(App):
             fn_regular=str(FONTS_DIR / "NotoSans-Regular.ttf"),
             fn_bold=str(FONTS_DIR / "NotoSans-Bold.ttf"),
         )
-        for name in KV_FILES:
-            Builder.unload_file(str(UI_DIR / name))  # a second app in one process reloads cleanly
-            Builder.load_file(str(UI_DIR / name))
+        for path in kv_files():
+            Builder.unload_file(str(path))  # a second app in one process reloads cleanly
+            Builder.load_file(str(path))
         self._lockdown = Lockdown(Window, self.kiosk.record_tamper)
         if self.kiosk.config.fullscreen:
             Window.show_cursor = False
