@@ -3,6 +3,10 @@
 It behaves like the real adapter will: a grab thread, only the latest frame kept, and a
 ``state`` that telemetry can read. The moving box and the ticking clock make a frozen or
 lagging picture obvious on the demo screen and in a video visit.
+
+``scene="face"`` shows a generated person instead of the bars (see
+:mod:`hardware.simulated.scenes`), with the box and clock kept small at the bottom so that the
+login snapshot and the lobby's face photo find exactly one face.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import cv2
 import numpy as np
 
 from hardware.interfaces import DeviceState, Frame
+from hardware.simulated.scenes import face_scene
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +41,9 @@ _BARS = np.array(
 )
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _JOIN_TIMEOUT_S = 1.0
+SCENES = ("bars", "face")
+# The widest caption the face scene draws, to size its font once.
+_FACE_CAPTION_SAMPLE = "0000-00-00 00:00:00.000  frame 0000000"
 
 
 def _background(width: int, height: int) -> np.ndarray:
@@ -62,7 +70,10 @@ class SimulatedCamera:
         clock: Callable[[], float] = time.monotonic,
         *,
         wall_clock: Callable[[], float] = time.time,
+        scene: str = "bars",
     ) -> None:
+        if scene not in SCENES:
+            raise ValueError(f"camera scene must be one of {', '.join(SCENES)}, not {scene!r}")
         if width < 16 or height < 16:
             raise ValueError(f"camera size {width}x{height} is too small (at least 16x16)")
         if not (math.isfinite(fps) and fps > 0):
@@ -75,15 +86,28 @@ class SimulatedCamera:
         # Unique per instance: two kiosks in one process each have their own grab thread.
         self.thread_name = f"sim-camera-{id(self):x}"
 
-        # Built once; each frame starts from a copy of it instead of redrawing the bars.
-        self._background = _background(width, height)
-        self._box = max(8, height // 6)
-        self._box_y = (height * 3 // 4 - self._box) // 2
+        self.scene = scene
+        # Built once; each frame starts from a copy of it instead of redrawing the background.
+        if scene == "bars":
+            self._background = _background(width, height)
+            self._box = max(8, height // 6)
+            self._box_y = (height * 3 // 4 - self._box) // 2
+            self._band_top = height * 3 // 4
+            self._font_scale = max(0.3, height / 480 * 0.8)
+        else:
+            # A black caption band along the bottom, the box running just above it over the
+            # shirt: both stay clear of the face, which the cascade must see whole.
+            band = max(12, height // 10)
+            self._band_top = height - band
+            self._background = face_scene(width, height, faces=1)
+            self._background[self._band_top :] = 0
+            self._box = max(6, height // 24)
+            self._box_y = self._band_top - self._box - max(2, height // 120)
+            self._font_scale = _fit_font_scale(_FACE_CAPTION_SAMPLE, width - 16, band * 0.5)
         travel = width - self._box
         self._travel = travel
         # Cross the picture in about two seconds whatever the frame rate.
         self._step = max(1, round(travel / (2 * fps)))
-        self._font_scale = max(0.3, height / 480 * 0.8)
         self._thickness = max(1, height // 240)
 
         # One lock guards every field below; the condition wakes the grab thread early on
@@ -201,13 +225,21 @@ class SimulatedCamera:
         cv2.rectangle(image, (x, y), (x + self._box - 1, y + self._box - 1), (255, 255, 255), 2)
 
         stamp = datetime.fromtimestamp(self._wall_clock()).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-        band_top = self.height * 3 // 4
-        line = (self.height - band_top) // 3
-        for row, text in enumerate((stamp, f"frame {seq}")):
+        band_top = self._band_top
+        if self.scene == "bars":
+            line = (self.height - band_top) // 3
+            captions = [
+                (text, (8, band_top + line * (row + 1) + line // 3))
+                for row, text in enumerate((stamp, f"frame {seq}"))
+            ]
+        else:
+            band = self.height - band_top
+            captions = [(f"{stamp}  frame {seq}", (8, band_top + band * 3 // 4))]
+        for text, origin in captions:
             cv2.putText(
                 image,
                 text,
-                (8, band_top + line * (row + 1) + line // 3),
+                origin,
                 _FONT,
                 self._font_scale,
                 (255, 255, 255),
@@ -217,3 +249,9 @@ class SimulatedCamera:
         # Frames are shared between readers (preview, video track): nobody may scribble on one.
         image.flags.writeable = False
         return image
+
+
+def _fit_font_scale(sample: str, max_width: float, max_height: float) -> float:
+    """The largest font scale at which ``sample`` fits the box (never below 0.3, still legible)."""
+    (text_w, text_h), _ = cv2.getTextSize(sample, _FONT, 1.0, 1)
+    return max(0.3, min(max_width / text_w, max_height / text_h))
