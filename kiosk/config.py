@@ -240,6 +240,13 @@ KEYS: tuple[Key, ...] = (
         _megabytes,
         512,
     ),
+    Key(
+        "session.login_snapshot",
+        "--login-snapshot",
+        "photograph each sign-in for the facility (true|false)",
+        _flag,
+        False,
+    ),
     Key("hardware.camera", "--camera", "camera adapter", _choice(HARDWARE_KINDS), "simulated"),
     Key("hardware.handset", "--handset", "handset adapter", _choice(HARDWARE_KINDS), "simulated"),
     Key(
@@ -296,6 +303,7 @@ class KioskConfig:
     cert_file: Path | None
     key_file: Path | None
     outbox_budget_mb: int
+    login_snapshot: bool
     camera: str
     handset: str
     badge_reader: str
@@ -326,6 +334,7 @@ _FIELD_OF = {
     "cloud.cert_file": "cert_file",
     "cloud.key_file": "key_file",
     "cloud.outbox_budget_mb": "outbox_budget_mb",
+    "session.login_snapshot": "login_snapshot",
     "hardware.camera": "camera",
     "hardware.handset": "handset",
     "hardware.badge_reader": "badge_reader",

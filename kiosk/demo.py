@@ -5,6 +5,7 @@ The schedule is seeded anew at each start so that a visit always begins a few mi
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import shutil
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from kiosk.core.credentials import badge_lookup, make_verifier
 from kiosk.core.kiosk import Kiosk
+from kiosk.store.snapshots import SnapshotRepository
 from kiosk.sync.uplink import utc_text  # the format the inbox stores cloud visits in
 
 log = logging.getLogger(__name__)
@@ -72,7 +74,15 @@ def seed(kiosk: Kiosk) -> None:
     now = kiosk.clock.now()
     visits = demo_visits(now, kiosk.config.role)
     kiosk.apply_schedule(int(now.timestamp()), visits, json.dumps({"demo": True}))
-    if kiosk.config.role != "housing" or database["messages"].count:
+    if kiosk.config.role != "housing":
+        return
+    snapshots = SnapshotRepository(database)
+    if snapshots.get("config") is None:
+        # Offline, badges need the facility's key as the cloud's config would give it.
+        config = {"badge_key_b64": base64.b64encode(DEMO_BADGE_KEY).decode()}
+        snapshots.replace("config", json.dumps(config), None)
+        kiosk.cloud_update("config", config)
+    if database["messages"].count:
         return
     database.execute("DELETE FROM residents")  # what a cut-short seed left
     # sqlite-utils commits each insert_all itself; a demo cut short is seeded again next start

@@ -17,15 +17,16 @@ def run_command(kiosk: Kiosk, name: str, args: dict[str, Any]) -> Result:
     """Run one command; the answer says plainly what happened (ok, or why not)."""
     if name == "lock":
         kiosk.locked_reason = str(args.get("reason") or "locked by staff")
-        kiosk.refresh()
+        kiosk.sign_out("command")  # a kiosk closed by staff holds nobody's session
+        kiosk.leave_sign_in()
         return True, None
     if name == "unlock":
         kiosk.locked_reason = None
         kiosk.refresh()
         return True, None
     if name == "logout":
-        # No session is open (sign-in arrives with its own issue): nothing to end, and that is
-        # what staff wanted.
+        # With no session open there is nothing to end, and that is what staff wanted.
+        kiosk.sign_out("command")
         return True, None
     if name == "end_visit":
         return False, "no visit in progress at this kiosk"

@@ -10,7 +10,7 @@ import gettext
 from datetime import datetime
 from pathlib import Path
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_skeleton, format_time
 
 from kiosk.paths import LOCALE_DIR
 
@@ -42,3 +42,13 @@ class Language:
 
     def date(self, moment: datetime) -> str:
         return format_date(moment, format="full", locale=self.code)
+
+    def short_datetime(self, moment: datetime) -> str:
+        """ "Nov 23, 1:30 PM": a message's date in a list."""
+        day = format_skeleton("MMMd", moment, locale=self.code)
+        return f"{day}, {self.time(moment)}"
+
+    def countdown(self, seconds: float) -> str:
+        """ "14:05": minutes and seconds left, the same in every language."""
+        whole = max(0, int(seconds + 0.999))
+        return f"{whole // 60}:{whole % 60:02d}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,18 +19,41 @@ from kiosk.core.clock import Clock, SystemClock, seconds_to_next_second
 from kiosk.core.commands import run_command
 from kiosk.core.facility import FacilityNotice, FacilitySettings
 from kiosk.core.i18n import LANGUAGE_NAMES, Language, _
+from kiosk.core.lockout import Lockouts, Pace
+from kiosk.core.login_snapshot import take_snapshot
+from kiosk.core.mailbox import Mailbox
 from kiosk.core.notice import NoticeText, next_visit_notice
+from kiosk.core.session import Session, SessionView, sessions_paused_by_visit
+from kiosk.core.sign_in import SignedIn, SignIn, SignInView, make_decoy
 from kiosk.core.visits import Visit, next_visit
 from kiosk.store import ScheduleRepository, open_database
 from kiosk.store.messages import MessagesRepository
+from kiosk.store.outbox import OutboxFull, OutboxRepository
 from kiosk.store.residents import ResidentsRepository
+from kiosk.store.sign_in_failures import SignInFailuresRepository
 from kiosk.store.snapshots import SnapshotRepository
+from kiosk.sync import uplink as uplink_payloads
+from kiosk.sync.topics import Topics
 
 log = logging.getLogger(__name__)
 
-Listener = Callable[["IdleView"], None]
+Listener = Callable[["KioskView"], None]
 
 
+SESSION_INTENTS = frozenset(
+    {
+        "show_inbox",
+        "open_message",
+        "reply",
+        "new_message",
+        "write_to",
+        "back",
+        "set_draft",
+        "send",
+        "load_more",
+        "touched",
+    }
+)
 SEVERITY_LABELS = {"info": _("Notice"), "warning": _("Warning"), "lockdown": _("Lockdown")}
 
 
@@ -38,11 +62,18 @@ class Uplink(Protocol):
 
     def event(self, kind: str, detail: dict[str, Any]) -> None: ...
     def telemetry_changed(self) -> None: ...
+    def outbox_changed(self) -> None:
+        """The core queued something in the outbox itself (a message, a capture)."""
+        ...
 
 
 @dataclass(frozen=True)
-class IdleView:
-    """Everything the idle screen shows, already in the reader's language."""
+class KioskView:
+    """Everything the screens show, already in the reader's language.
+
+    ``screen`` says which: idle, sign_in or session. The header and the idle screen's fields
+    are always there; ``sign_in`` and ``session`` only while someone is at the kiosk.
+    """
 
     role: str
     facility_name: str
@@ -58,6 +89,10 @@ class IdleView:
     banner_label: str = ""  # the severity in words: never colour alone
     messages_waiting: str = ""  # how many, never whose (housing only)
     connection: str = ""  # whether the facility's network is reachable, in words
+    screen: str = "idle"  # idle | sign_in | session
+    paused: str = ""  # why no session can begin now, in words ("" when one can)
+    sign_in: SignInView | None = None
+    session: SessionView | None = None
 
 
 class Kiosk:
@@ -72,7 +107,8 @@ class Kiosk:
         self.database = database
         self.uplink: Uplink | None = None
         self.cloud_connected = False
-        self.session_active = False  # sessions arrive with the housing-kiosk work
+        self.sign_in: SignIn | None = None
+        self.session: Session | None = None
         self.locked_reason: str | None = None  # a staff `lock` command
         # Set by whoever runs the kiosk: how a `reboot` command restarts it (systemd restarts
         # a kiosk that exits; the machine itself is the appliance work's).
@@ -81,6 +117,13 @@ class Kiosk:
         self._residents = ResidentsRepository(database)
         self._snapshots = SnapshotRepository(database)
         self._messages = MessagesRepository(database)
+        self._outbox = OutboxRepository(database, budget_bytes=config.outbox_budget_mb * 1024**2)
+        self._topics = Topics(config.facility_id, config.kiosk_id)
+        self._lockouts = Lockouts(SignInFailuresRepository(database), clock)
+        self._pace = Pace(clock)
+        self._decoy: str | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._face_check: Callable[[Any], tuple[int, bytes]] | None = None
         self._unread = self._messages.unread_total()
         self._languages = {code: Language(code) for code in LANGUAGES}
         self._language = config.language
@@ -119,8 +162,12 @@ class Kiosk:
     # --- what the screens read -------------------------------------------------------------
 
     @property
-    def view(self) -> IdleView:
+    def view(self) -> KioskView:
         return self._view
+
+    @property
+    def session_active(self) -> bool:
+        return self.session is not None
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` with the new view whenever it changes; returns an unsubscribe."""
@@ -138,6 +185,66 @@ class Kiosk:
         if code not in self.settings.languages:
             raise ValueError(f"language {code!r} is not offered at this kiosk")
         self._language = code
+        self._refresh()
+
+    def begin_sign_in(self) -> bool:
+        """Someone touched "sign in" on the idle screen; False when sign-in is paused."""
+        if self.config.role != "housing" or self.session is not None:
+            return False
+        if self._paused_reason() is not None:
+            self._refresh()
+            return False
+        if self.sign_in is None:
+            self.sign_in = self._new_sign_in()
+        self._refresh()
+        return True
+
+    def sign_in_intent(self, name: str, *args: Any) -> None:
+        """A key on the sign-in keypad: ``key``, ``backspace``, ``enter`` or ``cancel``."""
+        if self.sign_in is None or name not in ("key", "backspace", "enter", "cancel"):
+            return
+        getattr(self.sign_in, name)(*args)
+
+    def leave_sign_in(self) -> None:
+        """Back to the idle screen; whatever was typed is forgotten."""
+        if self.sign_in is not None:
+            self.sign_in.close()
+            self.sign_in = None
+        self._refresh()
+
+    def session_intent(self, name: str, *args: Any) -> Any:
+        """What the resident did in their session; a touch for nobody (signed out) does nothing."""
+        session = self.session
+        if session is None or name not in SESSION_INTENTS:
+            return None
+        session.touched()
+        if name == "send":
+            result = session.mailbox.send(self.settings.message_max_chars)
+        elif name in ("set_draft", "load_more"):
+            result = getattr(session.mailbox, name)(*args)
+        else:
+            result = getattr(session, name)(*args)
+        self._refresh()
+        return result
+
+    def sign_out(self, reason: str = "user") -> None:
+        """End the session; nothing of the resident stays in the view."""
+        session = self.session
+        if session is None:
+            return
+        self.session = None
+        session.mailbox.discard_draft()
+        self._language = self.config.language
+        self._event(
+            "logout",
+            {
+                "reason": reason,
+                "inmate_id": session.inmate_id,
+                "duration_s": int(self.clock.monotonic() - session.started),
+            },
+        )
+        if self.uplink is not None:
+            self.uplink.telemetry_changed()  # session_active changed
         self._refresh()
 
     def record_tamper(self, attempt: str) -> None:
@@ -174,6 +281,16 @@ class Kiosk:
 
     # --- the facility cloud (kiosk.sync calls these on the event loop) ---------------------
 
+    def _paused_reason(self) -> str | None:
+        """Why no session may begin now (untranslated words and values), or None."""
+        if self.notice is not None and self.notice.blocks_sessions:
+            return _("Sign-in is paused during the lockdown.")
+        if self.locked_reason is not None:
+            return _("This kiosk is closed by staff.")
+        if sessions_paused_by_visit(self._visits, self.clock.now()) is not None:
+            return _("A visit at this kiosk begins at {time}. Sign-in opens again at {end}.")
+        return None
+
     def cloud_link_changed(self, connected: bool, detail: str) -> None:
         self.cloud_connected = connected
         self._refresh()
@@ -188,11 +305,12 @@ class Kiosk:
             self.notice = FacilityNotice.from_snapshot(data)
         elif kind == "schedule":
             self._visits = [Visit.from_row(row) for row in self._schedule.visits()]
-        elif kind == "message":
+        elif kind in ("message", "message_status", "messages_sent", "residents"):
             self._unread = self._messages.unread_total()
-        elif kind in ("residents", "message_status", "signal"):
-            # Sign-in, messaging and visits build on these (their own issues); already stored.
-            log.debug("cloud update: %s", kind)
+            if self.session is not None:
+                self.session.mailbox.reload()
+        elif kind == "signal":
+            log.debug("cloud update: %s", kind)  # visits build on it (their own issue)
         self._refresh()
 
     def run_command(self, name: str, args: dict[str, Any]) -> tuple[bool, str | None]:
@@ -211,7 +329,15 @@ class Kiosk:
         return report
 
     def tick(self) -> None:
-        """Time passed: the clock and the notice may read differently now."""
+        """Time passed: the clock, the notice and the session's countdowns read differently."""
+        if self.sign_in is not None and (
+            self.sign_in.abandoned() or self._paused_reason() is not None
+        ):
+            self.leave_sign_in()
+        if self.session is not None:
+            reason = self.session.due_reason(self._visits)
+            if reason is not None:
+                self.sign_out(reason)
         self._refresh()
 
     def refresh(self) -> None:
@@ -257,8 +383,108 @@ class Kiosk:
             device.stop()
 
     def _on_badge(self, event: BadgeEvent) -> None:
-        # Sign-in by badge arrives with the housing-kiosk work; the badge is never logged.
-        log.info("badge read")
+        # The badge itself is never logged: it is matched only through its HMAC lookup.
+        if self.session is not None:
+            self.session.touched()  # a resident tapping again mid-session stays signed in
+            return
+        if self.sign_in is None and not self.begin_sign_in():
+            return
+        if self.sign_in is not None:
+            self.sign_in.badge(event.badge_id, self.settings.badge_key)
+            self._refresh()
+
+    # --- sessions --------------------------------------------------------------------------
+
+    def _new_sign_in(self) -> SignIn:
+        return SignIn(
+            residents=self._residents,
+            lockouts=self._lockouts,
+            pace=self._pace,
+            clock=self.clock,
+            decoy=self._decoy_verifier,
+            event=self._event,
+            signed_in=self._start_session,
+            changed=self._refresh,
+        )
+
+    def _decoy_verifier(self) -> str:
+        if self._decoy is None:
+            self._decoy = make_decoy()
+        return self._decoy
+
+    def _start_session(self, signed_in: SignedIn) -> None:
+        self.sign_in = None
+        if self._paused_reason() is not None:
+            self._refresh()  # a lockdown came while the PIN was being checked
+            return
+        resident = signed_in.resident
+        mailbox = Mailbox(
+            resident["inmate_id"],
+            database=self.database,
+            outbox=self._outbox,
+            outbox_topic=self._topics.up("outbox"),
+            now=self.clock.now,
+            outbox_changed=self._outbox_changed,
+        )
+        self.session = Session(
+            resident,
+            signed_in.method,
+            mailbox=mailbox,
+            clock=self.clock,
+            idle_s=self.settings.session_idle_s,
+            max_s=self.settings.session_max_s,
+        )
+        if resident.get("language") in self.settings.languages:
+            self._language = resident["language"]
+        detail = {"method": signed_in.method, "inmate_id": resident["inmate_id"]}
+        if self.config.login_snapshot:
+            self._spawn(self._login_snapshot(resident["inmate_id"], detail))
+        else:
+            self._event("login", detail)
+        if self.uplink is not None:
+            self.uplink.telemetry_changed()
+        self._refresh()
+
+    async def _login_snapshot(self, inmate_id: str, detail: dict[str, Any]) -> None:
+        if self._face_check is None:
+            from kiosk.imaging.faces import FaceDetector  # OpenCV's cascade: loaded when needed
+            from kiosk.imaging.stills import encode_jpeg
+
+            detector = FaceDetector()
+            self._face_check = lambda image: (detector.count(image), encode_jpeg(image))
+        snapshot = await take_snapshot(self.devices.camera, self._face_check)
+        detail = {**detail, "snapshot": snapshot.outcome}
+        if snapshot.jpeg is not None:
+            capture_id = str(uuid.uuid4())
+            payload = uplink_payloads.capture(
+                capture_id,
+                "login_snapshot",
+                {"inmate_id": inmate_id},
+                self.clock.now(),
+                snapshot.jpeg,
+            )
+            try:
+                self._outbox.append(
+                    self._topics.up("captures"), capture_id, uplink_payloads.encode(payload)
+                )
+                detail["capture_id"] = capture_id
+                self._outbox_changed()
+            except OutboxFull:
+                detail["snapshot"] = "not_kept"
+        self._event("login", detail)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _event(self, kind: str, detail: dict[str, Any]) -> None:
+        if self.uplink is not None:
+            self.uplink.event(kind, detail)
+
+    def _outbox_changed(self) -> None:
+        if self.uplink is not None:
+            self.uplink.outbox_changed()
 
     def _on_hook(self, event: HookEvent) -> None:
         log.info("handset %s", event.state)
@@ -276,7 +502,7 @@ class Kiosk:
             except Exception:
                 log.exception("a view listener failed")
 
-    def _compose(self) -> IdleView:
+    def _compose(self) -> KioskView:
         now = self.clock.now()
         settings = self.settings
         zone = ZoneInfo(settings.timezone)
@@ -284,7 +510,8 @@ class Kiosk:
         local = now.astimezone(zone)
         role = self.config.role
         notice = next_visit_notice(next_visit(self._visits, now, role), now, zone, role, language)
-        if self.sessions_blocked:
+        paused = self._paused_reason() if role == "housing" else None
+        if self.sessions_blocked or paused is not None:
             prompt = _("Check-in is paused") if role == "lobby" else _("Sign-in is paused")
         elif role == "lobby":
             prompt = _("Check in for your visit")
@@ -295,7 +522,13 @@ class Kiosk:
             banner, severity = self.notice.text, self.notice.severity
         elif self.locked_reason is not None:
             banner, severity = language.text(_("This kiosk is closed by staff")), "warning"
-        return IdleView(
+        screen, sign_in, session = "idle", None, None
+        if self.session is not None:
+            screen = "session"
+            session = self.session.view(language, zone, self._visits, settings.message_max_chars)
+        elif self.sign_in is not None:
+            screen, sign_in = "sign_in", self.sign_in.view(language, zone)
+        return KioskView(
             role=role,
             facility_name=settings.facility_name,
             kiosk_name=settings.kiosk_name,
@@ -310,6 +543,21 @@ class Kiosk:
             banner_label=language.text(SEVERITY_LABELS[severity]) if severity else "",
             messages_waiting=self._messages_waiting(language),
             connection=self._connection_text(language),
+            screen=screen,
+            paused=self._paused_text(paused, language, zone),
+            sign_in=sign_in,
+            session=session,
+        )
+
+    def _paused_text(self, words: str | None, language: Language, zone: ZoneInfo) -> str:
+        if words is None:
+            return ""
+        visit = sessions_paused_by_visit(self._visits, self.clock.now())
+        if visit is None:
+            return language.text(words)
+        return language.text(words).format(
+            time=language.time(visit.starts_at.astimezone(zone)),
+            end=language.time(visit.ends_at.astimezone(zone)),
         )
 
     def _messages_waiting(self, language: Language) -> str:

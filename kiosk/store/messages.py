@@ -31,6 +31,7 @@ _COLUMNS = (
     "status",
     "reason",
     "read_at",
+    "credits_refunded",
 )
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM messages"
 
@@ -49,6 +50,7 @@ class Message:
     status: str
     reason: str | None
     read_at: str | None
+    credits_refunded: int | None = None
 
     @property
     def page_key(self) -> tuple[str, str]:
@@ -88,7 +90,7 @@ class MessagesRepository:
         with transaction(self._db):
             cursor = self._db.execute(
                 f"INSERT INTO messages ({', '.join(_COLUMNS)}) "
-                "VALUES (?, ?, 'in', ?, ?, ?, ?, ?, NULL, NULL) "
+                "VALUES (?, ?, 'in', ?, ?, ?, ?, ?, NULL, NULL, NULL) "
                 "ON CONFLICT (message_id) DO NOTHING",
                 (
                     message_id,
@@ -125,7 +127,7 @@ class MessagesRepository:
         when = self._now() if created_at is None else created_at
         cursor = self._db.execute(
             f"INSERT INTO messages ({', '.join(_COLUMNS)}) "
-            "VALUES (?, ?, 'out', ?, ?, ?, ?, ?, NULL, NULL) "
+            "VALUES (?, ?, 'out', ?, ?, ?, ?, ?, NULL, NULL, NULL) "
             "ON CONFLICT (message_id) DO NOTHING",
             (
                 message_id,
@@ -139,18 +141,55 @@ class MessagesRepository:
         )
         return cursor.rowcount == 1
 
-    def set_status(self, message_id: str, status: str, reason: str | None = None) -> bool:
+    def set_status(
+        self,
+        message_id: str,
+        status: str,
+        reason: str | None = None,
+        credits_refunded: int | None = None,
+    ) -> bool:
         """Set what became of a message written at the kiosk (and why); False if none such.
 
         Incoming messages are left alone: ``message_status`` is about messages the kiosk sent.
+        A refund, once recorded, stays when a later status carries none.
         """
         if status not in MESSAGE_STATUSES:
             raise ValueError(f"unknown message status {status!r}")
         cursor = self._db.execute(
-            "UPDATE messages SET status = ?, reason = ? WHERE message_id = ? AND direction = 'out'",
-            (status, reason, message_id),
+            "UPDATE messages SET status = ?, reason = ?, "
+            "credits_refunded = coalesce(?, credits_refunded) "
+            "WHERE message_id = ? AND direction = 'out'",
+            (status, reason, credits_refunded, message_id),
         )
         return cursor.rowcount == 1
+
+    def mark_sent(self, message_ids: Sequence[str]) -> list[str]:
+        """The broker has these: ``queued`` becomes ``sent``; returns the ids that changed.
+
+        A status the cloud already gave (received, approved...) is never pulled back.
+        """
+        changed = []
+        for message_id in message_ids:
+            cursor = self._db.execute(
+                "UPDATE messages SET status = 'sent' "
+                "WHERE message_id = ? AND direction = 'out' AND status = 'queued'",
+                (message_id,),
+            )
+            if cursor.rowcount == 1:
+                changed.append(message_id)
+        return changed
+
+    def contacts(self, inmate_id: str) -> list[tuple[str, str]]:
+        """Who has written to the resident: (contact_id, latest display name), most recent first.
+
+        The contract has no address book: a resident writes to the people who write to them.
+        """
+        cursor = self._db.execute(
+            "SELECT contact_id, contact_name, max(sent_at) AS latest FROM messages "
+            "WHERE inmate_id = ? AND direction = 'in' GROUP BY contact_id ORDER BY latest DESC",
+            (inmate_id,),
+        )
+        return [(contact_id, name) for contact_id, name, _latest in cursor]
 
     def get(self, message_id: str) -> Message | None:
         row = self._db.execute(f"{_SELECT} WHERE message_id = ?", (message_id,)).fetchone()

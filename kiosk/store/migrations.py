@@ -158,11 +158,31 @@ def _v4_outbox_size_index(db: Database) -> None:
     db.execute("CREATE INDEX idx_outbox_size ON outbox (size)")
 
 
+def _v5_sign_in_and_refunds(db: Database) -> None:
+    """Sign-in lockouts that survive a restart, and the credits refunded for a rejected message.
+
+    A lockout kept only in memory would end whenever the kiosk restarts, and pulling the power
+    would become a way to try more PINs.
+    """
+    db.execute(
+        """
+        CREATE TABLE sign_in_failures (
+            inmate_id TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,  -- wrong PINs since the last lockout or success
+            lockouts INTEGER NOT NULL,  -- lockouts since the last success: each lasts longer
+            locked_until TEXT NULL
+        )
+        """
+    )
+    db.execute("ALTER TABLE messages ADD COLUMN credits_refunded INTEGER NULL")
+
+
 MIGRATIONS: list[Migration] = [
     _v1_snapshots_and_schedule,
     _v2_residents_and_messaging,
     _v3_delivery,
     _v4_outbox_size_index,
+    _v5_sign_in_and_refunds,
 ]
 
 

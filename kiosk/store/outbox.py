@@ -14,9 +14,12 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from kiosk.store.messages import MessagesRepository
 from kiosk.store.schedule import _iso_z, _utc_now
 from kiosk.store.transaction import transaction
 
+# Records on ``…/up/outbox`` are residents' messages, by their message_id (the contract).
+MESSAGE_TOPIC_KIND = "outbox"
 # Seqs per DELETE statement: well under SQLite's limit on bound parameters.
 _DELETE_BATCH = 500
 
@@ -149,6 +152,30 @@ class OutboxRepository:
                 cursor = self._db.execute(f"DELETE FROM outbox WHERE seq IN ({marks})", batch)
                 deleted += cursor.rowcount
         return deleted
+
+    def delete_acknowledged(self, seqs: Iterable[int]) -> list[str]:
+        """Delete records the broker acknowledged; messages among them become ``sent``.
+
+        One transaction, so a message is never shown as sent while its record is still queued.
+        Returns the ids of the messages whose status changed.
+        """
+        unique = sorted({operator.index(seq) for seq in seqs})
+        message_ids: list[str] = []
+        with transaction(self._db):
+            for start in range(0, len(unique), _DELETE_BATCH):
+                batch = unique[start : start + _DELETE_BATCH]
+                marks = ", ".join("?" for _ in batch)
+                message_ids += [
+                    row[0]
+                    for row in self._db.execute(
+                        f"SELECT record_id FROM outbox WHERE seq IN ({marks}) "
+                        f"AND topic LIKE '%/up/{MESSAGE_TOPIC_KIND}'",
+                        batch,
+                    )
+                ]
+            sent = MessagesRepository(self._db).mark_sent(message_ids)
+            self.delete(unique)
+        return sent
 
     def depth(self) -> int:
         """How many records are queued."""

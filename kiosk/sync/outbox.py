@@ -24,8 +24,11 @@ class OutboxSender:
         flush_every: int = 200,
         flush_after_s: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
+        on_messages_sent: Callable[[list[str]], None] | None = None,
     ) -> None:
+        """``on_messages_sent``: residents' messages the broker now has (their ids)."""
         self.repository = repository
+        self.on_messages_sent = on_messages_sent
         self.window = window
         self.flush_every = flush_every
         self.flush_after_s = flush_after_s
@@ -74,8 +77,10 @@ class OutboxSender:
 
     def flush(self) -> None:
         if self._acked:
-            self.repository.delete(self._acked)
+            sent = self.repository.delete_acknowledged(self._acked)
             self._acked = []
+            if sent and self.on_messages_sent is not None:
+                self.on_messages_sent(sent)
 
     def pump(self, publish: Callable[[str, bytes], int | None]) -> None:
         """Delete what was acknowledged (when a batch is due) and fill the window again."""

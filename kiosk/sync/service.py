@@ -64,7 +64,9 @@ class SyncService(LinkHandler):
         self.processed = ProcessedRepository(kiosk.database)
         self._link_database = open_database(config.database_path)
         link_outbox = OutboxRepository(self._link_database, budget_bytes=outbox_budget_bytes)
-        self.sender = OutboxSender(link_outbox)
+        self.sender = OutboxSender(
+            link_outbox, on_messages_sent=lambda ids: self._from_link("messages_sent", ids)
+        )
         self.inbox = Inbox(
             self.topics,
             self._link_database,
@@ -122,6 +124,11 @@ class SyncService(LinkHandler):
     def enqueue(self, kind: str, record_id: str, payload: dict[str, Any]) -> None:
         """Commit to the outbox first (delivery rule 1), then wake the link to send it."""
         self.outbox.append(self.topics.up(kind), record_id, uplink.encode(payload))
+        self.link.call(self.sender.wake)
+        self.telemetry_changed()
+
+    def outbox_changed(self) -> None:
+        """The core committed records to the outbox itself (with the rows they belong to)."""
         self.link.call(self.sender.wake)
         self.telemetry_changed()
 

@@ -14,7 +14,7 @@ from kivy.lang import Builder
 from kivy.properties import ObjectProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk.core.kiosk import IdleView, Kiosk
+from kiosk.core.kiosk import Kiosk, KioskView
 from kiosk.paths import FONTS_DIR
 from kiosk.runtime import startup_done
 from kiosk.ui.demo_keys import DemoKeys
@@ -95,7 +95,7 @@ class KioskApp(App):
         # Kivy binds F1 to its settings panel here, ahead of our lockdown; a kiosk binds nothing.
         pass
 
-    def show(self, view: IdleView) -> None:
+    def show(self, view: KioskView) -> None:
         self.root.get_screen("idle").show(view)
 
     def choose_language(self, code: str) -> None:

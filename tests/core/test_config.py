@@ -35,6 +35,9 @@ cert_file = "/file/cert.pem"
 key_file = "/file/key.pem"
 outbox_budget_mb = 256
 
+[session]
+login_snapshot = true
+
 [hardware]
 camera = "simulated"
 handset = "simulated"
@@ -85,6 +88,7 @@ OVERRIDES = {
         Path("/flag/key.pem"),
     ),
     "cloud.outbox_budget_mb": ("outbox_budget_mb = 256", "64", "outbox_budget_mb", 64),
+    "session.login_snapshot": ("login_snapshot = true", "false", "login_snapshot", False),
     "hardware.camera": ('camera = "simulated"', "simulated", "camera", "simulated"),
     "hardware.handset": ('handset = "simulated"', "simulated", "handset", "simulated"),
     "hardware.badge_reader": (
@@ -149,6 +153,7 @@ def test_a_good_file_loads_every_key(tmp_path: Path) -> None:
         cert_file=Path("/file/cert.pem"),
         key_file=Path("/file/key.pem"),
         outbox_budget_mb=256,
+        login_snapshot=True,
         camera="simulated",
         handset="simulated",
         badge_reader="simulated",

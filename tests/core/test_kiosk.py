@@ -16,7 +16,7 @@ from hardware.interfaces import DeviceState
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
 from kiosk.core.credentials import badge_lookup, check_verifier
-from kiosk.core.kiosk import IdleView, Kiosk
+from kiosk.core.kiosk import KioskView, Kiosk
 from kiosk.demo import DEMO_BADGE_KEY, DEMO_BADGES, DEMO_PIN, seed
 from tests.conftest import make_config
 from tests.visits import visit_row
@@ -29,9 +29,9 @@ class Recorder:
     """A view listener that keeps every view it is given."""
 
     def __init__(self) -> None:
-        self.views: list[IdleView] = []
+        self.views: list[KioskView] = []
 
-    def __call__(self, view: IdleView) -> None:
+    def __call__(self, view: KioskView) -> None:
         self.views.append(view)
 
 
@@ -146,7 +146,7 @@ def test_unsubscribed_listeners_are_not_called(kiosk: Kiosk) -> None:
 
 
 def test_a_failing_listener_does_not_stop_the_others(kiosk: Kiosk) -> None:
-    def broken(view: IdleView) -> None:
+    def broken(view: KioskView) -> None:
         raise RuntimeError("boom")
 
     seen = Recorder()

@@ -38,6 +38,10 @@ TABLES_AT = {
 }
 # Version 4 adds an index only.
 TABLES_AT[4] = TABLES_AT[3]
+TABLES_AT[5] = TABLES_AT[4] | {"sign_in_failures"}
+# Columns added to an existing table, by the version that adds them: rows written before
+# that version read them back as NULL.
+COLUMNS_ADDED_AT = {5: {"messages": {"credits_refunded"}}}
 
 # Representative rows per table, in an order that satisfies the foreign keys.
 SAMPLE_ROWS: dict[str, list[dict[str, Any]]] = {
@@ -104,6 +108,7 @@ SAMPLE_ROWS: dict[str, list[dict[str, Any]]] = {
             "status": "delivered",
             "reason": None,
             "read_at": None,
+            "credits_refunded": None,
         },
         {
             "message_id": "m-2",
@@ -116,6 +121,7 @@ SAMPLE_ROWS: dict[str, list[dict[str, Any]]] = {
             "status": "rejected",
             "reason": "content",
             "read_at": "2024-05-01T07:06:00Z",
+            "credits_refunded": None,
         },
     ],
     "photos": [
@@ -139,6 +145,9 @@ SAMPLE_ROWS: dict[str, list[dict[str, Any]]] = {
             "processed_at": "2024-05-01T07:10:00Z",
         },
         {"kind": "message", "id": "m-1", "result": None, "processed_at": "2024-05-01T07:00:01Z"},
+    ],
+    "sign_in_failures": [
+        {"inmate_id": "i-100", "failures": 2, "lockouts": 1, "locked_until": None}
     ],
     "events": [
         {
@@ -201,19 +210,35 @@ def schema(db: Database) -> dict[str, Any]:
     return {"master": master, "tables": tables}
 
 
-def insert_rows(db: Database, tables: set[str]) -> None:
+def columns_missing_at(version: int, table: str) -> set[str]:
+    missing: set[str] = set()
+    for added_at, tables in COLUMNS_ADDED_AT.items():
+        if added_at > version:
+            missing |= tables.get(table, set())
+    return missing
+
+
+def insert_rows(db: Database, tables: set[str], version: int | None = None) -> None:
     # Plain SQL: sqlite-utils' insert would quietly create a missing table.
     for table, rows in SAMPLE_ROWS.items():
         if table not in tables:
             continue
+        missing = columns_missing_at(LATEST if version is None else version, table)
         for row in rows:
+            row = {column: value for column, value in row.items() if column not in missing}
             columns = ", ".join(row)
             marks = ", ".join("?" for _ in row)
             db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
 
 
-def stored_rows(db: Database, table: str) -> list[dict[str, Any]]:
-    columns = list(SAMPLE_ROWS[table][0])
+def sample_rows(table: str, version: int) -> list[dict[str, Any]]:
+    """The sample rows as a database at ``version`` holds them."""
+    missing = columns_missing_at(version, table)
+    return [{k: v for k, v in row.items() if k not in missing} for row in SAMPLE_ROWS[table]]
+
+
+def stored_rows(db: Database, table: str, version: int | None = None) -> list[dict[str, Any]]:
+    columns = list(sample_rows(table, LATEST if version is None else version)[0])
     cursor = db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid")
     return [dict(zip(columns, row, strict=True)) for row in cursor]
 
@@ -243,7 +268,7 @@ def test_every_earlier_version_migrates_to_the_fresh_schema_keeping_its_rows(
     path = tmp_path / "kiosk.db"
     old = database_at(path, version)
     assert user_tables(old) == TABLES_AT[version]
-    insert_rows(old, TABLES_AT[version])
+    insert_rows(old, TABLES_AT[version], version)
     old.close()
 
     db = open_database(path)
@@ -413,7 +438,7 @@ def test_a_migration_failing_midway_leaves_version_and_schema(
 ) -> None:
     path = tmp_path / "kiosk.db"
     db = database_at(path, 2)
-    insert_rows(db, TABLES_AT[2])
+    insert_rows(db, TABLES_AT[2], 2)
     before = schema(db)
     db.close()
 
@@ -434,7 +459,7 @@ def test_a_migration_failing_midway_leaves_version_and_schema(
         assert schema(db) == before
         assert user_tables(db) == TABLES_AT[2]
         for table in TABLES_AT[2]:
-            assert stored_rows(db, table) == SAMPLE_ROWS[table]
+            assert stored_rows(db, table, 2) == sample_rows(table, 2)
     finally:
         db.close()
 
@@ -486,7 +511,7 @@ open_database(pathlib.Path(sys.argv[1]))
 def test_a_process_dying_mid_migration_leaves_the_old_version(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "kiosk.db"
     db = database_at(path, 1)
-    insert_rows(db, TABLES_AT[1])
+    insert_rows(db, TABLES_AT[1], 1)
     before = schema(db)
     db.close()
 

@@ -1,0 +1,299 @@
+"""Signing in at a housing kiosk: a badge or a typed ID, then the PIN, checked off the UI's way.
+
+Answers never tell which part was wrong, nor whether an ID exists: an unknown ID is asked for
+its PIN, checked against a verifier nobody's PIN matches (so it takes as long) and counted
+like any other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kiosk.core.clock import Clock
+from kiosk.core.credentials import badge_lookup, check_verifier, make_verifier
+from kiosk.core.i18n import Language, _
+from kiosk.core.lockout import Lockouts, Pace
+from kiosk.store.residents import ResidentsRepository
+
+log = logging.getLogger(__name__)
+
+ID_MAX_CHARS = 20
+PIN_MAX_CHARS = 8
+PIN_MIN_CHARS = 4
+ABANDONED_S = 45  # a keypad left half-typed goes back to the idle screen, entry wiped
+ID_CHARACTERS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-")
+
+IDENTIFY, PIN, CHECKING = "identify", "pin", "checking"
+
+
+@dataclass(frozen=True)
+class SignInView:
+    """What the sign-in screen shows, in the reader's language."""
+
+    step: str  # identify | pin | checking
+    title: str
+    instruction: str
+    entered_id: str  # the ID as typed (a badge shows nothing here)
+    pin_mask: str  # one dot per digit typed
+    message: str = ""  # what went wrong and what to do next
+    wait: str = ""  # the kiosk is pausing between tries: for how long, in words
+    greeting: str = ""  # "Hello, M. Alvarez" after a badge (the wristband is theirs)
+    enter_label: str = ""  # the keypad's Enter key: "Next" or "Sign in"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A resident whose PIN matched."""
+
+    resident: dict[str, Any]
+    method: str  # badge | keypad
+
+
+class SignIn:
+    """One person's attempt at the keypad, from the first key to a session or back to idle."""
+
+    def __init__(
+        self,
+        *,
+        residents: ResidentsRepository,
+        lockouts: Lockouts,
+        pace: Pace,
+        clock: Clock,
+        decoy: Callable[[], str],
+        event: Callable[[str, dict[str, Any]], None],
+        signed_in: Callable[[SignedIn], None],
+        changed: Callable[[], None],
+    ) -> None:
+        self._residents = residents
+        self._lockouts = lockouts
+        self._pace = pace
+        self._clock = clock
+        self._decoy = decoy
+        self._event = event
+        self._signed_in = signed_in
+        self._changed = changed
+        self.step = IDENTIFY
+        self.method = "keypad"
+        self.entered_id = ""
+        self._pin = ""
+        self._resident: dict[str, Any] | None = None
+        self._message: tuple[str, dict[str, Any]] | None = None
+        self._touched = clock.monotonic()
+        self._check: asyncio.Task[None] | None = None
+
+    # --- intents ---------------------------------------------------------------------------
+
+    def key(self, text: str) -> None:
+        self._touch()
+        if self.step == IDENTIFY:
+            text = text.upper()
+            if all(ch in ID_CHARACTERS for ch in text):
+                self.entered_id = (self.entered_id + text)[:ID_MAX_CHARS]
+        elif self.step == PIN and text.isdigit() and text.isascii():
+            self._pin = (self._pin + text)[:PIN_MAX_CHARS]
+        self._changed()
+
+    def backspace(self) -> None:
+        self._touch()
+        if self.step == IDENTIFY:
+            self.entered_id = self.entered_id[:-1]
+        elif self.step == PIN:
+            self._pin = self._pin[:-1]
+        self._changed()
+
+    def enter(self) -> None:
+        """Next (after the ID) or Sign in (after the PIN)."""
+        self._touch()
+        if self.step == IDENTIFY:
+            self._identify_typed()
+        elif self.step == PIN:
+            self._submit_pin()
+        self._changed()
+
+    def badge(self, badge_id: str, badge_key: bytes | None) -> None:
+        """A wristband on the reader: it names the resident at once; the PIN is the secret."""
+        self._touch()
+        if self.step == CHECKING:
+            return
+        resident = None
+        if badge_key is not None:
+            resident = self._residents.by_badge_lookup(badge_lookup(badge_id, badge_key))
+        self._pin = ""
+        if resident is None:
+            self.step, self.entered_id, self._resident = IDENTIFY, "", None
+            self._say(_("This badge is not known at this kiosk. Type your ID instead."))
+        else:
+            self.method, self.entered_id, self._resident = "badge", "", resident
+            self.step = PIN
+            self._message = None
+            self._refuse_if_locked()
+        self._changed()
+
+    def cancel(self) -> None:
+        """Back: from the PIN to the ID; the screen leaves from the ID step."""
+        self._touch()
+        if self.step == PIN:
+            self.step, self._pin, self._resident, self.method = IDENTIFY, "", None, "keypad"
+            self._message = None
+        self._changed()
+
+    def abandoned(self) -> bool:
+        return self.step != CHECKING and self._clock.monotonic() - self._touched >= ABANDONED_S
+
+    def close(self) -> None:
+        """Forget everything typed; a check still running is dropped."""
+        if self._check is not None:
+            self._check.cancel()
+        self._pin, self.entered_id, self._resident = "", "", None
+
+    # --- the view --------------------------------------------------------------------------
+
+    def view(self, language: Language, zone: ZoneInfo) -> SignInView:
+        text = language.text
+        wait_s = self._pace.wait_s()
+        wait = ""
+        if wait_s > 0 and self.step == PIN:
+            wait = text(_("Please wait {seconds} seconds before the next try.")).format(
+                seconds=int(wait_s + 0.999)
+            )
+        message = ""
+        if self._message is not None:
+            words, values = self._message
+            message = text(words).format(
+                **{
+                    k: language.time(v.astimezone(zone)) if isinstance(v, datetime) else v
+                    for k, v in values.items()
+                }
+            )
+        greeting = ""
+        if self.method == "badge" and self._resident is not None:
+            greeting = text(_("Hello, {name}")).format(name=self._resident["display_name"])
+        if self.step == IDENTIFY:
+            title, enter = _("Sign in"), _("Next")
+            instruction = _("Tap your badge, or type your ID or booking number")
+        elif self.step == PIN:
+            title, instruction, enter = _("Sign in"), _("Type your PIN"), _("Sign in")
+        else:
+            title, instruction, enter = _("Sign in"), _("Checking…"), _("Sign in")
+        return SignInView(
+            step=self.step,
+            title=text(title),
+            instruction=text(instruction),
+            entered_id=self.entered_id,
+            pin_mask="●" * len(self._pin),
+            message=message,
+            wait=wait,
+            greeting=greeting,
+            enter_label=text(enter),
+        )
+
+    # --- the rules -------------------------------------------------------------------------
+
+    def _identify_typed(self) -> None:
+        typed = self.entered_id.strip()
+        if not typed:
+            self._say(_("Type your ID or booking number, then touch Next."))
+            return
+        self._resident = self._residents.by_inmate_id(typed) or self._residents.by_booking_number(
+            typed
+        )
+        self.method, self.step, self._pin, self._message = "keypad", PIN, "", None
+        self._refuse_if_locked()
+
+    def _subject(self) -> tuple[str, bool]:
+        if self._resident is not None:
+            return self._resident["inmate_id"], True
+        return self.entered_id.strip(), False
+
+    def _refuse_if_locked(self) -> bool:
+        subject, known = self._subject()
+        until = self._lockouts.locked_until(subject, known)
+        if until is None:
+            return False
+        self._say(
+            _("Sign-in for this ID is paused until {time}. Please try again then."), time=until
+        )
+        self.step = IDENTIFY if self.method == "keypad" else PIN
+        self._pin = ""
+        return True
+
+    def _submit_pin(self) -> None:
+        if self._pace.wait_s() > 0:
+            return  # the view says how long; the PIN stays typed
+        if len(self._pin) < PIN_MIN_CHARS:
+            self._say(_("Your PIN has at least {count} digits."), count=PIN_MIN_CHARS)
+            return
+        if self._refuse_if_locked():
+            return
+        subject, known = self._subject()
+        verifier = self._resident["pin_verifier"] if self._resident is not None else self._decoy()
+        pin, self._pin = self._pin, ""
+        self.step, self._message = CHECKING, None
+        # scrypt takes ~50 ms of CPU: in a worker thread, so the screen keeps drawing.
+        self._check = asyncio.get_running_loop().create_task(
+            self._verify(pin, verifier, subject, known)
+        )
+
+    async def _verify(self, pin: str, verifier: str, subject: str, known: bool) -> None:
+        loop = asyncio.get_running_loop()
+        ok = await loop.run_in_executor(None, check_verifier, pin, verifier)
+        if ok and known:
+            self._lockouts.succeeded(subject)
+            self._pace.succeeded()
+            resident, method = self._resident, self.method
+            self.close()
+            self._signed_in(SignedIn(resident, method))
+            return
+        self._failed(subject, known)
+        self._changed()
+
+    def _failed(self, subject: str, known: bool) -> None:
+        self._pace.failed()
+        minutes = self._lockouts.failed(subject, known)
+        self._event(
+            "login_failed",
+            {"method": self.method, "inmate_id": subject if known else None, "known_id": known},
+        )
+        if minutes is not None:
+            self._event("lockout", {"inmate_id": subject if known else None, "minutes": minutes})
+            self._say(
+                _("Too many wrong tries. Sign-in for this ID is paused for {minutes} minutes."),
+                minutes=minutes,
+            )
+        elif self.method == "badge":
+            self._say(
+                _("Wrong PIN. {tries} tries left before a {minutes}-minute pause."),
+                tries=self._lockouts.tries_left(subject, known),
+                minutes=self._lockouts.next_lockout_minutes(subject, known),
+            )
+        else:
+            self._say(
+                _(
+                    "The ID or the PIN is not right. {tries} tries left before a "
+                    "{minutes}-minute pause."
+                ),
+                tries=self._lockouts.tries_left(subject, known),
+                minutes=self._lockouts.next_lockout_minutes(subject, known),
+            )
+        # Typed IDs go back to the ID, kept, so a typo there can be seen and fixed.
+        self.step = PIN if self.method == "badge" and minutes is None else IDENTIFY
+        if self.method == "badge" and minutes is not None:
+            self._resident = None
+            self.method = "keypad"
+
+    def _say(self, words: str, **values: Any) -> None:
+        self._message = (words, values)
+
+    def _touch(self) -> None:
+        self._touched = self._clock.monotonic()
+
+
+def make_decoy() -> str:
+    """A verifier that matches no PIN anyone types (its secret is not a PIN)."""
+    return make_verifier("not-a-pin:" + "x" * 16)
