@@ -16,7 +16,7 @@ from hardware.interfaces import DeviceState
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
 from kiosk.core.credentials import badge_lookup, check_verifier
-from kiosk.core.kiosk import KioskView, Kiosk
+from kiosk.core.kiosk import Kiosk, KioskView
 from kiosk.demo import DEMO_BADGE_KEY, DEMO_BADGES, DEMO_PIN, seed
 from tests.conftest import make_config
 from tests.visits import visit_row
