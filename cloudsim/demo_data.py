@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cloudsim.sim import CloudSim, make_resident, make_visit
-from kiosk.demo import DEMO_BADGE_KEY, DEMO_PIN, RESIDENTS
+from kiosk.demo import DEMO_BADGE_KEY, DEMO_PIN, DEMO_VISIT_IN_MINUTES, RESIDENTS
 
 FACILITY_NAME = "Riverside County Detention Center"
 KIOSK_NAMES = {"housing": "Housing B · Kiosk 1", "lobby": "Visitor Lobby · Station 1"}
@@ -43,9 +43,9 @@ def demo_config(kiosk_id: str, role: str) -> dict[str, Any]:
 def demo_visits(
     role: str, housing_kiosk_id: str, lobby_kiosk_id: str | None, now: datetime | None = None
 ) -> list[dict[str, Any]]:
-    """kiosk/demo.py's visits (one 5 minutes away, one later, one cancelled) for one side."""
+    """kiosk/demo.py's visits (one 25 minutes away, one later, one cancelled) for one side."""
     now = now or datetime.now(UTC)
-    soon = (now + timedelta(minutes=5)).replace(second=0, microsecond=0)
+    soon = (now + timedelta(minutes=DEMO_VISIT_IN_MINUTES)).replace(second=0, microsecond=0)
     rows = (
         ("v-demo-1", soon, "scheduled", "A1024", "M. Alvarez", "R. Alvarez"),
         ("v-demo-2", soon + timedelta(hours=2), "scheduled", "A2048", "D. Johnson", "T. Johnson"),

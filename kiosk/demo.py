@@ -1,6 +1,6 @@
 """The demo facility: a schedule, residents and messages seeded so every screen has something real.
 
-The schedule is seeded anew at each start so that a visit always begins a few minutes from now.
+The schedule is seeded anew at each start so that a visit always begins 25 minutes from now.
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ DEMO_PIN = "1234"
 # Badge ids the simulated reader presents in the demo (F2 cycles through them).
 DEMO_BADGES = ("04A1B2C3D4", "04E5F60718")
 
+# Far enough for a resident to sign in (a session must end 10 minutes before a visit's start),
+# near enough that the notice and the session's cut-off show.
+DEMO_VISIT_IN_MINUTES = 25
+
 RESIDENTS = (
     # inmate_id, booking_number, display_name, language, badge, credits
     ("A1024", "B2026-00311", "M. Alvarez", "es", DEMO_BADGES[0], 12),
@@ -33,8 +37,8 @@ RESIDENTS = (
 
 
 def demo_visits(now: datetime, role: str) -> list[dict[str, object]]:
-    """Visits relative to ``now``: one a few minutes away, one later, one cancelled."""
-    soon = (now + timedelta(minutes=5)).replace(second=0, microsecond=0)
+    """Visits relative to ``now``: one 25 minutes away, one later, one cancelled."""
+    soon = (now + timedelta(minutes=DEMO_VISIT_IN_MINUTES)).replace(second=0, microsecond=0)
     later = soon + timedelta(hours=2)
     kind = "onsite" if role == "lobby" else "remote"
     rows = [
@@ -103,7 +107,27 @@ def seed(kiosk: Kiosk) -> None:
         for inmate_id, _booking, _name, _language, badge, _credits in RESIDENTS
     )
     database["messages"].insert_all(_demo_messages(now))
+    database["photos"].insert_all(_demo_photos())
     kiosk.cloud_update("message", None)  # as if they had arrived: the idle screen counts them
+
+
+def _demo_photos() -> list[dict[str, object]]:
+    """A family picture for the first message, drawn here (the demo ships no photographs)."""
+    import cv2
+
+    from hardware.simulated.scenes import face_scene
+
+    ok, data = cv2.imencode(".jpg", face_scene(960, 720, faces=2), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    if not ok:
+        return []
+    return [
+        {
+            "photo_id": "p-demo-1",
+            "message_id": "m-demo-1",
+            "mime": "image/jpeg",
+            "data": data.tobytes(),
+        }
+    ]
 
 
 def _demo_messages(now: datetime) -> list[dict[str, object]]:

@@ -26,6 +26,7 @@ from kiosk.core.notice import NoticeText, next_visit_notice
 from kiosk.core.session import Session, SessionView, sessions_paused_by_visit
 from kiosk.core.sign_in import SignedIn, SignIn, SignInView, make_decoy
 from kiosk.core.visits import Visit, next_visit
+from kiosk.core.words import Words
 from kiosk.store import ScheduleRepository, open_database
 from kiosk.store.messages import MessagesRepository
 from kiosk.store.outbox import OutboxFull, OutboxRepository
@@ -93,6 +94,7 @@ class KioskView:
     paused: str = ""  # why no session can begin now, in words ("" when one can)
     sign_in: SignInView | None = None
     session: SessionView | None = None
+    words: Words | None = None  # buttons' and titles' words
 
 
 class Kiosk:
@@ -126,6 +128,7 @@ class Kiosk:
         self._face_check: Callable[[Any], tuple[int, bytes]] | None = None
         self._unread = self._messages.unread_total()
         self._languages = {code: Language(code) for code in LANGUAGES}
+        self._words = {code: Words.of(language) for code, language in self._languages.items()}
         self._language = config.language
         self._visits = [Visit.from_row(row) for row in self._schedule.visits()]
         self._listeners: list[Listener] = []
@@ -219,7 +222,7 @@ class Kiosk:
             return None
         session.touched()
         if name == "send":
-            result = session.mailbox.send(self.settings.message_max_chars)
+            result = session.send(self.settings.message_max_chars)
         elif name in ("set_draft", "load_more"):
             result = getattr(session.mailbox, name)(*args)
         else:
@@ -234,6 +237,8 @@ class Kiosk:
             return
         self.session = None
         session.mailbox.discard_draft()
+        # What they read is read: the idle screen's count must not still offer it.
+        self._unread = self._messages.unread_total()
         self._language = self.config.language
         self._event(
             "logout",
@@ -547,6 +552,7 @@ class Kiosk:
             paused=self._paused_text(paused, language, zone),
             sign_in=sign_in,
             session=session,
+            words=self._words[self._language],
         )
 
     def _paused_text(self, words: str | None, language: Language, zone: ZoneInfo) -> str:

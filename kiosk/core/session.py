@@ -119,6 +119,13 @@ class Session:
                 self.mailbox.write_to(contact_id, name)
                 self.page = COMPOSE
 
+    def send(self, max_chars: int) -> str | None:
+        """Send the draft; on success the inbox shows it at the top with its state."""
+        message_id = self.mailbox.send(max_chars)
+        if message_id is not None:
+            self.show_inbox()
+        return message_id
+
     def back(self) -> None:
         """Back one page; leaving the compose page discards its draft."""
         if self.page == COMPOSE:

@@ -17,14 +17,30 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.core.kiosk import Kiosk, KioskView
 from kiosk.paths import FONTS_DIR
 from kiosk.runtime import startup_done
+from kiosk.ui.compose_screen import ComposeScreen
+from kiosk.ui.contacts_screen import ContactsScreen
 from kiosk.ui.demo_keys import DemoKeys
 from kiosk.ui.idle_screen import IdleScreen
+from kiosk.ui.inbox_screen import InboxScreen
 from kiosk.ui.lockdown import Lockdown
+from kiosk.ui.message_screen import MessageScreen
+from kiosk.ui.photo_screen import PhotoScreen
+from kiosk.ui.sign_in_screen import SignInScreen
 from kiosk.ui.theme import Theme
 from kiosk.ui.widgets.header import Header  # noqa: F401  (registers the kv rule's class)
+from kiosk.ui.widgets.still_there import StillThere
 
 log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).parent
+# Screens that show a resident's data: built anew after every session (nothing survives it).
+SESSION_SCREENS = (
+    SignInScreen,
+    InboxScreen,
+    MessageScreen,
+    PhotoScreen,
+    ComposeScreen,
+    ContactsScreen,
+)
 
 
 def kv_files() -> list[Path]:
@@ -47,6 +63,8 @@ class KioskApp(App):
         self._unsubscribe = None
         self._lockdown: Lockdown | None = None
         self._demo_keys: DemoKeys | None = None
+        self._still_there: StillThere | None = None
+        self._showing = "idle"  # the view's screen last shown
 
     def build(self) -> ScreenManager:
         LabelBase.register(
@@ -63,10 +81,13 @@ class KioskApp(App):
         if self.kiosk.config.demo:
             self._demo_keys = DemoKeys(Window, self.kiosk.devices)
         screens = ScreenManager(transition=NoTransition())
-        idle = IdleScreen()
-        screens.add_widget(idle)
-        idle.show(self.kiosk.view)
+        screens.add_widget(IdleScreen())
+        for screen_class in SESSION_SCREENS:
+            screens.add_widget(screen_class())
+        self.root = screens
+        self.show(self.kiosk.view)
         self._unsubscribe = self.kiosk.subscribe(self.show)
+        Window.bind(on_touch_down=self._touched)
         return screens
 
     def on_start(self) -> None:
@@ -74,6 +95,9 @@ class KioskApp(App):
         self._core_task = asyncio.get_running_loop().create_task(self.kiosk.run())
 
     def on_stop(self) -> None:
+        Window.unbind(on_touch_down=self._touched)
+        if self._still_there is not None:
+            self._still_there.dismiss(animation=False)
         if self._core_task is not None:
             self._core_task.cancel()
         if self._unsubscribe is not None:
@@ -95,8 +119,87 @@ class KioskApp(App):
         # Kivy binds F1 to its settings panel here, ahead of our lockdown; a kiosk binds nothing.
         pass
 
+    # --- showing the core's view ----------------------------------------------------------
+
     def show(self, view: KioskView) -> None:
-        self.root.get_screen("idle").show(view)
+        screens = self.root
+        if view.screen != "session" and self._showing == "session":
+            self._forget_the_session()
+        self._showing = view.screen
+        if view.screen == "session":
+            target = view.session.page
+            if target == "message" and screens.current == "photo":
+                target = "photo"  # the photo stays open over its message
+        else:
+            target = view.screen
+        screen = screens.get_screen(target)
+        if target == "compose" and screens.current != "compose":
+            screen.clear()
+        screen.show(view)
+        if screens.current != target:
+            screens.current = target
+        self._show_still_there(view)
+
+    def _show_still_there(self, view: KioskView) -> None:
+        warning = view.session.still_there if view.session is not None else ""
+        if warning:
+            if self._still_there is None:
+                self._still_there = StillThere()
+            self._still_there.show(view)
+            if self._still_there.parent is None:
+                self._still_there.open(animation=False)
+        elif self._still_there is not None and self._still_there.parent is not None:
+            self._still_there.dismiss(animation=False)
+
+    def _forget_the_session(self) -> None:
+        """Every screen that showed the resident is thrown away and built anew, empty."""
+        screens = self.root
+        for screen_class in SESSION_SCREENS:
+            old = next(s for s in screens.screens if isinstance(s, screen_class))
+            if screens.current == old.name:
+                screens.current = "idle"
+            screens.remove_widget(old)
+            screens.add_widget(screen_class())
+        if self._still_there is not None:
+            self._still_there.dismiss(animation=False)
+            self._still_there = None
+        self.theme.reset()
+
+    # --- what the person did -------------------------------------------------------------
+
+    def _touched(self, _window, _touch) -> None:
+        if self.kiosk.session is not None:
+            self.kiosk.session_intent("touched")
 
     def choose_language(self, code: str) -> None:
         self.kiosk.set_language(code)
+
+    def begin_sign_in(self) -> None:
+        self.kiosk.begin_sign_in()
+
+    def sign_in_back(self) -> None:
+        sign_in = self.kiosk.sign_in
+        if sign_in is not None and sign_in.step == "pin":
+            self.kiosk.sign_in_intent("cancel")
+        else:
+            self.kiosk.leave_sign_in()
+
+    def session_intent(self, name: str, *args) -> None:
+        self.kiosk.session_intent(name, *args)
+
+    def send_message(self) -> None:
+        self.kiosk.session_intent("send")
+
+    def sign_out(self) -> None:
+        self.kiosk.sign_out("user")
+
+    def open_photo(self, texture) -> None:
+        photo = self.root.get_screen("photo")
+        photo.show(self.kiosk.view)
+        self.root.current = "photo"
+        photo.open(texture)
+
+    def close_photo(self) -> None:
+        self.root.get_screen("photo").clear()
+        self.root.current = "message"
+        self.show(self.kiosk.view)

@@ -3,6 +3,8 @@
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
+from kiosk.ui.widgets.header import fill_header
+
 
 class IdleScreen(Screen):
     notice_title = StringProperty("")
@@ -14,16 +16,11 @@ class IdleScreen(Screen):
     banner_severity = StringProperty("")
     messages_waiting = StringProperty("")
     connection = StringProperty("")
+    paused = StringProperty("")
 
     def show(self, view) -> None:
         """Take the core's idle view; Kivy redraws only the labels whose text changed."""
-        header = self.ids.header
-        header.facility_name = view.facility_name
-        header.kiosk_name = view.kiosk_name
-        header.clock = view.clock
-        header.date = view.date
-        header.language = view.language
-        header.languages = [list(pair) for pair in view.languages]
+        fill_header(self.ids.header, view)
         self.notice_title = view.notice.title
         self.notice_time = view.notice.time
         self.notice_who = view.notice.who
@@ -33,3 +30,4 @@ class IdleScreen(Screen):
         self.banner_severity = view.banner_severity
         self.messages_waiting = view.messages_waiting
         self.connection = view.connection
+        self.paused = view.paused

@@ -4,12 +4,33 @@ from __future__ import annotations
 
 from kivy.event import EventDispatcher
 from kivy.metrics import dp, sp
-from kivy.properties import ColorProperty, NumericProperty
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty
 
 
 def _rgb(hex_colour: str) -> list[float]:
     value = hex_colour.lstrip("#")
     return [int(value[i : i + 2], 16) / 255 for i in (0, 2, 4)] + [1.0]
+
+
+LARGE_TEXT_SCALE = 1.3
+_SCALED = ("body", "heading", "touch_height")
+# White and yellow on black: 21:1 and 19:1.
+_HIGH_CONTRAST = {
+    "background": _rgb("#000000"),
+    "surface": _rgb("#000000"),
+    "text": _rgb("#FFFFFF"),
+    "muted": _rgb("#FFFFFF"),
+    "line": _rgb("#FFFFFF"),
+    "primary": _rgb("#FFD400"),
+    "primary_pressed": _rgb("#FFFFFF"),
+    "on_primary": _rgb("#000000"),
+    "primary_text": _rgb("#FFD400"),
+    "header": _rgb("#1A1A1A"),
+    "unread": _rgb("#262626"),
+    "problem": _rgb("#FFD400"),
+    "notice_info": _rgb("#000000"),
+    "notice_warning": _rgb("#000000"),
+}
 
 
 class Theme(EventDispatcher):
@@ -23,7 +44,10 @@ class Theme(EventDispatcher):
     primary = ColorProperty(_rgb("#0B3D91"))  # white on it: 11:1
     primary_pressed = ColorProperty(_rgb("#061F4A"))
     on_primary = ColorProperty(_rgb("#FFFFFF"))
+    primary_text = ColorProperty(_rgb("#0B3D91"))  # outlined buttons' words: 10:1 on surface
     header = ColorProperty(_rgb("#E3E1DA"))
+    unread = ColorProperty(_rgb("#E8EEF9"))  # an unread row's background (the word "New" too)
+    problem = ColorProperty(_rgb("#8B1111"))  # error words: 8.6:1 on the background
 
     notice_info = ColorProperty(_rgb("#DCE8F7"))  # text on it: 15:1
     notice_warning = ColorProperty(_rgb("#FFE3A3"))  # text on it: 15:1
@@ -36,6 +60,28 @@ class Theme(EventDispatcher):
     touch_height = NumericProperty(dp(72))
     spacing = NumericProperty(dp(16))
     padding = NumericProperty(dp(24))
+
+    large_text = BooleanProperty(False)
+    high_contrast = BooleanProperty(False)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._normal = {name: list(getattr(self, name)) for name in _HIGH_CONTRAST}
+        self._sizes = {name: getattr(self, name) for name in _SCALED}
+
+    def on_large_text(self, _theme, large: bool) -> None:
+        scale = LARGE_TEXT_SCALE if large else 1.0
+        for name, size in self._sizes.items():
+            setattr(self, name, size * scale)
+
+    def on_high_contrast(self, _theme, high: bool) -> None:
+        for name, colour in (_HIGH_CONTRAST if high else self._normal).items():
+            setattr(self, name, colour)
+
+    def reset(self) -> None:
+        """Back to the defaults: a resident's choices end with their session."""
+        self.large_text = False
+        self.high_contrast = False
 
     def severity_background(self, severity: str) -> list[float]:
         return {

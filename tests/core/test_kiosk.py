@@ -417,11 +417,11 @@ def test_record_tamper_counts_each_kind_of_attempt(kiosk: Kiosk) -> None:
     assert kiosk.view == before  # never obeyed: the screen stays as it was
 
 
-def test_demo_seed_puts_a_visit_a_few_minutes_ahead(kiosk: Kiosk) -> None:
+def test_demo_seed_puts_a_visit_25_minutes_ahead(kiosk: Kiosk) -> None:
     seed(kiosk)
     notice = kiosk.view.notice
     assert notice.title == "Next visit at this kiosk"
-    assert notice.time == f"1:05{NBSP}PM"  # 5 minutes after the clock's 1:00 PM
+    assert notice.time == f"1:25{NBSP}PM"  # 25 minutes after the clock's 1:00 PM
     assert notice.who == "M. Alvarez"
 
 
@@ -431,7 +431,7 @@ def test_demo_seed_on_a_lobby_kiosk_announces_the_time_only(
     config = make_config(tmp_path, role="lobby")
     lobby = opened(replace(config, kiosk_id="demo-lobby-01"), clock)
     seed(lobby)
-    assert lobby.view.notice.sentence == f"Next on-site visit at this station: 1:05{NBSP}PM"
+    assert lobby.view.notice.sentence == f"Next on-site visit at this station: 1:25{NBSP}PM"
 
 
 def test_demo_residents_sign_in_with_the_demo_pin(kiosk: Kiosk) -> None:

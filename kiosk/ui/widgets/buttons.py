@@ -14,3 +14,7 @@ class LanguageButton(ToggleButtonBehavior, Label):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.allow_no_selection = False
+
+
+class SecondaryButton(ButtonBehavior, Label):
+    """Back, Sign out, Cancel: outlined, so the one filled button stays the screen's action."""

@@ -35,3 +35,15 @@ class Header(BoxLayout):
 
     def _chosen(self, button):
         self.dispatch("on_language_chosen", button.language_code)
+
+
+def fill_header(header: Header, view) -> None:
+    """The header every screen shares, from the core's view."""
+    header.facility_name = view.facility_name
+    header.kiosk_name = view.kiosk_name
+    header.clock = view.clock
+    header.date = view.date
+    header.language = view.language
+    languages = [list(pair) for pair in view.languages]
+    if header.languages != languages:
+        header.languages = languages
