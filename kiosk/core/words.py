@@ -30,7 +30,6 @@ _ENGLISH = {
     "new_line": _("New line"),
     "symbols": _("123"),
     "letters": _("ABC"),
-    "older": _("Older messages"),
 }
 
 
@@ -59,7 +58,6 @@ class Words:
     new_line: str
     symbols: str
     letters: str
-    older: str
 
     @classmethod
     def of(cls, language: Language) -> Words:
