@@ -1,5 +1,6 @@
 """A large button that shows its pressed state at once (ui.md: within 100 ms)."""
 
+from kivy.properties import BooleanProperty
 from kivy.uix.behaviors import ButtonBehavior, ToggleButtonBehavior
 from kivy.uix.label import Label
 
@@ -18,3 +19,9 @@ class LanguageButton(ToggleButtonBehavior, Label):
 
 class SecondaryButton(ButtonBehavior, Label):
     """Back, Sign out, Cancel: outlined, so the one filled button stays the screen's action."""
+
+
+class DisplayModeButton(ButtonBehavior, Label):
+    """Larger text or high contrast: filled while the mode is on."""
+
+    active = BooleanProperty(False)

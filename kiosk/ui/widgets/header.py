@@ -3,7 +3,7 @@
 from kivy.properties import ListProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.ui.widgets.buttons import LanguageButton
+from kiosk.ui.widgets.buttons import DisplayModeButton, LanguageButton  # noqa: F401
 
 
 class Header(BoxLayout):
