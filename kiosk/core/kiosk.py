@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
@@ -125,7 +126,7 @@ class Kiosk:
         self._pace = Pace(clock)
         self._decoy: str | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._face_check: Callable[[Any], tuple[int, bytes]] | None = None
+        self._face_detector: Any = None  # built on the first login snapshot
         self._unread = self._messages.unread_total()
         self._languages = {code: Language(code) for code in LANGUAGES}
         self._words = {code: Words.of(language) for code, language in self._languages.items()}
@@ -401,6 +402,10 @@ class Kiosk:
     # --- sessions --------------------------------------------------------------------------
 
     def _new_sign_in(self) -> SignIn:
+        if self._decoy is None:
+            # Made ahead, off the loop: the first unknown ID must take no longer than a known one.
+            with contextlib.suppress(RuntimeError):  # no loop (a test without one): made on use
+                asyncio.get_running_loop().run_in_executor(None, self._decoy_verifier)
         return SignIn(
             residents=self._residents,
             lockouts=self._lockouts,
@@ -441,7 +446,12 @@ class Kiosk:
         )
         if resident.get("language") in self.settings.languages:
             self._language = resident["language"]
-        detail = {"method": signed_in.method, "inmate_id": resident["inmate_id"]}
+        # The snapshot makes the event late: the time of the sign-in itself travels with it.
+        detail = {
+            "method": signed_in.method,
+            "inmate_id": resident["inmate_id"],
+            "signed_in_at": uplink_payloads.utc_text(self.session.started_at),
+        }
         if self.config.login_snapshot:
             self._spawn(self._login_snapshot(resident["inmate_id"], detail))
         else:
@@ -451,13 +461,7 @@ class Kiosk:
         self._refresh()
 
     async def _login_snapshot(self, inmate_id: str, detail: dict[str, Any]) -> None:
-        if self._face_check is None:
-            from kiosk.imaging.faces import FaceDetector  # OpenCV's cascade: loaded when needed
-            from kiosk.imaging.stills import encode_jpeg
-
-            detector = FaceDetector()
-            self._face_check = lambda image: (detector.count(image), encode_jpeg(image))
-        snapshot = await take_snapshot(self.devices.camera, self._face_check)
+        snapshot = await take_snapshot(self.devices.camera, self._check_face)
         detail = {**detail, "snapshot": snapshot.outcome}
         if snapshot.jpeg is not None:
             capture_id = str(uuid.uuid4())
@@ -477,6 +481,15 @@ class Kiosk:
             except OutboxFull:
                 detail["snapshot"] = "not_kept"
         self._event("login", detail)
+
+    def _check_face(self, image: Any) -> tuple[int, bytes]:
+        """Faces counted and a JPEG made; in a worker thread (OpenCV's cascade loads once)."""
+        from kiosk.imaging.faces import FaceDetector
+        from kiosk.imaging.stills import encode_jpeg
+
+        if self._face_detector is None:
+            self._face_detector = FaceDetector()
+        return self._face_detector.count(image), encode_jpeg(image)
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)

@@ -24,8 +24,10 @@ class Snapshot:
 
 async def take_snapshot(camera: Camera, check: Callable[[object], tuple[int, bytes]]) -> Snapshot:
     """Grab one fresh frame and ``check`` it (faces counted, JPEG made) in a worker thread."""
+    loop = asyncio.get_running_loop()
     started = time.monotonic()
-    camera.start()
+    # A device may take its time to open or to let go: never on the loop that draws the screen.
+    await loop.run_in_executor(None, camera.start)
     try:
         frame = None
         # Real time, not the kiosk's clock: this waits for a device, not for a rule.
@@ -35,8 +37,8 @@ async def take_snapshot(camera: Camera, check: Callable[[object], tuple[int, byt
                 break
             await asyncio.sleep(0.03)
     finally:
-        camera.stop()
+        await loop.run_in_executor(None, camera.stop)
     if frame is None:
         return Snapshot("no_camera", None)
-    faces, jpeg = await asyncio.get_running_loop().run_in_executor(None, check, frame.image)
+    faces, jpeg = await loop.run_in_executor(None, check, frame.image)
     return Snapshot("face" if faces >= 1 else "no_face", jpeg)

@@ -187,8 +187,15 @@ class Mailbox:
             with transaction(self._db):
                 if not self._residents.take_credit(self.inmate_id):
                     raise NoCredits
+                # The inbox's time format (milliseconds), so that text order is time order
+                # among incoming and outgoing messages alike; the same text as created_at.
                 self._messages.add_outgoing(
-                    message_id, self.inmate_id, contact_id, body, now, contact_name=name
+                    message_id,
+                    self.inmate_id,
+                    contact_id,
+                    body,
+                    uplink.utc_text(now),
+                    contact_name=name,
                 )
                 self._outbox.append(self._outbox_topic, message_id, payload)
         except NoCredits:

@@ -158,7 +158,7 @@ class SignIn:
         text = language.text
         wait_s = self._pace.wait_s()
         wait = ""
-        if wait_s > 0 and self.step == PIN:
+        if wait_s > 0:
             wait = text(_("Please wait {seconds} seconds before the next try.")).format(
                 seconds=int(wait_s + 0.999)
             )
@@ -244,8 +244,9 @@ class SignIn:
         loop = asyncio.get_running_loop()
         ok = await loop.run_in_executor(None, check_verifier, pin, verifier)
         if ok and known:
+            # The kiosk-wide pace is not reset: someone with a PIN of their own could otherwise
+            # reset it between guesses at another's. It fades after five quiet minutes.
             self._lockouts.succeeded(subject)
-            self._pace.succeeded()
             resident, method = self._resident, self.method
             self.close()
             self._signed_in(SignedIn(resident, method))
@@ -262,9 +263,14 @@ class SignIn:
         )
         if minutes is not None:
             self._event("lockout", {"inmate_id": subject if known else None, "minutes": minutes})
+            # The end time, not only the length: the message stays up while nobody is counting.
             self._say(
-                _("Too many wrong tries. Sign-in for this ID is paused for {minutes} minutes."),
+                _(
+                    "Too many wrong tries. Sign-in for this ID is paused for {minutes} minutes, "
+                    "until {time}."
+                ),
                 minutes=minutes,
+                time=self._lockouts.locked_until(subject, known),
             )
         elif self.method == "badge":
             self._say(

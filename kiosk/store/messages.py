@@ -19,6 +19,11 @@ INCOMING_STATUS = "delivered"
 OUTGOING_STATUS = "queued"
 # What a message written at the kiosk can become: queued here, then the contract's statuses.
 MESSAGE_STATUSES = frozenset({"queued", "sent", "received", "approved", "rejected", "delivered"})
+# How far along a message is: a status that arrives late never takes it back.
+STATUS_RANK = {"queued": 0, "sent": 1, "received": 2, "approved": 3, "rejected": 3, "delivered": 4}
+_RANK_SQL = (
+    "CASE status " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in STATUS_RANK.items()) + " END"
+)
 
 _COLUMNS = (
     "message_id",
@@ -148,7 +153,8 @@ class MessagesRepository:
         reason: str | None = None,
         credits_refunded: int | None = None,
     ) -> bool:
-        """Set what became of a message written at the kiosk (and why); False if none such.
+        """Set what became of a message written at the kiosk (and why); False if none such,
+        or if the message is already further along (a "received" that comes after "approved").
 
         Incoming messages are left alone: ``message_status`` is about messages the kiosk sent.
         A refund, once recorded, stays when a later status carries none.
@@ -158,8 +164,8 @@ class MessagesRepository:
         cursor = self._db.execute(
             "UPDATE messages SET status = ?, reason = ?, "
             "credits_refunded = coalesce(?, credits_refunded) "
-            "WHERE message_id = ? AND direction = 'out'",
-            (status, reason, credits_refunded, message_id),
+            f"WHERE message_id = ? AND direction = 'out' AND {_RANK_SQL} <= ?",
+            (status, reason, credits_refunded, message_id, STATUS_RANK[status]),
         )
         return cursor.rowcount == 1
 

@@ -141,7 +141,9 @@ class Inbox:
         with transaction(self.database):
             if not self.processed.record("message_status", key):
                 return
-            self.messages.set_status(status.message_id, status.status, status.reason)
+            self.messages.set_status(
+                status.message_id, status.status, status.reason, status.credits_refunded
+            )
             if status.message_credits is not None:
                 row = self.messages.get(status.message_id)
                 if row is not None:

@@ -451,4 +451,4 @@ def test_seeding_the_demo_again_keeps_one_of_each_resident(kiosk: Kiosk, clock: 
     clock.advance(3600)
     seed(kiosk)  # a restart of the demo an hour later
     assert kiosk.database["residents"].count == 2
-    assert kiosk.view.notice.time == f"2:05{NBSP}PM"
+    assert kiosk.view.notice.time == f"2:25{NBSP}PM"

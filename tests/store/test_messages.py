@@ -255,3 +255,56 @@ def test_messages_survive_close_and_reopen(path: pathlib.Path) -> None:
         assert messages.unread_count("i-100") == 1
     finally:
         db.close()
+
+
+def test_mark_sent_moves_only_queued_messages_the_kiosk_wrote(
+    messages: MessagesRepository,
+) -> None:
+    messages.add_outgoing("m-1", "i-100", "c-1", "one", "2024-05-01T07:01:00Z")
+    messages.add_outgoing("m-2", "i-100", "c-1", "two", "2024-05-01T07:02:00Z")
+    add(messages, "m-in", "2024-05-01T07:00:00Z")
+    messages.set_status("m-2", "approved")  # the cloud's word came first
+
+    assert messages.mark_sent(["m-1", "m-2", "m-in", "m-404"]) == ["m-1"]
+    assert messages.get("m-1").status == "sent"
+    assert messages.get("m-2").status == "approved"  # never pulled back
+    assert messages.get("m-in").status == "delivered"
+    assert messages.mark_sent(["m-1"]) == []  # twice: no change the second time
+
+
+def test_a_refund_is_kept_when_a_later_status_carries_none(messages: MessagesRepository) -> None:
+    messages.add_outgoing("m-1", "i-100", "c-1", "one", "2024-05-01T07:01:00Z")
+    assert messages.get("m-1").credits_refunded is None
+    messages.set_status("m-1", "rejected", "content", credits_refunded=1)
+    assert (messages.get("m-1").reason, messages.get("m-1").credits_refunded) == ("content", 1)
+    messages.set_status("m-1", "rejected", "content")
+    assert messages.get("m-1").credits_refunded == 1
+
+
+def test_contacts_are_who_wrote_to_the_resident_latest_first_by_latest_name(
+    messages: MessagesRepository,
+) -> None:
+    messages.add_incoming("m-1", "i-100", "c-1", "Luis", "2024-05-01T07:00:00Z", "a")
+    messages.add_incoming("m-2", "i-100", "c-2", "Ana", "2024-05-01T07:05:00Z", "b")
+    messages.add_incoming("m-3", "i-100", "c-1", "Luis M.", "2024-05-01T07:10:00Z", "c")
+    messages.add_incoming("m-4", "i-101", "c-3", "Someone else's", "2024-05-01T07:20:00Z", "d")
+    messages.add_outgoing("m-5", "i-100", "c-9", "to a stranger", "2024-05-01T07:30:00Z")
+
+    assert messages.contacts("i-100") == [("c-1", "Luis M."), ("c-2", "Ana")]
+    assert messages.contacts("i-101") == [("c-3", "Someone else's")]
+    assert messages.contacts("i-999") == []
+
+
+def test_a_late_status_never_takes_a_message_back(tmp_path) -> None:
+    from kiosk.store import open_database
+    from kiosk.store.messages import MessagesRepository
+
+    db = open_database(tmp_path / "k.db")
+    messages = MessagesRepository(db)
+    messages.add_outgoing("m-1", "A1", "c-1", "hi", "2026-11-23T19:00:00.000Z")
+    assert messages.set_status("m-1", "approved")
+    assert not messages.set_status("m-1", "received")  # arrived late, out of order
+    assert messages.get("m-1").status == "approved"
+    assert messages.set_status("m-1", "delivered")
+    assert messages.get("m-1").status == "delivered"
+    db.close()

@@ -367,3 +367,45 @@ def test_a_record_survives_sigkill_right_after_append_returned(path: pathlib.Pat
         assert list(stored) == sorted(stored)
     finally:
         db.close()
+
+
+def test_acknowledged_messages_become_sent_with_their_records_deleted(
+    outbox: OutboxRepository, db: Database
+) -> None:
+    from kiosk.store.messages import MessagesRepository
+
+    messages = MessagesRepository(db)
+    messages.add_outgoing("m-1", "i-100", "c-1", "one", "2024-05-01T07:01:00Z")
+    messages.add_outgoing("m-2", "i-100", "c-1", "two", "2024-05-01T07:02:00Z")
+    root = "kiosk/v1/f/k"
+    first = outbox.append(f"{root}/up/outbox", "m-1", payload(1))
+    event = outbox.append(f"{root}/up/events", "m-2", payload(2))  # an id, not a message
+    second = outbox.append(f"{root}/up/outbox", "m-2", payload(3))
+
+    assert outbox.delete_acknowledged([first, event]) == ["m-1"]
+    assert messages.get("m-1").status == "sent"
+    assert messages.get("m-2").status == "queued"
+    assert [r.seq for r in outbox.pending()] == [second]
+
+    assert outbox.delete_acknowledged([second, second, first]) == ["m-2"]
+    assert outbox.depth() == 0
+    assert outbox.delete_acknowledged([]) == []
+
+
+def test_a_failing_acknowledgement_changes_neither_message_nor_record(
+    outbox: OutboxRepository, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kiosk.store.messages import MessagesRepository
+
+    messages = MessagesRepository(db)
+    messages.add_outgoing("m-1", "i-100", "c-1", "one", "2024-05-01T07:01:00Z")
+    seq = outbox.append("kiosk/v1/f/k/up/outbox", "m-1", payload(1))
+
+    def broken_delete(seqs: object) -> int:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(outbox, "delete", broken_delete)
+    with pytest.raises(sqlite3.OperationalError):
+        outbox.delete_acknowledged([seq])
+    assert messages.get("m-1").status == "queued"  # not "sent" while its record is queued
+    assert outbox.depth() == 1

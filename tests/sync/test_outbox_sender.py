@@ -60,3 +60,35 @@ def test_an_idle_sender_does_not_query_the_outbox_every_turn(tmp_path):
     sender.pump(lambda topic, payload: 7)
     assert len(queries) == 2 and sender.inflight == 1
     database.close()
+
+
+def test_residents_messages_acknowledged_by_the_broker_are_reported_sent(tmp_path):
+    from kiosk.store.messages import MessagesRepository
+
+    database = open_database(tmp_path / "kiosk.sqlite3")
+    outbox = OutboxRepository(database, budget_bytes=1 << 20)
+    messages = MessagesRepository(database)
+    for n in range(2):
+        messages.add_outgoing(f"m-{n}", "A1", "c-1", "hi", "2026-11-23T19:00:00.000Z")
+        outbox.append("kiosk/v1/f/k/up/outbox", f"m-{n}", b'{"m":%d}' % n)
+    outbox.append("kiosk/v1/f/k/up/events", "e-1", b"{}")
+    reported: list[list[str]] = []
+    sender = OutboxSender(outbox, on_messages_sent=reported.append)
+
+    mids = iter(range(1, 100))
+    sender.connected()
+    sender.pump(lambda topic, payload: next(mids))
+    assert sender.inflight == 3
+    sender.published(1)
+    sender.published(3)  # the event
+    sender.flush()
+    assert reported == [["m-0"]]
+    assert messages.get("m-0").status == "sent"
+    assert messages.get("m-1").status == "queued"
+
+    sender.flush()  # nothing new acknowledged: nobody is told anything
+    assert reported == [["m-0"]]
+    sender.published(2)
+    sender.flush()
+    assert reported == [["m-0"], ["m-1"]]
+    database.close()
