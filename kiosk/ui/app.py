@@ -168,6 +168,11 @@ class KioskApp(App):
     # --- what the person did -------------------------------------------------------------
 
     def _touched(self, _window, _touch) -> None:
+        if self._still_there is not None and self._still_there.parent is not None:
+            # The warning answers its own touches: dismissed here, before the window hands the
+            # touch on, the touch would fall through to the screen beneath (a key typed, "Sign
+            # out now" lost).
+            return
         if self.kiosk.session is not None:
             self.kiosk.session_intent("touched")
 

@@ -37,7 +37,10 @@ class ComposeScreen(Screen):
         keyboard.symbols_text, keyboard.letters_text = words.symbols, words.letters
 
     def clear(self) -> None:
-        self.ids.draft.text = ""
+        """A new message: an empty box with its cursor showing (no system keyboard opens)."""
+        draft = self.ids.draft
+        draft.text = ""
+        draft.focus = True
 
     # The keyboard types into the text box at its cursor; the core hears the whole draft.
     def type_text(self, text: str) -> None:

@@ -23,7 +23,7 @@ _HIGH_CONTRAST = {
     "line": _rgb("#FFFFFF"),
     "primary": _rgb("#FFD400"),
     "primary_pressed": _rgb("#FFFFFF"),
-    "on_primary": _rgb("#000000"),
+    "over_primary": _rgb("#000000"),
     "primary_text": _rgb("#FFD400"),
     "header": _rgb("#1A1A1A"),
     "unread": _rgb("#262626"),
@@ -43,7 +43,7 @@ class Theme(EventDispatcher):
     line = ColorProperty(_rgb("#8A9099"))
     primary = ColorProperty(_rgb("#0B3D91"))  # white on it: 11:1
     primary_pressed = ColorProperty(_rgb("#061F4A"))
-    on_primary = ColorProperty(_rgb("#FFFFFF"))
+    over_primary = ColorProperty(_rgb("#FFFFFF"))
     primary_text = ColorProperty(_rgb("#0B3D91"))  # outlined buttons' words: 10:1 on surface
     header = ColorProperty(_rgb("#E3E1DA"))
     unread = ColorProperty(_rgb("#E8EEF9"))  # an unread row's background (the word "New" too)
@@ -91,4 +91,4 @@ class Theme(EventDispatcher):
         }.get(severity, self.background)
 
     def severity_text(self, severity: str) -> list[float]:
-        return self.on_primary if severity == "lockdown" else self.text
+        return self.over_primary if severity == "lockdown" else self.text
