@@ -11,7 +11,8 @@ from kivy.app import App
 from kivy.core.text import DEFAULT_FONT, LabelBase
 from kivy.core.window import Window
 from kivy.lang import Builder
-from kivy.properties import ObjectProperty
+from kivy.metrics import dp
+from kivy.properties import BooleanProperty, ObjectProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.core.kiosk import Kiosk, KioskView
@@ -52,6 +53,8 @@ class KioskApp(App):
     """One window showing one kiosk core."""
 
     theme = ObjectProperty(None)
+    # Under 900 px the screens after the idle one use the compact header (see header.kv).
+    short_display = BooleanProperty(False)
     use_kivy_settings = False
 
     def __init__(self, kiosk: Kiosk, **kwargs) -> None:
@@ -87,7 +90,8 @@ class KioskApp(App):
         self.root = screens
         self.show(self.kiosk.view)
         self._unsubscribe = self.kiosk.subscribe(self.show)
-        Window.bind(on_touch_down=self._touched)
+        Window.bind(on_touch_down=self._touched, size=self._resized)
+        self._resized(Window, Window.size)
         return screens
 
     def on_start(self) -> None:
@@ -95,7 +99,7 @@ class KioskApp(App):
         self._core_task = asyncio.get_running_loop().create_task(self.kiosk.run())
 
     def on_stop(self) -> None:
-        Window.unbind(on_touch_down=self._touched)
+        Window.unbind(on_touch_down=self._touched, size=self._resized)
         if self._still_there is not None:
             self._still_there.dismiss(animation=False)
         if self._core_task is not None:
@@ -166,6 +170,9 @@ class KioskApp(App):
         self.theme.reset()
 
     # --- what the person did -------------------------------------------------------------
+
+    def _resized(self, _window, size) -> None:
+        self.short_display = size[1] < dp(900)
 
     def _touched(self, _window, _touch) -> None:
         if self._still_there is not None and self._still_there.parent is not None:

@@ -1,6 +1,6 @@
 """The header every screen shares: facility and kiosk name, clock, language switch."""
 
-from kivy.properties import ListProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.ui.widgets.buttons import DisplayModeButton, LanguageButton  # noqa: F401
@@ -13,6 +13,7 @@ class Header(BoxLayout):
     date = StringProperty("")
     language = StringProperty("")
     languages = ListProperty([])  # [(code, name in itself)]
+    compact = BooleanProperty(False)  # one line less: the clock without the date
 
     __events__ = ("on_language_chosen",)
 
