@@ -372,6 +372,7 @@ class CloudSim:
         self._schedules: dict[str, dict[str, str | None]] = {}
         self._schedule_versions: dict[str, int] = {}
         self._residents_versions: dict[str, int] = {}
+        self._credits: dict[tuple[str, str], int] = {}  # (kiosk, inmate) -> message credits
 
         self._client: mqtt.Client | None = None
         self._later: _Later | None = None
@@ -501,6 +502,9 @@ class CloudSim:
         payload = {"v": 1, "type": "residents", "version": version, "residents": residents}
         with self._cond:
             self._residents_versions[kiosk_id] = version
+            for resident in residents:
+                # The cloud's ledger: billed on each message, refunded on a rejection.
+                self._credits[(kiosk_id, resident["inmate_id"])] = resident["message_credits"]
         self._publish(self.topics(kiosk_id).down("residents"), payload, retain=True)
         self._say(f"→ {kiosk_id} residents v{version} ({len(residents)} residents)")
         return payload
@@ -860,17 +864,36 @@ class CloudSim:
                 return  # the first copy was answered (records were cleared since)
             self._answered.add(key)
         kiosk_id, message_id = key
+        ledger = (kiosk_id, message.get("inmate_id"))
+        with self._cond:
+            if ledger in self._credits:
+                self._credits[ledger] = max(0, self._credits[ledger] - 1)
+            balance = self._credits.get(ledger)
 
         def decide() -> None:
             verdict = self.policy(dict(message))
             if verdict is HOLD:
                 self._say(f"· {kiosk_id} message {message_id} held (no decision)")
             elif verdict:
-                self.send_status(kiosk_id, message_id, "rejected", str(verdict), credits_refunded=1)
+                with self._cond:
+                    if ledger in self._credits:
+                        self._credits[ledger] += 1
+                    refunded = self._credits.get(ledger)
+                self.send_status(
+                    kiosk_id,
+                    message_id,
+                    "rejected",
+                    str(verdict),
+                    credits_refunded=1,
+                    message_credits=refunded,
+                )
             else:
                 self.send_status(kiosk_id, message_id, "approved")
 
-        self.call_later(0, lambda: self.send_status(kiosk_id, message_id, "received"))
+        self.call_later(
+            0,
+            lambda: self.send_status(kiosk_id, message_id, "received", message_credits=balance),
+        )
         self.call_later(self.approve_delay, decide)
 
     def _relay(self, signal: Record) -> None:

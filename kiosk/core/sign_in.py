@@ -84,6 +84,7 @@ class SignIn:
         self._pin = ""
         self._resident: dict[str, Any] | None = None
         self._message: tuple[str, dict[str, Any]] | None = None
+        self._pausing = False
         self._touched = clock.monotonic()
         self._check: asyncio.Task[None] | None = None
 
@@ -156,7 +157,7 @@ class SignIn:
 
     def view(self, language: Language, zone: ZoneInfo) -> SignInView:
         text = language.text
-        wait_s = self._pace.wait_s()
+        wait_s = 0.0 if self._message is not None and self._pausing else self._pace.wait_s()
         wait = ""
         if wait_s > 0:
             wait = text(_("Please wait {seconds} seconds before the next try.")).format(
@@ -217,7 +218,9 @@ class SignIn:
         if until is None:
             return False
         self._say(
-            _("Sign-in for this ID is paused until {time}. Please try again then."), time=until
+            _("Sign-in for this ID is paused until {time}. Please try again then."),
+            pause=True,
+            time=until,
         )
         self.step = IDENTIFY if self.method == "keypad" else PIN
         self._pin = ""
@@ -235,14 +238,14 @@ class SignIn:
         verifier = self._resident["pin_verifier"] if self._resident is not None else self._decoy()
         pin, self._pin = self._pin, ""
         self.step, self._message = CHECKING, None
-        # scrypt takes ~50 ms of CPU: in a worker thread, so the screen keeps drawing.
-        self._check = asyncio.get_running_loop().create_task(
-            self._verify(pin, verifier, subject, known)
-        )
-
-    async def _verify(self, pin: str, verifier: str, subject: str, known: bool) -> None:
+        # scrypt takes ~50 ms of CPU: in a worker thread, so the screen keeps drawing. Handed to
+        # the thread now, not when the task first runs: that is after the next frame is drawn.
         loop = asyncio.get_running_loop()
-        ok = await loop.run_in_executor(None, check_verifier, pin, verifier)
+        checked = loop.run_in_executor(None, check_verifier, pin, verifier)
+        self._check = loop.create_task(self._verify(checked, subject, known))
+
+    async def _verify(self, checked: asyncio.Future[bool], subject: str, known: bool) -> None:
+        ok = await checked
         if ok and known:
             # The kiosk-wide pace is not reset: someone with a PIN of their own could otherwise
             # reset it between guesses at another's. It fades after five quiet minutes.
@@ -269,6 +272,7 @@ class SignIn:
                     "Too many wrong tries. Sign-in for this ID is paused for {minutes} minutes, "
                     "until {time}."
                 ),
+                pause=True,
                 minutes=minutes,
                 time=self._lockouts.locked_until(subject, known),
             )
@@ -293,8 +297,10 @@ class SignIn:
             self._resident = None
             self.method = "keypad"
 
-    def _say(self, words: str, **values: Any) -> None:
+    def _say(self, words: str, *, pause: bool = False, **values: Any) -> None:
+        """``pause``: the message is about an ID's pause, which a seconds' wait would muddle."""
         self._message = (words, values)
+        self._pausing = pause
 
     def _touch(self) -> None:
         self._touched = self._clock.monotonic()

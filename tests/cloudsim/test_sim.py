@@ -99,6 +99,18 @@ def test_a_message_with_reject_is_rejected_with_its_credit_refunded(sim, connect
     assert decided["credits_refunded"] == 1 and decided["reason"]
 
 
+def test_the_cloud_bills_each_message_and_gives_the_balance_back_with_a_refund(sim, connect_kiosk):
+    hu = connect_kiosk("hu-01")
+    sim.publish_residents("hu-01", 1, [make_resident("A1024", "B-1", "M. Alvarez", "1", credits=5)])
+    hu.take(1)  # the residents snapshot
+    hu.publish("outbox", outbox("m-3", "please REJECT this"))
+
+    received, decided = (payload for _, payload, _ in hu.take(2))
+
+    assert received["message_credits"] == 4  # billed
+    assert decided["credits_refunded"] == 1 and decided["message_credits"] == 5
+
+
 def test_a_duplicate_message_is_recorded_and_answered_once(sim, connect_kiosk):
     hu = connect_kiosk("hu-01")
     hu.publish("outbox", outbox("m-3"))
@@ -271,7 +283,7 @@ def test_the_demo_facility_matches_the_offline_demo(sim, connect_kiosk):
     assert base64.b64decode(by_kind["config"]["badge_key_b64"]) == DEMO_BADGE_KEY
     first = by_kind["schedule"]["visits"][0]
     soon = datetime.fromisoformat(first["starts_at"]) - datetime.now(UTC)
-    assert timedelta(minutes=3) < soon <= timedelta(minutes=5)
+    assert timedelta(minutes=23) < soon <= timedelta(minutes=25)  # DEMO_VISIT_IN_MINUTES
     assert first["peer"] == {"kiosk_id": "demo-lobby-01"}
     assert [v["status"] for v in by_kind["schedule"]["visits"]] == [
         "scheduled",

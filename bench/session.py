@@ -1,0 +1,917 @@
+"""A resident's session with 10,000 messages, against a bare Kivy app, in one run.
+
+    python bench/session.py [--runs 1] [--sign-ins 5] [--opens 20] [--photo-opens 5] [--keys 100]
+
+The issue's goals, with 10,000 messages for the resident: sign-in to the inbox drawn <= 300 ms;
+opening a message <= 100 ms; a key press on the on-screen keyboard to the character drawn,
+p95 <= 50 ms. This script orchestrates; each app runs in a process of its own (Kivy has one
+window per process), both on the same display, ``--runs`` times interleaved (bare, kiosk, ...):
+
+* ``--child kiosk``: the real ``KioskApp`` on a fresh demo kiosk (``kiosk.demo.seed``) whose
+  resident A1024 has 10,000 more messages (older than the demo's two, so the demo's message
+  with a photo, m-demo-1, stays at the top of the inbox). The person, driven from this script:
+  touch the idle screen's prompt, type A1024 on the keypad, Next, 1234, then the timed touch on
+  Sign in, until the inbox's rows are drawn (``--sign-ins`` times, signing out in between);
+  then ``--opens`` messages opened from the inbox's rows (Back in between) and ``--photo-opens``
+  opens of m-demo-1 among them; then Reply and ``--keys`` presses of "a" on the keyboard.
+* ``--child bare``: a bare Kivy app (Kivy configured as ``bench/bare_kivy_app.py`` configures
+  it, none of the kiosk's code): a ScreenManager whose Button switches to a second screen
+  (the baseline for sign-in and opening a message), and a Button that appends a character to
+  a TextInput (the baseline for keys).
+
+How a touch is timed. Touches go through Kivy's input pipeline as a real finger's do: a small
+input provider holds them until the next frame's ``dispatch_input`` (the SDL mouse and the
+touchscreen providers also deliver at most once a frame), then the postproc modules and the
+widgets see them. The finger is held 80-120 ms and lifted at a random moment. A figure runs
+from the lift to the end of the first buffer swap (``Window.flip`` returned) after which the
+screen shows the result (inbox: screen current and its RecycleView's row widgets laid out;
+message: screen current, body label text and texture set, for m-demo-1 its photo thumbnail;
+key: the draft holds one more character). Both apps run at the kiosk's ``maxfps`` of 20 on
+``App.async_run``: a frame every 50 ms, so a touch waits 0-50 ms for the frame that reads it,
+and it is then handled and drawn in that frame at best. With a 50 ms frame, a p95 of 50 ms
+for a key is about the floor of the frame rate itself; the bare app shows what the frame rate
+alone costs, and the ratio is what the kiosk adds.
+
+Each figure is split into its parts (input wait, handling, the canvas draw, the buffer swap)
+and, for comparison, one frame of each screen is redrawn unchanged and timed (draw + swap):
+under Xvfb the swap is where Mesa's software renderer rasterises the whole window, and it is
+most of every figure here; on a kiosk with a GPU it is not.
+
+Sign-in includes the PIN's scrypt check (~50 ms, on a worker thread, deliberately slow), which
+is also timed alone (``check_verifier`` called here, and inside the timed sign-ins).
+
+An Xvfb (1280x800x24) is started when DISPLAY is unset: software rendering (llvmpipe) on a
+shared machine, so the absolute figures are this machine's, not a kiosk's; compare ratios.
+The script only measures: it never fails on a missed goal. Figures also go to
+bench/results/session.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+for _path in (str(REPO_DIR), str(BENCH_DIR)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+from startup import (  # noqa: E402
+    SCREEN,
+    BenchError,
+    Children,
+    ended_on_signals,
+    git_state,
+    last_line,
+    start_xvfb,
+)
+
+RESULTS_FILE = BENCH_DIR / "results" / "session.json"
+RESULT_MARK = "BENCH-SESSION-RESULT "
+WIDTH, HEIGHT = 1280, 800
+MESSAGES = 10_000
+INMATE, PIN = "A1024", "1234"
+PHOTO_MESSAGE = "m-demo-1"
+GOAL_SIGN_IN_MS = 300.0
+GOAL_OPEN_MS = 100.0
+GOAL_KEY_P95_MS = 50.0
+HOLD_S = (0.08, 0.12)  # how long the finger stays down
+GAP_S = (0.0, 0.06)  # pause after a figure before the next touch
+TAP_TIMEOUT_S = 15.0
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (as bench/image_checks.py): with 100 keys, p95 is the 95th."""
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(len(ordered) * share)) - 1]
+
+
+def summary(values: list[float]) -> dict[str, Any]:
+    return {
+        "n": len(values),
+        "median_ms": statistics.median(values),
+        "p95_ms": percentile(values, 0.95),
+        "min_ms": min(values),
+        "max_ms": max(values),
+    }
+
+
+# --- inside a child: touches through Kivy's input pipeline, timed to the drawn frame ---------
+
+
+class Probe:
+    """One timed touch: from the lift to the first swapped frame that shows ``done()``."""
+
+    def __init__(self, touch: Any, done: Callable[[], bool], future: asyncio.Future) -> None:
+        self.touch = touch
+        self.done = done
+        self.future = future
+        self.lifted = 0.0
+        self.read = 0.0  # the frame's dispatch_input took the lift
+        self.frames0 = 0  # Clock.frames_displayed at the lift
+        self.flips0 = 0
+        self.draw_started = 0.0  # of the frame that showed it: on_draw began
+        self.swap_started = 0.0  # and Window.flip began
+        self.frames = 0
+        self.flips = 0
+
+
+class Harness:
+    """Touches held until the next frame reads its input, as a real provider's are; every
+    buffer swap checks whether the touch being timed shows on screen yet."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[str, Any]] = []
+        self.probe: Probe | None = None
+        self.flips = 0
+        self.provider: Any = None
+        self.draw_started = 0.0
+        self.last_frame_ms = (0.0, 0.0)  # the last drawn frame's (draw, swap)
+
+    def install(self) -> None:
+        from kivy.base import EventLoop
+        from kivy.clock import Clock
+        from kivy.core.window import Window
+        from kivy.input.provider import MotionEventProvider
+
+        harness = self
+
+        class QueuedTouches(MotionEventProvider):
+            def update(self, dispatch_fn: Callable[..., None]) -> None:
+                pending, harness.pending = harness.pending, []
+                probe = harness.probe
+                for etype, touch in pending:
+                    if probe is not None and etype == "end" and touch is probe.touch:
+                        probe.read = time.perf_counter()
+                    dispatch_fn(etype, touch)
+
+        self.provider = QueuedTouches("bench", None)
+        EventLoop.add_input_provider(self.provider)
+        swap = Window.flip  # WindowBase.on_flip calls self.flip(): the real buffer swap
+
+        def drawing(*_args: Any) -> None:
+            self.draw_started = time.perf_counter()  # bound handlers run before on_draw's own
+
+        def flip() -> None:
+            swap_started = time.perf_counter()
+            swap()
+            now = time.perf_counter()
+            self.flips += 1
+            self.last_frame_ms = (
+                (swap_started - self.draw_started) * 1000,
+                (now - swap_started) * 1000,
+            )
+            probe = self.probe
+            if probe is None or not probe.read or probe.future.done():
+                return
+            try:
+                shown = probe.done()
+            except Exception as error:  # reported by the waiting tap
+                probe.future.set_exception(error)
+                return
+            if shown:
+                probe.draw_started, probe.swap_started = self.draw_started, swap_started
+                probe.frames = Clock.frames_displayed - probe.frames0
+                probe.flips = self.flips - probe.flips0
+                probe.future.set_result(now)
+
+        Window.bind(on_draw=drawing)
+        Window.flip = flip
+
+    async def frames(self, count: int = 1) -> None:
+        from kivy.clock import Clock
+
+        for _ in range(count):
+            start = Clock.frames_displayed
+            deadline = time.monotonic() + 5
+            while Clock.frames_displayed == start and time.monotonic() < deadline:
+                await asyncio.sleep(1 / 200)
+
+    async def redraw_cost(self, count: int = 5) -> dict[str, float]:
+        """What one frame of the screen in view costs to draw and swap, redrawn unchanged."""
+        from kivy.core.window import Window
+
+        draws, swaps = [], []
+        for _ in range(count):
+            flips = self.flips
+            Window.canvas.ask_update()
+            deadline = time.monotonic() + 5
+            while self.flips == flips and time.monotonic() < deadline:
+                await asyncio.sleep(1 / 200)
+            draw, swap = self.last_frame_ms
+            draws.append(draw)
+            swaps.append(swap)
+            await asyncio.sleep(0.06)
+        return {"draw_ms": statistics.median(draws), "swap_ms": statistics.median(swaps)}
+
+    async def until(self, condition: Callable[[], bool], timeout: float = TAP_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the screen did not change as expected in time")
+            await asyncio.sleep(0.01)
+        await self.frames(1)
+
+    async def tap(self, widget: Any, done: Callable[[], bool] | None = None) -> dict[str, float]:
+        """Finger down on the widget's centre, held, lifted; waits for the frame showing
+        ``done()`` (any frame with the lift read when None). Returns the lift's timings."""
+        from kivy.clock import Clock
+        from kivy.tests.common import UnitTestTouch
+
+        x, y = widget.to_window(*widget.center)
+        touch = UnitTestTouch(x, y)
+        self.pending.append(("begin", touch))
+        await asyncio.sleep(random.uniform(*HOLD_S))
+        probe = Probe(touch, done or (lambda: True), asyncio.get_running_loop().create_future())
+        probe.frames0, probe.flips0 = Clock.frames_displayed, self.flips
+        self.probe = probe
+        probe.lifted = time.perf_counter()
+        self.pending.append(("end", touch))
+        try:
+            drawn = await asyncio.wait_for(probe.future, TAP_TIMEOUT_S)
+        finally:
+            self.probe = None
+        figures = {
+            "ms": (drawn - probe.lifted) * 1000,
+            # The parts, which add up to "ms": the lift waits for a frame to read it; then
+            # it is handled (maybe over several frames) until the frame that shows it begins
+            # drawing; that frame's canvas is drawn; its buffers are swapped (under Xvfb the
+            # software renderer rasterises the whole window in the swap).
+            "input_wait_ms": (probe.read - probe.lifted) * 1000,
+            "handling_ms": (probe.draw_started - probe.read) * 1000,
+            "draw_ms": (probe.swap_started - probe.draw_started) * 1000,
+            "swap_ms": (drawn - probe.swap_started) * 1000,
+            "frames": probe.frames,  # frames from the lift to the one that showed it, included
+            "flips": probe.flips,  # of which drawn (a frame with nothing new is not)
+            "lifted": probe.lifted,
+            "drawn": drawn,
+        }
+        await asyncio.sleep(random.uniform(*GAP_S))
+        return figures
+
+
+def run_app(app: Any, scenario: Callable[[Harness], Any]) -> Any:
+    """Run ``app`` on asyncio (as the kiosk runs) with ``scenario`` as the person."""
+
+    async def main() -> Any:
+        started = asyncio.Event()
+        app.bind(on_start=lambda *_: started.set())
+        running = asyncio.create_task(app.async_run(async_lib="asyncio"))
+        await asyncio.wait_for(started.wait(), timeout=60)
+        harness = Harness()
+        harness.install()
+        await harness.frames(5)
+        try:
+            results = await scenario(harness)
+            results["gl"] = gl_info()
+            return results
+        finally:
+            app.stop()
+            await asyncio.wait_for(running, timeout=30)
+
+    return asyncio.run(main())
+
+
+def gl_info() -> dict[str, str]:
+    from kivy.graphics.opengl import GL_RENDERER, GL_VERSION, glGetString
+
+    def text(name: int) -> str:
+        value = glGetString(name)
+        return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+    return {"renderer": text(GL_RENDERER), "version": text(GL_VERSION)}
+
+
+def machine_load() -> list[float]:
+    with contextlib.suppress(OSError):
+        return list(os.getloadavg())
+    return []
+
+
+# --- the kiosk child --------------------------------------------------------------------------
+
+
+def kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    workdir = args.workdir
+    from kiosk.ui.kivy_setup import configure
+
+    configure(fullscreen=False, width=WIDTH, height=HEIGHT, kivy_home=workdir / "kivy-home")
+
+    from kiosk.core import sign_in as sign_in_module
+    from kiosk.core.credentials import check_verifier
+
+    kiosk, seeding = open_kiosk(workdir)
+    verifier = kiosk.database.execute(
+        "SELECT pin_verifier FROM residents WHERE inmate_id = ?", [INMATE]
+    ).fetchone()[0]
+    scrypt_alone = []
+    for _ in range(7):
+        start = time.perf_counter()
+        assert check_verifier(PIN, verifier)
+        scrypt_alone.append((time.perf_counter() - start) * 1000)
+
+    # The PIN check as the sign-in runs it, on the executor: timed where it runs.
+    checks: list[tuple[float, float]] = []
+    original_check = sign_in_module.check_verifier
+
+    def timed_check(secret: str, stored: str) -> bool:
+        start = time.perf_counter()
+        try:
+            return original_check(secret, stored)
+        finally:
+            checks.append((start, time.perf_counter()))
+
+    sign_in_module.check_verifier = timed_check
+    bodies = dict(
+        kiosk.database.execute(
+            "SELECT message_id, body FROM messages WHERE inmate_id = ?", [INMATE]
+        ).fetchall()
+    )
+
+    from kiosk.ui.app import KioskApp
+
+    app = KioskApp(kiosk)
+
+    async def scenario(person: Harness) -> dict[str, Any]:
+        screens = app.root
+        out: dict[str, Any] = {"sign_in": [], "open": [], "open_photo": [], "keys": []}
+        redraw = out["redraw"] = {"idle": await person.redraw_cost()}
+        for index in range(args.sign_ins):
+            figures = await kiosk_sign_in(person, app)
+            start, end = checks[-1]
+            figures["scrypt_ms"] = (end - start) * 1000
+            figures["before_scrypt_ms"] = (start - figures["lifted"]) * 1000
+            figures["after_scrypt_ms"] = (figures["drawn"] - end) * 1000
+            out["sign_in"].append(figures)
+            if index < args.sign_ins - 1:
+                bar = screens.get_screen("inbox").ids.session_bar
+                await person.tap(bar.ids.sign_out, lambda: screens.current == "idle")
+        out["inbox_rows_loaded"] = len(screens.get_screen("inbox").ids.rows.data)
+        redraw["inbox"] = await person.redraw_cost()
+
+        message = screens.get_screen("message")
+        plain = 0
+        for index in range(args.opens + args.photo_opens):
+            # Every (opens / photo_opens)th open is the message with the photo.
+            every = max(1, (args.opens + args.photo_opens) // max(1, args.photo_opens))
+            photo = args.photo_opens > 0 and index % every == every - 1
+            photo = photo and len(out["open_photo"]) < args.photo_opens
+            if not photo and plain >= args.opens:
+                photo = True
+            row = inbox_row(screens.get_screen("inbox"), PHOTO_MESSAGE if photo else None, plain)
+            body = bodies[row.message_id]
+
+            def shown(body: str = body, photo: bool = photo) -> bool:
+                label = message.ids.body
+                return (
+                    screens.current == "message"
+                    and label.text == body
+                    and label.texture is not None
+                    and (not photo or bool(message.ids.photos.children))
+                )
+
+            figures = await person.tap(row, shown)
+            figures["message_id"] = row.message_id
+            out["open_photo" if photo else "open"].append(figures)
+            plain += not photo
+            if index < args.opens + args.photo_opens - 1:
+                await person.tap(message.ids.back, lambda: screens.current == "inbox")
+                await person.until(lambda: bool(visible_rows(screens.get_screen("inbox"))))
+
+        redraw["message"] = await person.redraw_cost()
+        await person.tap(message.ids.reply, lambda: screens.current == "compose")
+        compose = screens.get_screen("compose")
+        await person.frames(2)
+        out["keys"] = await type_keys(person, compose.ids.keyboard, compose.ids.draft, args.keys)
+        out["draft_chars"] = len(compose.ids.draft.text)
+        redraw["compose"] = await person.redraw_cost()
+        return out
+
+    try:
+        results = run_app(app, scenario)
+    finally:
+        sign_in_module.check_verifier = original_check
+        kiosk.close()
+    results["scrypt_alone_ms"] = scrypt_alone
+    results["seeding"] = seeding
+    return results
+
+
+def open_kiosk(workdir: Path) -> tuple[Any, dict[str, Any]]:
+    """A fresh demo housing kiosk whose resident A1024 has ``MESSAGES`` more messages."""
+    from datetime import timedelta
+
+    from kiosk.config import KioskConfig, load
+    from kiosk.core.kiosk import Kiosk
+    from kiosk.demo import seed
+    from kiosk.sync.uplink import utc_text
+
+    data = workdir / "kiosk-data"
+    # As tests/conftest.py's make_config: the demo's values on a scratch folder, windowed.
+    flags = argparse.Namespace(demo=True, config=None, windowed=True)
+    config = load(flags, environ={"XDG_DATA_HOME": str(data), "HOME": str(data)})
+    config = KioskConfig(**{**config.__dict__, "data_dir": data / "kiosk"})
+    kiosk = Kiosk.open(config)
+    start = time.perf_counter()
+    seed(kiosk)
+    seeded = time.perf_counter()
+    # Older than the demo's own (an hour and two ago): those stay at the top of the inbox.
+    newest = kiosk.clock.now() - timedelta(hours=3)
+    contacts = [(f"c-bench-{n}", f"Contact {n}") for n in range(25)]
+    text = "we miss you the kids are fine see you at the visit on sunday call when you can"
+    words = text.split(" ")
+    rng = random.Random(1024)
+    rows = []
+    for index in range(MESSAGES):
+        contact_id, name = contacts[index % len(contacts)]
+        body = " ".join(rng.choice(words) for _ in range(rng.randint(8, 60))).capitalize() + "."
+        rows.append(
+            (
+                f"m-bench-{index:05d}",
+                INMATE,
+                "in",
+                contact_id,
+                name,
+                utc_text(newest - timedelta(minutes=7 * index)),
+                body,
+                "delivered",
+                None,
+                None,
+                None,
+            )
+        )
+    conn = kiosk.database.conn
+    with conn:
+        conn.executemany(
+            "INSERT INTO messages (message_id, inmate_id, direction, contact_id, contact_name,"
+            " sent_at, body, status, reason, read_at, credits_refunded)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    kiosk.cloud_update("message", None)
+    count = conn.execute("SELECT count(*) FROM messages WHERE inmate_id = ?", [INMATE]).fetchone()
+    return kiosk, {
+        "demo_seed_s": seeded - start,
+        "insert_s": time.perf_counter() - seeded,
+        "messages_for_resident": count[0],
+    }
+
+
+async def kiosk_sign_in(person: Harness, app: Any) -> dict[str, Any]:
+    screens = app.root
+    await person.until(lambda: screens.current == "idle")
+    await person.tap(screens.get_screen("idle").ids.prompt, lambda: screens.current == "sign_in")
+    sign_in = screens.get_screen("sign_in")
+    keypad = sign_in.ids.keypad
+    for label in INMATE:
+        await tap_key(person, keypad, label)
+    await person.tap(keypad.key_for(keypad.enter_text), lambda: sign_in.step == "pin")
+    await person.frames(1)
+    for label in PIN:
+        await tap_key(person, keypad, label)
+    await person.frames(1)
+    inbox = screens.get_screen("inbox")
+
+    def inbox_drawn() -> bool:
+        return screens.current == "inbox" and bool(inbox.ids.rows.layout_manager.children)
+
+    return await person.tap(keypad.key_for(keypad.enter_text), inbox_drawn)
+
+
+async def tap_key(person: Harness, keys: Any, label: str) -> None:
+    key = keys.key_for(label)
+    await person.tap(key, lambda: key.state == "normal")
+
+
+def visible_rows(inbox: Any) -> list[Any]:
+    """The inbox's row widgets wholly inside its list, top to bottom."""
+    rows = inbox.ids.rows
+    _left, bottom = rows.to_window(rows.x, rows.y)
+    top = bottom + rows.height
+    shown = []
+    for row in rows.layout_manager.children:
+        _x, y = row.to_window(row.x, row.y)
+        if row.message_id and y >= bottom - 1 and y + row.height <= top + 1:
+            shown.append(row)
+    return sorted(shown, key=lambda row: -row.to_window(row.x, row.y)[1])
+
+
+def inbox_row(inbox: Any, message_id: str | None, index: int) -> Any:
+    """The row of ``message_id``, or the ``index``-th other row in view (cycling)."""
+    rows = visible_rows(inbox)
+    if message_id is not None:
+        for row in rows:
+            if row.message_id == message_id:
+                return row
+        raise LookupError(f"{message_id} is not in view")
+    others = [row for row in rows if row.message_id != PHOTO_MESSAGE]
+    return others[index % len(others)]
+
+
+async def type_keys(person: Harness, keyboard: Any, draft: Any, count: int) -> list[dict]:
+    figures = []
+    for _ in range(count):
+        try:
+            key = keyboard.key_for("a")
+        except KeyError:
+            key = keyboard.key_for("A")
+        before = len(draft.text)
+        figures.append(await person.tap(key, lambda before=before: len(draft.text) > before))
+    return figures
+
+
+# --- the bare child ---------------------------------------------------------------------------
+
+
+def bare_child(args: argparse.Namespace) -> dict[str, Any]:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from bare_kivy_app import configure
+
+    configure(args.workdir / "bare-kivy-home")
+
+    from kivy.app import App
+    from kivy.uix.boxlayout import BoxLayout
+    from kivy.uix.button import Button
+    from kivy.uix.label import Label
+    from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
+    from kivy.uix.textinput import TextInput
+
+    class BareSessionApp(App):
+        title = "bare kivy"
+
+        def build(self) -> ScreenManager:
+            screens = ScreenManager(transition=NoTransition())
+            first, second, keys = Screen(name="first"), Screen(name="second"), Screen(name="keys")
+            self.go = Button(text="Open", font_size="28sp", size_hint=(0.3, 0.2))
+            self.go.bind(on_release=lambda *_: setattr(screens, "current", "second"))
+            first.add_widget(self.go)
+            box = BoxLayout(orientation="vertical")
+            self.shown = Label(text="A second screen", font_size="28sp")
+            self.back = Button(text="Back", font_size="28sp", size_hint_y=0.2)
+            self.back.bind(on_release=lambda *_: setattr(screens, "current", "first"))
+            box.add_widget(self.shown)
+            box.add_widget(self.back)
+            second.add_widget(box)
+            box = BoxLayout(orientation="vertical")
+            self.draft = TextInput(font_size="24sp", keyboard_mode="managed")
+            self.key = Button(text="a", font_size="28sp", size_hint_y=0.3)
+            self.key.bind(on_release=lambda *_: self.draft.insert_text("a"))
+            box.add_widget(self.draft)
+            box.add_widget(self.key)
+            keys.add_widget(box)
+            for screen in (first, second, keys):
+                screens.add_widget(screen)
+            return screens
+
+    app = BareSessionApp()
+
+    async def scenario(person: Harness) -> dict[str, Any]:
+        screens = app.root
+        redraw = {"first": await person.redraw_cost()}
+        switches = []
+        for _ in range(args.sign_ins + args.opens + args.photo_opens):
+            switches.append(await person.tap(app.go, lambda: screens.current == "second"))
+            if not switches[1:]:
+                redraw["second"] = await person.redraw_cost()
+            await person.tap(app.back, lambda: screens.current == "first")
+        screens.current = "keys"
+        await person.frames(3)
+        keys = []
+        for _ in range(args.keys):
+            before = len(app.draft.text)
+            keys.append(await person.tap(app.key, lambda b=before: len(app.draft.text) > b))
+        redraw["keys"] = await person.redraw_cost()
+        return {"switch": switches, "keys": keys, "redraw": redraw}
+
+    return run_app(app, scenario)
+
+
+def child_main(args: argparse.Namespace) -> int:
+    load0 = machine_load()
+    results = kiosk_child(args) if args.child == "kiosk" else bare_child(args)
+    results["load_average"] = [load0, machine_load()]
+    sys.stdout.write(RESULT_MARK + json.dumps(results) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+# --- the orchestrator -------------------------------------------------------------------------
+
+
+def run_child(
+    children: Children, which: str, args: argparse.Namespace, workdir: Path, display: str, n: int
+) -> dict[str, Any]:
+    folder = workdir / f"{which}-{n}"
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIVY_")}
+    env.update(DISPLAY=display, PYTHONUNBUFFERED="1")
+    argv = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        which,
+        "--workdir",
+        str(folder),
+        *("--sign-ins", str(args.sign_ins), "--opens", str(args.opens)),
+        *("--photo-opens", str(args.photo_opens), "--keys", str(args.keys)),
+    ]
+    log_path = folder / "child.log"
+    with log_path.open("wb") as log:
+        proc = children.spawn(
+            argv,
+            env=env,
+            cwd=REPO_DIR,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=log,
+        )
+    try:
+        out, _ = proc.communicate(timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        children.stop(proc)
+        raise BenchError(f"{which}: not done within {args.timeout:g} s (log: {log_path})") from None
+    children.stop(proc)
+    for line in out.decode(errors="replace").splitlines():
+        if line.startswith(RESULT_MARK):
+            return json.loads(line[len(RESULT_MARK) :])
+    raise BenchError(
+        f"{which} exited with {proc.returncode} without results: {last_line(log_path)}"
+        f" (log: {log_path})"
+    )
+
+
+def pooled(runs: list[dict[str, Any]], key: str, field: str = "ms") -> list[float]:
+    return [sample[field] for run in runs for sample in run[key]]
+
+
+def analyse(kiosk_runs: list[dict[str, Any]], bare_runs: list[dict[str, Any]]) -> dict[str, Any]:
+    switch, keys_bare = pooled(bare_runs, "switch"), pooled(bare_runs, "keys")
+    sign_in, opens = pooled(kiosk_runs, "sign_in"), pooled(kiosk_runs, "open")
+    photo, keys = pooled(kiosk_runs, "open_photo"), pooled(kiosk_runs, "keys")
+    base_switch, base_keys = summary(switch), summary(keys_bare)
+    figures: dict[str, Any] = {}
+
+    def figure(name: str, values: list[float], base: dict, stat: str, goal: float) -> None:
+        if not values:
+            return
+        mine = summary(values)
+        figures[name] = {
+            "stat": stat,
+            "kiosk": mine,
+            "baseline": base,
+            "ratio": mine[stat] / base[stat],
+            "goal_ms": goal,
+            "meets_goal_here": mine[stat] <= goal,
+        }
+
+    figure("sign_in", sign_in, base_switch, "median_ms", GOAL_SIGN_IN_MS)
+    figure("open_message", opens, base_switch, "median_ms", GOAL_OPEN_MS)
+    figure("open_message_with_photo", photo, base_switch, "median_ms", GOAL_OPEN_MS)
+    figure("key", keys, base_keys, "p95_ms", GOAL_KEY_P95_MS)
+    parts = ("input_wait_ms", "handling_ms", "draw_ms", "swap_ms", "frames", "flips")
+    breakdown = {
+        name: {part: statistics.median(pooled(runs, key, part)) for part in parts}
+        for name, runs, key in (
+            ("sign_in", kiosk_runs, "sign_in"),
+            ("open_message", kiosk_runs, "open"),
+            ("open_message_with_photo", kiosk_runs, "open_photo"),
+            ("key", kiosk_runs, "keys"),
+            ("bare_switch", bare_runs, "switch"),
+            ("bare_key", bare_runs, "keys"),
+        )
+        if pooled(runs, key)
+    }
+    for part in ("before_scrypt_ms", "scrypt_ms", "after_scrypt_ms"):
+        breakdown["sign_in"][part] = statistics.median(pooled(kiosk_runs, "sign_in", part))
+    scrypt_alone = [ms for run in kiosk_runs for ms in run["scrypt_alone_ms"]]
+    redraw = {
+        f"{who} {screen}": {
+            part: statistics.median(run["redraw"][screen][part] for run in runs)
+            for part in ("draw_ms", "swap_ms")
+        }
+        for who, runs in (("kiosk", kiosk_runs), ("bare", bare_runs))
+        for screen in runs[0]["redraw"]
+    }
+    return {
+        "redraw_unchanged_frame": redraw,
+        "figures": figures,
+        "medians_by_part": breakdown,
+        "scrypt_alone": summary(scrypt_alone),
+        "samples_ms": {
+            "sign_in": sign_in,
+            "open_message": opens,
+            "open_message_with_photo": photo,
+            "key": keys,
+            "bare_switch": switch,
+            "bare_key": keys_bare,
+        },
+    }
+
+
+def print_table(results: dict[str, Any]) -> None:
+    a = results["analysis"]
+    figs, parts = a["figures"], a["medians_by_part"]
+    print()
+    print(
+        f"{'':<26}{'kiosk':>10}{'bare kivy':>12}{'ratio':>8}   issue's goal "
+        "(absolute; measured here on a shared 2-core machine, Xvfb software rendering)"
+    )
+    rows = (
+        ("sign_in", "sign-in -> inbox, median", "switch", "<= {goal:g} ms"),
+        ("open_message", "open a message, median", "switch", "<= {goal:g} ms"),
+        ("open_message_with_photo", "  with a photo, median", "switch", "<= {goal:g} ms"),
+        ("key", "key -> char drawn, p95", "key", "p95 <= {goal:g} ms"),
+    )
+    for name, label, _base, goal in rows:
+        f = figs.get(name)
+        if f is None:
+            continue
+        stat = f["stat"]
+        print(
+            f"{label:<26}{f['kiosk'][stat]:>8.0f}ms{f['baseline'][stat]:>10.0f}ms"
+            f"{f['ratio']:>8.2f}   {goal.format(goal=f['goal_ms']):<16}"
+            f"{'met' if f['meets_goal_here'] else 'MISSED'}"
+        )
+    print("  (baselines: bare Kivy screen switch for sign-in and messages, Button ->")
+    print("   TextInput.insert_text for keys; same window, maxfps 20, App.async_run)")
+    print()
+    print(
+        f"{'all samples':<26}{'n':>4}{'median':>9}{'p95':>8}{'min':>8}{'max':>8}"
+        "  | medians: input wait  handling   draw   swap  frames"
+    )
+    samples = (
+        ("sign_in", "kiosk sign-in", "sign_in"),
+        ("open_message", "kiosk open message", "open_message"),
+        ("open_message_with_photo", "kiosk open, photo", "open_message_with_photo"),
+        ("key", "kiosk key", "key"),
+        ("bare_switch", "bare switch", "bare_switch"),
+        ("bare_key", "bare key", "bare_key"),
+    )
+    for key, label, part in samples:
+        values = a["samples_ms"][key]
+        if not values:
+            continue
+        s, p = summary(values), parts[part]
+        print(
+            f"  {label:<24}{s['n']:>4}{s['median_ms']:>7.0f}ms{s['p95_ms']:>6.0f}ms"
+            f"{s['min_ms']:>6.0f}ms{s['max_ms']:>6.0f}ms"
+            f"  |{p['input_wait_ms']:>16.0f}ms{p['handling_ms']:>8.0f}ms{p['draw_ms']:>5.0f}ms"
+            f"{p['swap_ms']:>5.0f}ms{p['frames']:>6.0f}"
+        )
+    p, alone = parts["sign_in"], a["scrypt_alone"]
+    print()
+    print(
+        f"sign-in, medians: lift -> PIN check starts {p['before_scrypt_ms']:.0f} ms, scrypt "
+        f"{p['scrypt_ms']:.0f} ms (worker thread), check done -> inbox drawn "
+        f"{p['after_scrypt_ms']:.0f} ms"
+    )
+    print(
+        f"scrypt PIN check alone (check_verifier, N=16384 r=8 p=1): median "
+        f"{alone['median_ms']:.0f} ms, min {alone['min_ms']:.0f} ms (the deliberate cost)"
+    )
+    seeding = [run["seeding"] for run in results["kiosk_runs"]]
+    print(f"OpenGL: {results['kiosk_runs'][0]['gl']['renderer']}")
+    frames = ", ".join(
+        f"{name} {cost['draw_ms']:.0f}+{cost['swap_ms']:.0f}"
+        for name, cost in a["redraw_unchanged_frame"].items()
+    )
+    print(f"one frame of a screen redrawn unchanged, draw+swap ms (medians): {frames}")
+    print(
+        f"inbox: {seeding[0]['messages_for_resident']} messages for {INMATE}, "
+        f"{results['kiosk_runs'][0]['inbox_rows_loaded']} rows loaded at sign-in."
+    )
+    print(
+        "Parts: input wait = the lift waiting for the next frame to read it (frames are 50 ms"
+        " apart at maxfps 20);\nhandling = from that frame's input to the start of drawing the"
+        " frame that shows the result (frames = how many frames that took, 1 = the same);\n"
+        "draw = Kivy's canvas; swap = Window.flip, where Xvfb's software renderer rasterises"
+        " the whole 1280x800 window."
+    )
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1, help="kiosk and bare runs, each [1]")
+    parser.add_argument("--sign-ins", type=int, default=5, help="timed sign-ins per run [5]")
+    parser.add_argument("--opens", type=int, default=20, help="timed message opens per run [20]")
+    parser.add_argument(
+        "--photo-opens", type=int, default=5, help="timed opens of m-demo-1 (a photo) per run [5]"
+    )
+    parser.add_argument("--keys", type=int, default=100, help="timed key presses per run [100]")
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, help="longest a child may take, in seconds [300]"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS_FILE,
+        help=f"the JSON results [{RESULTS_FILE.relative_to(REPO_DIR)}]",
+    )
+    parser.add_argument("--keep-logs", action="store_true", help="keep the children's logs")
+    parser.add_argument("--child", choices=("kiosk", "bare"), help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if min(args.runs, args.sign_ins, args.keys) < 1 or min(args.opens, args.photo_opens) < 0:
+        parser.error("--runs, --sign-ins and --keys must be at least 1")
+    if args.opens + args.photo_opens < 1:
+        parser.error("open at least one message")
+    if args.child and args.workdir is None:
+        parser.error("--child needs --workdir")
+    return args
+
+
+def run(args: argparse.Namespace, children: Children, workdir: Path) -> dict[str, Any]:
+    results: dict[str, Any] = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "git": git_state(),
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
+        "settings": {
+            "runs": args.runs,
+            "sign_ins": args.sign_ins,
+            "opens": args.opens,
+            "photo_opens": args.photo_opens,
+            "keys": args.keys,
+            "messages": MESSAGES,
+            "maxfps": 20,
+            "hold_s": HOLD_S,
+        },
+        "goals_ms": {
+            "sign_in": GOAL_SIGN_IN_MS,
+            "open_message": GOAL_OPEN_MS,
+            "key_p95": GOAL_KEY_P95_MS,
+        },
+    }
+    display = os.environ.get("DISPLAY")
+    if display:
+        results["display"] = {"display": display, "own_xvfb": False}
+    else:
+        display, _pid = start_xvfb(children, workdir / "xvfb.log")
+        results["display"] = {"display": display, "own_xvfb": True, "screen": SCREEN}
+    print(f"display {display}; logs in {workdir}", flush=True)
+    kiosk_runs, bare_runs = [], []
+    for n in range(1, args.runs + 1):
+        for which, into in (("bare", bare_runs), ("kiosk", kiosk_runs)):
+            start = time.monotonic()
+            into.append(run_child(children, which, args, workdir, display, n))
+            print(f"  run {n}/{args.runs} {which:<5} {time.monotonic() - start:.0f} s", flush=True)
+    results["kiosk_runs"], results["bare_runs"] = kiosk_runs, bare_runs
+    results["analysis"] = analyse(kiosk_runs, bare_runs)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.child:
+        return child_main(args)
+    children = Children()
+    workdir = Path(tempfile.mkdtemp(prefix="kiosk-bench-session-"))
+    keep = args.keep_logs
+    try:
+        with ended_on_signals():
+            try:
+                results = run(args, children, workdir)
+            except BenchError as error:
+                print(f"session bench: {error}", file=sys.stderr)
+                keep = True
+                return 1
+            finally:
+                children.stop_all()
+    finally:
+        if keep:
+            print(f"logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print_table(results)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
