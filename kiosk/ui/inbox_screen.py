@@ -1,5 +1,6 @@
 """The resident's inbox: newest first, unread marked, paged from SQLite as they scroll."""
 
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
@@ -11,6 +12,7 @@ from kiosk.ui.widgets.session_bar import SessionBar  # noqa: F401  (kv rule's cl
 
 # Ask for the next page when the list is scrolled to within this fraction of its end.
 LOAD_MORE_AT = 0.15
+ROW_HEIGHT_DP = 104  # inbox_screen.kv's default_size
 
 
 class InboxRowView(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
@@ -47,8 +49,11 @@ class InboxScreen(Screen):
         self.more = session.inbox_more
         if session.inbox is not self._rows:
             # The same tuple comes every second while nothing changed: no new layout then.
+            older_page = bool(self._rows) and session.inbox[: len(self._rows)] == self._rows
+            shown = len(self._rows or ())
             self._rows = session.inbox
-            self.ids.rows.data = [
+            rows = self.ids.rows
+            rows.data = [
                 {
                     "message_id": row.message_id,
                     "who": row.who,
@@ -60,6 +65,18 @@ class InboxScreen(Screen):
                 }
                 for row in session.inbox
             ]
+            if older_page:
+                self._keep_place(shown, len(session.inbox))
+
+    def _keep_place(self, before: int, after: int) -> None:
+        """Older rows came in below: the rows in view stay where the resident's finger left
+        them (scroll_y is a fraction of the height, which just grew)."""
+        rows = self.ids.rows
+        row_height = dp(ROW_HEIGHT_DP)
+        old_travel = max(0.0, before * row_height - rows.height)
+        new_travel = max(1.0, after * row_height - rows.height)
+        from_top = (1 - rows.scroll_y) * old_travel
+        rows.scroll_y = max(0.0, 1 - from_top / new_travel)
 
     def scrolled(self, scroll_y: float) -> None:
         if self.more and scroll_y <= LOAD_MORE_AT and self._rows:
