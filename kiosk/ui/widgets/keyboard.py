@@ -122,7 +122,22 @@ class KeyboardKey(ButtonBehavior, Label):
             self.fitted_font_size = max(floor, smaller)
 
 
-class TouchKeyboard(Widget):
+class TypingEvents:
+    """What a keyboard or a keypad tells the screen that owns the text (neither holds it)."""
+
+    __events__ = ("on_text_key", "on_backspace", "on_enter")
+
+    def on_text_key(self, text: str) -> None:
+        """A character (or string) to insert at the cursor."""
+
+    def on_backspace(self) -> None:
+        """Delete the character before the cursor."""
+
+    def on_enter(self) -> None:
+        """Enter: a new line in a message, "Next" or "Sign in" on a keypad."""
+
+
+class TouchKeyboard(TypingEvents, Widget):
     """A keyboard for messages; the screen owns the text and listens to the events.
 
     Events: ``on_text_key(text)``, ``on_backspace()``, ``on_enter()``.
@@ -146,8 +161,6 @@ class TouchKeyboard(Widget):
 
     current = ObjectProperty(None, allownone=True)  # the page in view
 
-    __events__ = ("on_text_key", "on_backspace", "on_enter")
-
     def __init__(self, **kwargs) -> None:
         self._pages: dict[str, BoxLayout] = {}
         self._ready = False  # kwargs and the kv rule set properties before the pages exist
@@ -162,15 +175,6 @@ class TouchKeyboard(Widget):
                 self.fbind(f"{kind}_text", self._relabel, kind)
         self._ready = True
         self._build()
-
-    def on_text_key(self, text: str) -> None:
-        """A character (or string) to insert at the cursor."""
-
-    def on_backspace(self) -> None:
-        """Delete the character before the cursor."""
-
-    def on_enter(self) -> None:
-        """Enter: a new line in a message."""
 
     def key_for(self, label: str) -> KeyboardKey:
         """The key in view that shows ``label`` (as a person reads it: "a", "A", "Shift")."""

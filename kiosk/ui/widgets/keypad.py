@@ -14,7 +14,7 @@ from kivy.uix.anchorlayout import AnchorLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
-from kiosk.ui.widgets.keyboard import KeyboardKey
+from kiosk.ui.widgets.keyboard import KeyboardKey, TypingEvents
 
 ROWS = 4
 LETTER_COLUMNS = 7
@@ -24,7 +24,7 @@ _LETTERS = (*ascii_uppercase, "-")
 _DIGITS = (*"123456789", "backspace", "0", "enter")
 
 
-class Keypad(AnchorLayout):
+class Keypad(TypingEvents, AnchorLayout):
     """Large keys for IDs and PINs; the screen owns the text and listens to the events.
 
     Events: ``on_text_key(text)``, ``on_backspace()``, ``on_enter()``.
@@ -40,8 +40,6 @@ class Keypad(AnchorLayout):
     letter_width = NumericProperty(dp(104))
     natural_width = NumericProperty(0)  # the keys' width when the keypad has room for it
 
-    __events__ = ("on_text_key", "on_backspace", "on_enter")
-
     def __init__(self, **kwargs) -> None:
         self._ready = False  # kwargs and the kv rule set properties before the keys exist
         super().__init__(**kwargs)
@@ -54,15 +52,6 @@ class Keypad(AnchorLayout):
         # Only now are the rule's ids there, also when the keypad is a child in another rule.
         self._ready = True
         self._build()
-
-    def on_text_key(self, text: str) -> None:
-        """A digit, a letter or "-" to insert at the cursor."""
-
-    def on_backspace(self) -> None:
-        """Delete the character before the cursor."""
-
-    def on_enter(self) -> None:
-        """The person is done typing."""
 
     def key_for(self, label: str) -> KeyboardKey:
         """The key that shows ``label`` ("7", "A", "Delete", or the enter key's text)."""
