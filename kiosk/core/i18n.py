@@ -7,10 +7,11 @@ process can speak different languages.
 from __future__ import annotations
 
 import gettext
+import re
 from datetime import datetime
 from pathlib import Path
 
-from babel.dates import format_date, format_skeleton, format_time
+from babel.dates import format_date, format_skeleton, format_time, get_date_format
 
 from kiosk.paths import LOCALE_DIR
 
@@ -41,7 +42,10 @@ class Language:
         return format_time(moment, format="short", locale=self.code).replace("\u202f", "\u00a0")
 
     def date(self, moment: datetime) -> str:
-        return format_date(moment, format="full", locale=self.code)
+        """ "Monday, November 23": the full date without the year, which a header can spare."""
+        pattern = get_date_format("full", locale=self.code).pattern
+        without_year = re.sub(r"[,\s]*(?:'de'\s*)?y+\s*$", "", pattern)
+        return format_date(moment, format=without_year, locale=self.code)
 
     def short_datetime(self, moment: datetime) -> str:
         """ "Nov 23, 1:30 PM": a message's date in a list."""
