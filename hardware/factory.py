@@ -22,7 +22,11 @@ from hardware.simulated import (
 T = TypeVar("T")
 
 # kind -> constructor, per device. Real V4L2, evdev and serial adapters will be added here.
-_CAMERAS: Mapping[str, Callable[[], Camera]] = MappingProxyType({"simulated": SimulatedCamera})
+# The simulated camera films a generated person, as a kiosk's camera would: the login snapshot's
+# face check and a visit's self-view then have someone to see.
+_CAMERAS: Mapping[str, Callable[[], Camera]] = MappingProxyType(
+    {"simulated": lambda: SimulatedCamera(scene="face")}
+)
 _HANDSETS: Mapping[str, Callable[[], Handset]] = MappingProxyType({"simulated": SimulatedHandset})
 _BADGE_READERS: Mapping[str, Callable[[], BadgeReader]] = MappingProxyType(
     {"simulated": SimulatedBadgeReader}
