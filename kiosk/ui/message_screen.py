@@ -1,8 +1,11 @@
 """One message in full: who, when, what became of it, the text, and the approved photos."""
 
-from io import BytesIO
+import asyncio
+import logging
 
-from kivy.core.image import Image as CoreImage
+import cv2
+import numpy as np
+from kivy.graphics.texture import Texture
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.image import Image
@@ -11,12 +14,31 @@ from kivy.uix.screenmanager import Screen
 from kiosk.ui.widgets.header import fill_header
 from kiosk.ui.widgets.session_bar import SessionBar  # noqa: F401  (kv rule's class)
 
-_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
+log = logging.getLogger(__name__)
+# Larger photos are shown at this size at most: enough for the full screen and its zoom.
+SHOWN_MAX_SIDE = 1920
 
 
-def photo_texture(photo):
-    """The photo's pixels for Kivy, decoded from the bytes the facility approved."""
-    return CoreImage(BytesIO(photo.data), ext=_EXTENSIONS.get(photo.mime, "jpg")).texture
+def decode_photo(data: bytes) -> np.ndarray | None:
+    """A photo's pixels (BGR), at most SHOWN_MAX_SIDE on a side; None if it cannot be read.
+
+    Runs in a worker thread: a 2 MiB JPEG takes tens of milliseconds to decode.
+    """
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        return None
+    scale = SHOWN_MAX_SIDE / max(image.shape[:2])
+    if scale < 1:
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(image[::-1])  # OpenGL's rows run bottom to top
+
+
+def photo_texture(pixels: np.ndarray) -> Texture:
+    """Decoded pixels to a texture (on the UI thread, where OpenGL lives)."""
+    height, width = pixels.shape[:2]
+    texture = Texture.create(size=(width, height), colorfmt="rgb")
+    texture.blit_buffer(pixels.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
+    return texture
 
 
 class PhotoThumbnail(ButtonBehavior, Image):
@@ -59,19 +81,32 @@ class MessageScreen(Screen):
         self._message = message
 
     def _show_photos(self, photos) -> None:
-        strip = self.ids.photos
-        strip.clear_widgets()
+        """The text is shown at once; the photos follow as a worker thread decodes them."""
+        self.ids.photos.clear_widgets()
         self.textures = []
-        for photo in photos:
-            try:
-                texture = photo_texture(photo)
-            except Exception:
-                continue  # a photo Kivy cannot decode is left out, not the message
-            self.textures.append(texture)
-            thumbnail = PhotoThumbnail(texture=texture)
+        self._photo_job = getattr(self, "_photo_job", 0) + 1
+        if not photos:
+            return
+        job = self._photo_job
+        loop = asyncio.get_running_loop()
+        decoding = loop.run_in_executor(None, lambda: [decode_photo(p.data) for p in photos])
+        # Done callbacks run on the event loop, which is Kivy's thread: textures can be made there.
+        decoding.add_done_callback(lambda done: self._add(job, done))
+
+    def _add(self, job: int, done) -> None:
+        if job != self._photo_job or done.cancelled():
+            return  # another message was opened meanwhile
+        if done.exception() is not None:
+            log.error("photos could not be decoded: %s", done.exception())
+            return
+        for pixels in done.result():
+            if pixels is None:
+                continue  # a photo that cannot be read is left out, not the message
+            self.textures.append(photo_texture(pixels))
+            thumbnail = PhotoThumbnail(texture=self.textures[-1])
             thumbnail.index = len(self.textures) - 1
             thumbnail.bind(on_release=self._open_photo)
-            strip.add_widget(thumbnail)
+            self.ids.photos.add_widget(thumbnail)
 
     def _open_photo(self, thumbnail) -> None:
         from kivy.app import App
