@@ -201,9 +201,7 @@ class SignIn:
         if not typed:
             self._say(_("Type your ID or booking number, then touch Next."))
             return
-        self._resident = self._residents.by_inmate_id(typed) or self._residents.by_booking_number(
-            typed
-        )
+        self._resident = self._residents.by_typed_id(typed)
         self.method, self.step, self._pin, self._message = "keypad", PIN, "", None
         self._refuse_if_locked()
 

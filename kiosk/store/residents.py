@@ -101,6 +101,21 @@ class ResidentsRepository:
         """The resident with this booking number; None if nobody, or more than one, has it."""
         return self._one("r.booking_number = ?", booking_number)
 
+    def by_typed_id(self, typed: str) -> dict[str, Any] | None:
+        """The resident whose inmate ID or booking number was typed on the keypad.
+
+        Matched as given first (the contract); the keypad has capital letters only, so an ID with
+        small letters is found ignoring case too, when exactly one resident has it.
+        """
+        found = self.by_inmate_id(typed) or self.by_booking_number(typed)
+        if found is not None:
+            return found
+        return self._one(
+            "r.inmate_id IN (SELECT inmate_id FROM residents "
+            "WHERE upper(inmate_id) = upper(?1) OR upper(booking_number) = upper(?1))",
+            typed,
+        )
+
     def set_credits(self, inmate_id: str, credits: int) -> bool:
         """Set a resident's message credits (e.g. from a ``message_status``); False if unknown."""
         if isinstance(credits, bool) or not isinstance(credits, int):

@@ -240,3 +240,32 @@ def test_residents_survive_close_and_reopen(path: pathlib.Path) -> None:
         assert residents.count() == 3
     finally:
         db.close()
+
+
+def test_a_typed_id_is_matched_as_given_then_ignoring_case_when_only_one_has_it(tmp_path) -> None:
+    from kiosk.store import open_database
+    from kiosk.store.residents import ResidentsRepository
+
+    db = open_database(tmp_path / "k.db")
+    residents = ResidentsRepository(db)
+
+    def resident(inmate_id: str, booking: str) -> dict:
+        return {
+            "inmate_id": inmate_id,
+            "booking_number": booking,
+            "display_name": inmate_id,
+            "language": "en",
+            "pin_verifier": "scrypt$16384$8$1$c2FsdA==$aGFzaA==",
+            "message_credits": 1,
+        }
+
+    residents.replace(
+        1, [resident("ab12", "bk-7"), resident("Cd3", "X1"), resident("cD3", "X2")], "{}"
+    )
+    # The keypad types capitals: "AB12" and "BK-7" still find the one resident with that ID.
+    assert residents.by_typed_id("AB12")["inmate_id"] == "ab12"
+    assert residents.by_typed_id("BK-7")["inmate_id"] == "ab12"
+    assert residents.by_typed_id("Cd3")["inmate_id"] == "Cd3"  # as given wins
+    assert residents.by_typed_id("CD3") is None  # two residents differ only by case: nobody
+    assert residents.by_typed_id("ZZ9") is None
+    db.close()
