@@ -16,6 +16,8 @@ def visit_row(
     status: str = "scheduled",
     inmate_name: str = "A. Resident",
     visitor_name: str = "B. Visitor",
+    inmate_id: str | None = None,
+    peer_kiosk_id: str | None = None,
 ) -> dict[str, object]:
     return {
         "visit_id": visit_id,
@@ -23,9 +25,9 @@ def visit_row(
         "ends_at": iso(starts_at + timedelta(minutes=minutes)),
         "kind": kind,
         "status": status,
-        "inmate_id": "A" + visit_id,
+        "inmate_id": inmate_id or "A" + visit_id,
         "inmate_name": inmate_name,
         "visitor_name": visitor_name,
         "confirmation_code_verifier": None,
-        "peer_kiosk_id": None,
+        "peer_kiosk_id": peer_kiosk_id,
     }

@@ -25,6 +25,7 @@ class SimulatedHandset:
         self._lock = threading.RLock()
         self._running = False
         self._hook = HookState.ON_HOOK
+        self.tones: list[str] = []  # tones played into the earpiece, oldest first
 
     def start(self) -> None:
         with self._lock:
@@ -45,6 +46,12 @@ class SimulatedHandset:
     def subscribe(self, listener: Callable[[HookEvent], None]) -> Callable[[], None]:
         """Call ``listener`` on every hook change; returns a function that unsubscribes."""
         return self._listeners.subscribe(listener)
+
+    def play_tone(self, kind: str) -> None:
+        """A tone in the earpiece (a visit's 5- and 1-minute warnings): recorded, since the
+        simulated handset has no speaker."""
+        with self._lock:
+            self.tones.append(kind)
 
     def lift(self) -> bool:
         """Take the handset off its cradle; returns whether an event was emitted."""

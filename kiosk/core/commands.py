@@ -29,6 +29,8 @@ def run_command(kiosk: Kiosk, name: str, args: dict[str, Any]) -> Result:
         kiosk.sign_out("command")
         return True, None
     if name == "end_visit":
+        if kiosk.end_visit(args.get("visit_id")):
+            return True, None
         return False, "no visit in progress at this kiosk"
     if name == "selftest":
         report = kiosk.hardware_report()

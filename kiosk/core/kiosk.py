@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from hardware.factory import Devices, build_devices
-from hardware.interfaces import BadgeEvent, HookEvent
+from hardware.interfaces import BadgeEvent, HookEvent, HookState
 from kiosk.config import LANGUAGES, KioskConfig
 from kiosk.core.clock import Clock, SystemClock, seconds_to_next_second
 from kiosk.core.commands import run_command
@@ -26,6 +26,7 @@ from kiosk.core.mailbox import Mailbox
 from kiosk.core.notice import NoticeText, next_visit_notice
 from kiosk.core.session import Session, SessionView, sessions_paused_by_visit
 from kiosk.core.sign_in import SignedIn, SignIn, SignInView, make_decoy
+from kiosk.core.visit import CallFactory, VisitInProgress, VisitView, visit_now
 from kiosk.core.visits import Visit, next_visit
 from kiosk.core.words import Words
 from kiosk.store import ScheduleRepository, open_database
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 Listener = Callable[["KioskView"], None]
 
 
+VISIT_ENDED_SHOWN_S = 10  # the end screen's words stay this long, then the idle screen
 SESSION_INTENTS = frozenset(
     {
         "show_inbox",
@@ -66,6 +68,10 @@ class Uplink(Protocol):
     def telemetry_changed(self) -> None: ...
     def outbox_changed(self) -> None:
         """The core queued something in the outbox itself (a message, a capture)."""
+        ...
+
+    def publish(self, kind: str, payload: dict[str, Any]) -> None:
+        """Fire and forget, for what is worthless when late (signalling)."""
         ...
 
 
@@ -96,6 +102,7 @@ class KioskView:
     sign_in: SignInView | None = None
     session: SessionView | None = None
     words: Words | None = None  # buttons' and titles' words
+    visit: VisitView | None = None  # the visit whose join window is open at this kiosk
 
 
 class Kiosk:
@@ -112,6 +119,13 @@ class Kiosk:
         self.cloud_connected = False
         self.sign_in: SignIn | None = None
         self.session: Session | None = None
+        self.visit: VisitInProgress | None = None
+        # Set by whoever runs the kiosk with media (kiosk.calls); without it both sides being
+        # present starts the visit, with no call (the rules' tests, a kiosk without aiortc).
+        self.call_factory: CallFactory | None = None
+        self._confirming_visit = False  # the sign-in under way confirms the visit's resident
+        self._visit_confirmed = False
+        self._visit_ended_shown_until = 0.0
         self.locked_reason: str | None = None  # a staff `lock` command
         # Set by whoever runs the kiosk: how a `reboot` command restarts it (systemd restarts
         # a kiosk that exits; the machine itself is the appliance work's).
@@ -192,9 +206,17 @@ class Kiosk:
         self._refresh()
 
     def begin_sign_in(self) -> bool:
-        """Someone touched "sign in" on the idle screen; False when sign-in is paused."""
+        """Someone touched "sign in" on the idle screen; False when sign-in is paused.
+
+        While a visit waits for its resident, this confirms the resident for the visit instead.
+        """
         if self.config.role != "housing" or self.session is not None:
             return False
+        if self._visit_waiting_for_resident():
+            if not self._confirming_visit:
+                self._begin_visit_confirmation()
+            self._refresh()
+            return True
         if self._paused_reason() is not None:
             self._refresh()
             return False
@@ -214,6 +236,7 @@ class Kiosk:
         if self.sign_in is not None:
             self.sign_in.close()
             self.sign_in = None
+        self._confirming_visit = False
         self._refresh()
 
     def session_intent(self, name: str, *args: Any) -> Any:
@@ -316,7 +339,10 @@ class Kiosk:
             if self.session is not None:
                 self.session.mailbox.reload()
         elif kind == "signal":
-            log.debug("cloud update: %s", kind)  # visits build on it (their own issue)
+            signal = data.model_dump() if hasattr(data, "model_dump") else dict(data)
+            visit = self.visit
+            if visit is not None and signal.get("visit_id") == visit.visit.visit_id:
+                visit.peer_signal(signal)
         self._refresh()
 
     def run_command(self, name: str, args: dict[str, Any]) -> tuple[bool, str | None]:
@@ -337,13 +363,15 @@ class Kiosk:
     def tick(self) -> None:
         """Time passed: the clock, the notice and the session's countdowns read differently."""
         if self.sign_in is not None and (
-            self.sign_in.abandoned() or self._paused_reason() is not None
+            self.sign_in.abandoned()
+            or (self._paused_reason() is not None and not self._confirming_visit)
         ):
             self.leave_sign_in()
         if self.session is not None:
             reason = self.session.due_reason(self._visits)
             if reason is not None:
                 self.sign_out(reason)
+        self._follow_visits()
         self._refresh()
 
     def refresh(self) -> None:
@@ -390,6 +418,13 @@ class Kiosk:
 
     def _on_badge(self, event: BadgeEvent) -> None:
         # The badge itself is never logged: it is matched only through its HMAC lookup.
+        if self._visit_waiting_for_resident():
+            if not self._confirming_visit:
+                self._begin_visit_confirmation()
+            if self.sign_in is not None:
+                self.sign_in.badge(event.badge_id, self.settings.badge_key)
+            self._refresh()
+            return
         if self.session is not None:
             self.session.touched()  # a resident tapping again mid-session stays signed in
             return
@@ -401,7 +436,9 @@ class Kiosk:
 
     # --- sessions --------------------------------------------------------------------------
 
-    def _new_sign_in(self) -> SignIn:
+    def _new_sign_in(
+        self, signed_in: Callable[[SignedIn], None] | None = None, title: str = _("Sign in")
+    ) -> SignIn:
         if self._decoy is None:
             # Made ahead, off the loop: the first unknown ID must take no longer than a known one.
             with contextlib.suppress(RuntimeError):  # no loop (a test without one): made on use
@@ -413,7 +450,8 @@ class Kiosk:
             clock=self.clock,
             decoy=self._decoy_verifier,
             event=self._event,
-            signed_in=self._start_session,
+            signed_in=signed_in or self._start_session,
+            title=title,
             changed=self._refresh,
         )
 
@@ -506,6 +544,142 @@ class Kiosk:
 
     def _on_hook(self, event: HookEvent) -> None:
         log.info("handset %s", event.state)
+        visit = self.visit
+        if visit is None or visit.ended_at is not None or self.config.role != "housing":
+            return
+        if event.state == HookState.OFF_HOOK:
+            if visit.joined_at is None and self._visit_confirmed:
+                visit.join()
+            elif visit.joined_at is None and not self._confirming_visit:
+                self._begin_visit_confirmation()  # lifted first: now who is it?
+        elif visit.joined_at is not None:
+            visit.end("hangup")  # the handset put back
+        elif self._confirming_visit:
+            self.leave_sign_in()
+        self._refresh()
+
+    # --- visits ----------------------------------------------------------------------------
+
+    def visitor_checked_in(self, visit_id: str) -> bool:
+        """The lobby's visitor has checked in for this visit (the lobby issue builds check-in)."""
+        visit = self.visit
+        if visit is None or visit.visit.visit_id != visit_id or self.config.role != "lobby":
+            return False
+        return visit.join()
+
+    def hang_up(self) -> None:
+        """The on-screen Hang up, once confirmed."""
+        if self.visit is not None and self.visit.ended_at is None:
+            self.visit.end("hangup")
+
+    def end_visit(self, visit_id: str | None) -> bool:
+        """Staff ended the visit (the `end_visit` command); False if it is not here."""
+        visit = self.visit
+        if visit is None or visit.ended_at is not None:
+            return False
+        if visit_id and visit.visit.visit_id != visit_id:
+            return False
+        visit.end("command")
+        return True
+
+    def _visit_waiting_for_resident(self) -> bool:
+        return (
+            self.config.role == "housing"
+            and self.visit is not None
+            and self.visit.ended_at is None
+            and self.visit.joined_at is None
+        )
+
+    def _follow_visits(self) -> None:
+        now = self.clock.now()
+        current = visit_now(self._visits, now)
+        visit = self.visit
+        if visit is not None:
+            visit.tick()
+            if visit.ended_at is not None:
+                if (
+                    visit.joined_at is None
+                    or self.clock.monotonic() >= self._visit_ended_shown_until
+                ):
+                    self._forget_visit()
+                return
+            if current is None or current.visit_id != visit.visit.visit_id:
+                # Cancelled or moved by the facility: over for whoever was here.
+                if visit.joined_at is not None:
+                    visit.end("command")
+                else:
+                    self._forget_visit()
+            return
+        if current is not None and self.session is None:
+            self.visit = VisitInProgress(
+                current,
+                role=self.config.role,
+                now=self.clock.now,
+                event=self._event,
+                signal=self._send_signal,
+                tone=self._tone,
+                call_factory=self.call_factory,
+                changed=self._visit_changed,
+            )
+            if self.sign_in is not None and not self._confirming_visit:
+                self.leave_sign_in()
+
+    def _visit_changed(self) -> None:
+        visit = self.visit
+        if visit is not None and visit.ended_at is not None and not self._visit_ended_shown_until:
+            # Long enough to read why; then idle, with no trace of the visit.
+            self._visit_ended_shown_until = self.clock.monotonic() + VISIT_ENDED_SHOWN_S
+        self._refresh()
+
+    def _forget_visit(self) -> None:
+        self.visit = None
+        self._visit_confirmed = False
+        self._visit_ended_shown_until = 0.0
+        if self._confirming_visit:
+            self.leave_sign_in()
+
+    def _begin_visit_confirmation(self) -> None:
+        self._confirming_visit = True
+        self.sign_in = self._new_sign_in(
+            signed_in=self._visit_confirmed_by, title=_("Confirm it is you for your visit")
+        )
+
+    def _visit_confirmed_by(self, signed_in: SignedIn) -> None:
+        """The PIN matched: if it is the visit's resident, they may join."""
+        self.sign_in = None
+        self._confirming_visit = False
+        visit = self.visit
+        if visit is None or visit.ended_at is not None:
+            self._refresh()
+            return
+        if signed_in.resident["inmate_id"] != visit.visit.inmate_id:
+            self._begin_visit_confirmation()
+            self.sign_in.refuse(
+                _("This visit is for {name}. Only they can join it."),
+                name=visit.visit.inmate_name,
+            )
+            self._refresh()
+            return
+        self._visit_confirmed = True
+        if self.devices.handset.hook_state == HookState.OFF_HOOK:
+            visit.join()
+        self._refresh()
+
+    def _send_signal(self, kind: str) -> None:
+        visit = self.visit
+        if visit is None or self.uplink is None:
+            return
+        reason = visit.end_reason if kind == "bye" else None
+        payload = uplink_payloads.signal(
+            visit.visit.visit_id, self.config.kiosk_id, kind, reason=reason
+        )
+        self.uplink.publish("signal", payload)
+
+    def _tone(self, kind: str) -> None:
+        """A tone in the handset's earpiece (the 5- and 1-minute warnings)."""
+        play = getattr(self.devices.handset, "play_tone", None)
+        if play is not None:
+            play(kind)
 
     # --- composing the view ----------------------------------------------------------------
 
@@ -540,7 +714,21 @@ class Kiosk:
             banner, severity = self.notice.text, self.notice.severity
         elif self.locked_reason is not None:
             banner, severity = language.text(_("This kiosk is closed by staff")), "warning"
-        screen, sign_in, session = "idle", None, None
+        screen, sign_in, session, visit = "idle", None, None, None
+        if self.visit is not None:
+            visit = self.visit.view(language, zone)
+            if self.visit.joined_at is not None:
+                screen = "visit"
+            elif role == "housing":
+                # The notice turns into the call to come: the visit is ready for its resident.
+                notice = NoticeText(
+                    language.text(_("Your visit with {name} is ready")).format(
+                        name=self.visit.visit.visitor_name
+                    ),
+                    "",
+                    language.text(_("Pick up the handset")),
+                )
+                prompt = _("Pick up the handset, or touch here, to join your visit")
         if self.session is not None:
             screen = "session"
             session = self.session.view(language, zone, self._visits, settings.message_max_chars)
@@ -566,6 +754,7 @@ class Kiosk:
             sign_in=sign_in,
             session=session,
             words=self._words[self._language],
+            visit=visit,
         )
 
     def _paused_text(self, words: str | None, language: Language, zone: ZoneInfo) -> str:

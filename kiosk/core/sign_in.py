@@ -69,8 +69,11 @@ class SignIn:
         event: Callable[[str, dict[str, Any]], None],
         signed_in: Callable[[SignedIn], None],
         changed: Callable[[], None],
+        title: str = _("Sign in"),
     ) -> None:
+        """``title``: what the screen is for ("Sign in", or confirming a visit's resident)."""
         self._residents = residents
+        self._title = title
         self._lockouts = lockouts
         self._pace = pace
         self._clock = clock
@@ -144,6 +147,13 @@ class SignIn:
             self._message = None
         self._changed()
 
+    def refuse(self, words: str, **values: Any) -> None:
+        """Start again at the ID with a reason (a visit's confirmation by someone else)."""
+        self.step, self.entered_id, self._pin, self._resident = IDENTIFY, "", "", None
+        self.method = "keypad"
+        self._say(words, **values)
+        self._changed()
+
     def abandoned(self) -> bool:
         return self.step != CHECKING and self._clock.monotonic() - self._touched >= ABANDONED_S
 
@@ -175,13 +185,14 @@ class SignIn:
         greeting = ""
         if self.method == "badge" and self._resident is not None:
             greeting = text(_("Hello, {name}")).format(name=self._resident["display_name"])
+        title = self._title
         if self.step == IDENTIFY:
-            title, enter = _("Sign in"), _("Next")
+            enter = _("Next")
             instruction = _("Tap your badge, or type your ID or booking number")
         elif self.step == PIN:
-            title, instruction, enter = _("Sign in"), _("Type your PIN"), _("Sign in")
+            instruction, enter = _("Type your PIN"), _("Sign in")
         else:
-            title, instruction, enter = _("Sign in"), _("Checking…"), _("Sign in")
+            instruction, enter = _("Checking…"), _("Sign in")
         return SignInView(
             step=self.step,
             title=text(title),

@@ -120,8 +120,16 @@ class FakeUplink:
 
     def __init__(self) -> None:
         self.events: list[tuple[str, dict[str, Any]]] = []
+        self.published: list[tuple[str, dict[str, Any]]] = []
         self.telemetry = 0
         self.outbox = 0
+
+    def publish(self, kind: str, payload: dict[str, Any]) -> None:
+        self.published.append((kind, payload))
+
+    def signals(self) -> list[str]:
+        """The kinds of the signals sent, in order."""
+        return [payload["kind"] for kind, payload in self.published if kind == "signal"]
 
     def event(self, kind: str, detail: dict[str, Any]) -> None:
         self.events.append((kind, detail))

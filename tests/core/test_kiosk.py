@@ -219,22 +219,23 @@ def test_tick_within_the_same_minute_calls_nobody(kiosk: Kiosk, clock: FakeClock
 def test_tick_past_a_visits_start_and_end_updates_the_notice(
     kiosk: Kiosk, clock: FakeClock
 ) -> None:
-    kiosk.apply_schedule(1, [visit_row(START + timedelta(minutes=5), minutes=30)])
+    kiosk.apply_schedule(1, [visit_row(START + timedelta(minutes=15), minutes=30)])
     assert kiosk.view.notice.title == "Next visit at this kiosk"
 
-    clock.advance(5 * 60)
+    clock.advance(5 * 60)  # the join window opens 10 minutes before the start
     kiosk.tick()
     notice = kiosk.view.notice
     assert (notice.title, notice.time, notice.who) == (
-        "Visit in progress until",
-        f"1:35{NBSP}PM",
-        "A. Resident",
+        "Your visit with B. Visitor is ready",
+        "",
+        "Pick up the handset",
     )
 
-    clock.advance(30 * 60)
+    clock.advance(40 * 60)
     kiosk.tick()
     assert kiosk.view.notice.sentence == "No visits scheduled today"
-    assert kiosk.view.clock == f"1:35{NBSP}PM"
+    assert kiosk.view.clock == f"1:45{NBSP}PM"
+    assert kiosk.view.screen == "idle" and kiosk.view.visit is None
 
 
 def test_the_date_turns_at_the_facilitys_midnight(kiosk: Kiosk, clock: FakeClock) -> None:
@@ -339,7 +340,8 @@ def test_run_shows_a_visit_starting_as_time_passes(kiosk: Kiosk, clock: FakeCloc
         for _ in range(120):
             clock.advance(1)
             await settle(5)
-        assert kiosk.view.notice.title == "Visit in progress until"
+        # Its join window is open: the notice calls its resident to the handset.
+        assert kiosk.view.notice.title == "Your visit with B. Visitor is ready"
         assert kiosk.view.clock == f"1:02{NBSP}PM"
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

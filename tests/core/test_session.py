@@ -139,7 +139,10 @@ def test_a_visit_cuts_the_session_at_its_join_window(kiosk: Kiosk, clock: FakeCl
     wait(kiosk, clock, 1)
     assert kiosk.view.screen == "idle"
     assert [d["reason"] for d in kiosk.uplink.of("logout")] == ["visit"]
-    assert kiosk.begin_sign_in() is False  # and nobody starts another
+    # The window is open: touching the screen now confirms the visit's resident, no session.
+    assert kiosk.begin_sign_in() is True
+    assert kiosk.view.screen == "sign_in"
+    assert kiosk.view.sign_in.title == "Confirm it is you for your visit"
 
 
 def test_a_visit_after_the_maximum_time_does_not_shorten_the_session(

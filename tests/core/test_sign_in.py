@@ -472,10 +472,12 @@ def test_a_visit_soon_pauses_sign_in_with_the_times(kiosk: Kiosk, clock: FakeClo
     )
     assert kiosk.begin_sign_in() is False
     assert kiosk.view.screen == "idle"
-    # During the visit too; after it, sign-in opens again.
+    # During the visit a touch confirms its resident instead; after it, sign-in opens again.
     clock.advance(20 * 60)
     kiosk.tick()
-    assert kiosk.begin_sign_in() is False
+    assert kiosk.begin_sign_in() is True
+    assert kiosk.view.sign_in.title == "Confirm it is you for your visit"
+    kiosk.leave_sign_in()
     clock.advance(21 * 60)
     kiosk.tick()
     assert kiosk.view.paused == ""

@@ -1,0 +1,277 @@
+"""A visit's rules in the core, under a fake clock: the join window, presence, warnings, the end."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from hardware.interfaces import HookEvent, HookState
+from kiosk.config import KioskConfig
+from kiosk.core.clock import FakeClock
+from kiosk.core.kiosk import Kiosk
+from tests.conftest import make_config
+from tests.core.residents import (
+    ALVAREZ,
+    BADGE_KEY,
+    JOHNSON,
+    NBSP,
+    START,
+    badge_attempt,
+    open_kiosk,
+    seed_residents,
+)
+from tests.visits import visit_row
+
+VISIT_START = START + timedelta(minutes=30)  # 1:30 PM in Chicago; the window opens at 1:20 PM
+
+
+@pytest.fixture
+def kiosk(config: KioskConfig, clock: FakeClock):
+    kiosk = open_kiosk(config, clock)
+    kiosk.cloud_update("config", {"badge_key_b64": _b64(BADGE_KEY)})
+    seed_residents(kiosk, JOHNSON, ALVAREZ)
+    kiosk.apply_schedule(
+        1,
+        [
+            visit_row(
+                VISIT_START, minutes=30, visit_id="v1", inmate_id="A2048", inmate_name="D. Johnson"
+            )
+        ],
+    )
+    yield kiosk
+    kiosk.close()
+
+
+@pytest.fixture
+def lobby(tmp_path, clock: FakeClock):
+    config = make_config(tmp_path, role="lobby", kiosk_id="lobby-01")
+    kiosk = open_kiosk(config, clock)
+    kiosk.apply_schedule(1, [visit_row(VISIT_START, minutes=30, visit_id="v1", kind="onsite")])
+    yield kiosk
+    kiosk.close()
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode()
+
+
+def at(kiosk: Kiosk, clock: FakeClock, moment: datetime) -> None:
+    clock.set(moment)
+    kiosk.tick()
+
+
+def confirm_and_lift(kiosk: Kiosk, clock: FakeClock, row=JOHNSON) -> None:
+    """The named resident taps their badge, types the PIN, and picks up the handset."""
+    asyncio.run(badge_attempt(kiosk, clock, row[5], row[4]))
+    kiosk.devices.handset.start()
+    kiosk.devices.handset.lift()
+    kiosk._on_hook(HookEvent(HookState.OFF_HOOK, clock.monotonic()))
+
+
+def test_the_join_window_opens_ten_minutes_before_the_start(kiosk, clock) -> None:
+    at(kiosk, clock, VISIT_START - timedelta(minutes=10, seconds=1))
+    assert kiosk.visit is None
+    assert kiosk.view.notice.title == "Next visit at this kiosk"
+    at(kiosk, clock, VISIT_START - timedelta(minutes=10))
+    assert kiosk.visit is not None
+    notice = kiosk.view.notice
+    assert (notice.title, notice.who) == (
+        "Your visit with B. Visitor is ready",
+        "Pick up the handset",
+    )
+    assert kiosk.view.visit.phase == "waiting_for_us"
+
+
+def test_the_named_resident_joins_and_both_sides_present_start_the_visit(kiosk, clock) -> None:
+    at(kiosk, clock, VISIT_START - timedelta(minutes=8))
+    confirm_and_lift(kiosk, clock)
+    assert kiosk.view.screen == "visit"
+    view = kiosk.view.visit
+    assert view.phase == "waiting_for_peer"
+    assert view.peer_status == "B. Visitor has not joined yet."
+    assert kiosk.uplink.signals() == ["ready"]
+    (joined,) = kiosk.uplink.of("visit_joined")
+    assert joined["joined_at"] == clock.now() and joined["side"] == "housing"
+
+    clock.advance(90)
+    kiosk.cloud_update("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    # The visitor came after us: we tell them we are here too, once.
+    assert kiosk.uplink.signals() == ["ready", "ready"]
+    assert kiosk.view.visit.phase == "in_call"  # no call machinery in this test: presence starts it
+    (started,) = kiosk.uplink.of("visit_started")
+    assert started["started_at"] == clock.now()
+    assert started["scheduled_start"] == VISIT_START
+
+
+def test_nobody_else_can_take_the_visit(kiosk, clock) -> None:
+    at(kiosk, clock, VISIT_START - timedelta(minutes=5))
+    kiosk.devices.handset.start()
+    kiosk.devices.handset.lift()
+    kiosk._on_hook(HookEvent(HookState.OFF_HOOK, clock.monotonic()))
+    assert kiosk.view.screen == "sign_in"
+    assert kiosk.view.sign_in.title == "Confirm it is you for your visit"
+    asyncio.run(badge_attempt(kiosk, clock, ALVAREZ[5], ALVAREZ[4]))  # the right PIN, not hers
+    assert kiosk.visit.joined_at is None
+    assert kiosk.session is None
+    assert kiosk.view.sign_in.message == "This visit is for D. Johnson. Only they can join it."
+
+
+def test_a_late_start_is_shorter_and_the_end_is_at_ends_at(kiosk, clock) -> None:
+    at(kiosk, clock, VISIT_START + timedelta(minutes=5))  # five minutes late
+    confirm_and_lift(kiosk, clock)
+    kiosk.cloud_update("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    assert kiosk.view.visit.time_left == "Ends in 25:00"
+    assert kiosk.view.visit.ends_at == f"Ends at 2:00{NBSP}PM"
+    at(kiosk, clock, VISIT_START + timedelta(minutes=30) - timedelta(seconds=1))
+    assert kiosk.view.visit.phase == "in_call"
+    at(kiosk, clock, VISIT_START + timedelta(minutes=30))
+    (ended,) = kiosk.uplink.of("visit_ended")
+    assert ended["reason"] == "schedule"
+    assert ended["started_at"] == VISIT_START + timedelta(minutes=5)
+    assert ended["ended_at"] == VISIT_START + timedelta(minutes=30)
+    assert kiosk.view.visit.ended == "The visit ended at its scheduled time."
+    assert kiosk.uplink.signals()[-1] == "bye"
+    # The end's words stay a few seconds, then nothing of the visit is on screen.
+    clock.advance(10)
+    kiosk.tick()
+    assert kiosk.view.screen == "idle" and kiosk.view.visit is None
+
+
+def test_warnings_at_five_and_one_minute_with_a_tone_in_the_handset(kiosk, clock) -> None:
+    at(kiosk, clock, VISIT_START)
+    confirm_and_lift(kiosk, clock)
+    kiosk.cloud_update("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    at(kiosk, clock, VISIT_START + timedelta(minutes=24, seconds=59))
+    assert kiosk.view.visit.warning == ""
+    at(kiosk, clock, VISIT_START + timedelta(minutes=25))
+    assert kiosk.view.visit.warning == "5 minute(s) left in your visit."
+    assert kiosk.devices.handset.tones == ["warning"]
+    at(kiosk, clock, VISIT_START + timedelta(minutes=29))
+    assert kiosk.view.visit.warning == "1 minute(s) left in your visit."
+    assert kiosk.devices.handset.tones == ["warning", "warning"]
+    at(kiosk, clock, VISIT_START + timedelta(minutes=29, seconds=30))
+    assert kiosk.devices.handset.tones == ["warning", "warning"]  # once each
+
+
+@pytest.mark.parametrize("how", ["handset", "button", "command", "peer"])
+def test_each_way_a_visit_ends_is_told_with_its_reason(kiosk, clock, how) -> None:
+    at(kiosk, clock, VISIT_START)
+    confirm_and_lift(kiosk, clock)
+    kiosk.cloud_update("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    clock.advance(60)
+    if how == "handset":
+        kiosk._on_hook(HookEvent(HookState.ON_HOOK, clock.monotonic()))
+    elif how == "button":
+        kiosk.hang_up()
+    elif how == "command":
+        assert kiosk.run_command("end_visit", {"visit_id": "v1", "reason": "count"}) == (True, None)
+    else:
+        kiosk.cloud_update(
+            "signal",
+            {"visit_id": "v1", "kind": "bye", "from_kiosk_id": "lobby-01", "reason": "hangup"},
+        )
+    reason = {"handset": "hangup", "button": "hangup", "command": "command", "peer": "peer"}[how]
+    (ended,) = kiosk.uplink.of("visit_ended")
+    assert ended["reason"] == reason
+    assert ended["ended_at"] == clock.now()
+    words = {
+        "hangup": "The visit was ended by a hang-up.",
+        "command": "The visit was ended by facility staff.",
+        "peer": "The other side ended the visit.",
+    }[reason]
+    assert kiosk.view.visit.ended == words
+    # We tell the peer, unless the peer told us.
+    assert (kiosk.uplink.signals()[-1] == "bye") == (how != "peer")
+
+
+def test_end_visit_for_no_visit_here_says_so(kiosk, clock) -> None:
+    assert kiosk.run_command("end_visit", {"visit_id": "v1"}) == (
+        False,
+        "no visit in progress at this kiosk",
+    )
+
+
+def test_a_visit_cancelled_before_anyone_joined_disappears(kiosk, clock) -> None:
+    at(kiosk, clock, VISIT_START - timedelta(minutes=5))
+    assert kiosk.visit is not None
+    kiosk.apply_schedule(2, [visit_row(VISIT_START, minutes=30, visit_id="v1", status="cancelled")])
+    kiosk.tick()
+    assert kiosk.visit is None
+    assert kiosk.view.notice.sentence == "No visits scheduled today"
+    assert kiosk.uplink.of("visit_ended") == []
+
+
+def test_a_visit_cancelled_while_joined_ends_as_the_facilitys_doing(kiosk, clock) -> None:
+    at(kiosk, clock, VISIT_START - timedelta(minutes=5))
+    confirm_and_lift(kiosk, clock)
+    kiosk.apply_schedule(2, [visit_row(VISIT_START, minutes=30, visit_id="v1", status="cancelled")])
+    kiosk.tick()
+    assert [e["reason"] for e in kiosk.uplink.of("visit_ended")] == ["command"]
+
+
+def test_a_session_is_signed_out_when_the_window_opens_and_the_visit_follows(kiosk, clock) -> None:
+    from tests.core.residents import sign_in
+
+    at(kiosk, clock, VISIT_START - timedelta(minutes=20))
+    sign_in(kiosk, clock, ALVAREZ)
+    at(kiosk, clock, VISIT_START - timedelta(minutes=10))
+    assert kiosk.session is None
+    assert [d["reason"] for d in kiosk.uplink.of("logout")] == ["visit"]
+    assert kiosk.visit is not None and kiosk.view.notice.title.startswith("Your visit with")
+
+
+def test_privileged_visits_say_they_are_not_monitored(kiosk, clock) -> None:
+    kiosk.apply_schedule(2, [visit_row(VISIT_START, minutes=30, visit_id="v2", kind="privileged")])
+    at(kiosk, clock, VISIT_START)
+    assert kiosk.view.visit.privileged
+    assert kiosk.view.visit.monitoring == (
+        "This is a privileged visit: it is not recorded or monitored."
+    )
+
+
+def test_other_visits_say_they_may_be_monitored(kiosk, clock) -> None:
+    at(kiosk, clock, VISIT_START)
+    assert kiosk.view.visit.monitoring == "This visit may be recorded and monitored."
+
+
+def test_the_lobby_joins_when_the_visitor_has_checked_in(lobby, clock) -> None:
+    at(lobby, clock, VISIT_START - timedelta(minutes=11))
+    assert lobby.visitor_checked_in("v1") is False  # not yet in the window
+    at(lobby, clock, VISIT_START - timedelta(minutes=2))
+    assert lobby.visitor_checked_in("v1") is True
+    assert lobby.uplink.signals() == ["ready"]
+    assert lobby.view.screen == "visit"
+    assert lobby.view.visit.title == "Your visit with A. Resident"
+
+
+def test_a_peer_that_never_comes_is_waited_for_until_the_end(kiosk, clock) -> None:
+    at(kiosk, clock, VISIT_START - timedelta(minutes=10))
+    confirm_and_lift(kiosk, clock)
+    at(kiosk, clock, VISIT_START + timedelta(minutes=29))
+    assert kiosk.view.visit.phase == "waiting_for_peer"
+    at(kiosk, clock, VISIT_START + timedelta(minutes=30))
+    (ended,) = kiosk.uplink.of("visit_ended")
+    assert ended["reason"] == "schedule"
+    assert ended["started_at"] is None and ended["peer_joined_at"] is None
+    assert ended["joined_at"] == VISIT_START - timedelta(minutes=10)  # we were there
+
+
+def test_the_window_and_the_end_hold_across_the_change_from_daylight_time(tmp_path) -> None:
+    # 1 November 2026, Chicago falls back at 2:00 AM CDT to 1:00 AM CST.
+    clock = FakeClock(datetime(2026, 11, 1, 6, 15, tzinfo=UTC))  # 1:15 AM CDT
+    kiosk = open_kiosk(make_config(tmp_path), clock)
+    visit_start = datetime(2026, 11, 1, 7, 20, tzinfo=UTC)  # 1:20 AM CST, the second 1:20 AM
+    kiosk.apply_schedule(1, [visit_row(visit_start, minutes=30, visit_id="dst")])
+    try:
+        at(kiosk, clock, datetime(2026, 11, 1, 7, 9, tzinfo=UTC))  # 1:09 AM CST
+        assert kiosk.visit is None
+        at(kiosk, clock, datetime(2026, 11, 1, 7, 10, tzinfo=UTC))  # 1:10 AM CST
+        assert kiosk.visit is not None
+        assert kiosk.view.visit.ends_at == f"Ends at 1:50{NBSP}AM"
+        assert kiosk.view.visit.time_left == "Ends in 40:00"
+    finally:
+        kiosk.close()
