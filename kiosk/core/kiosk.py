@@ -126,6 +126,7 @@ class Kiosk:
         self._confirming_visit = False  # the sign-in under way confirms the visit's resident
         self._visit_confirmed = False
         self._visit_ended_shown_until = 0.0
+        self._visits_over: set[str] = set()  # ended here: a hang-up is not a new invitation
         self.locked_reason: str | None = None  # a staff `lock` command
         # Set by whoever runs the kiosk: how a `reboot` command restarts it (systemd restarts
         # a kiosk that exits; the machine itself is the appliance work's).
@@ -610,7 +611,11 @@ class Kiosk:
                 else:
                     self._forget_visit()
             return
-        if current is not None and self.session is None:
+        if (
+            current is not None
+            and self.session is None
+            and current.visit_id not in self._visits_over
+        ):
             self.visit = VisitInProgress(
                 current,
                 role=self.config.role,
@@ -632,6 +637,10 @@ class Kiosk:
         self._refresh()
 
     def _forget_visit(self) -> None:
+        if self._visit_confirmed:
+            self._language = self.config.language
+        if self.visit is not None and self.visit.ended_at is not None:
+            self._visits_over.add(self.visit.visit.visit_id)
         self.visit = None
         self._visit_confirmed = False
         self._visit_ended_shown_until = 0.0
@@ -661,6 +670,8 @@ class Kiosk:
             self._refresh()
             return
         self._visit_confirmed = True
+        if signed_in.resident.get("language") in self.settings.languages:
+            self._language = signed_in.resident["language"]  # her visit, in her language
         if self.devices.handset.hook_state == HookState.OFF_HOOK:
             visit.join()
         self._refresh()

@@ -30,6 +30,10 @@ _ENGLISH = {
     "new_line": _("New line"),
     "symbols": _("123"),
     "letters": _("ABC"),
+    "hang_up": _("Hang up"),
+    "hang_up_sure": _("End your visit now?"),
+    "keep_talking": _("No, keep talking"),
+    "end_visit": _("Yes, end the visit"),
 }
 
 
@@ -58,6 +62,10 @@ class Words:
     new_line: str
     symbols: str
     letters: str
+    hang_up: str
+    hang_up_sure: str
+    keep_talking: str
+    end_visit: str
 
     @classmethod
     def of(cls, language: Language) -> Words:

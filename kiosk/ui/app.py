@@ -28,6 +28,7 @@ from kiosk.ui.message_screen import MessageScreen
 from kiosk.ui.photo_screen import PhotoScreen
 from kiosk.ui.sign_in_screen import SignInScreen
 from kiosk.ui.theme import Theme
+from kiosk.ui.visit_screen import VisitScreen
 from kiosk.ui.widgets.header import Header  # noqa: F401  (registers the kv rule's class)
 from kiosk.ui.widgets.still_there import StillThere
 
@@ -85,6 +86,7 @@ class KioskApp(App):
             self._demo_keys = DemoKeys(Window, self.kiosk.devices)
         screens = ScreenManager(transition=NoTransition())
         screens.add_widget(IdleScreen())
+        screens.add_widget(VisitScreen())
         for screen_class in SESSION_SCREENS:
             screens.add_widget(screen_class())
         self.root = screens
@@ -129,6 +131,8 @@ class KioskApp(App):
         screens = self.root
         if view.screen != "session" and self._showing == "session":
             self._forget_the_session()
+        if view.screen != "visit" and self._showing == "visit":
+            self._rebuild((VisitScreen,))  # no trace of the visit stays on screen
         self._showing = view.screen
         if view.screen == "session":
             target = view.session.page
@@ -157,17 +161,20 @@ class KioskApp(App):
 
     def _forget_the_session(self) -> None:
         """Every screen that showed the resident is thrown away and built anew, empty."""
+        self._rebuild(SESSION_SCREENS)
+        if self._still_there is not None:
+            self._still_there.dismiss(animation=False)
+            self._still_there = None
+        self.theme.reset()
+
+    def _rebuild(self, screen_classes) -> None:
         screens = self.root
-        for screen_class in SESSION_SCREENS:
+        for screen_class in screen_classes:
             old = next(s for s in screens.screens if isinstance(s, screen_class))
             if screens.current == old.name:
                 screens.current = "idle"
             screens.remove_widget(old)
             screens.add_widget(screen_class())
-        if self._still_there is not None:
-            self._still_there.dismiss(animation=False)
-            self._still_there = None
-        self.theme.reset()
 
     # --- what the person did -------------------------------------------------------------
 
@@ -204,6 +211,9 @@ class KioskApp(App):
 
     def sign_out(self) -> None:
         self.kiosk.sign_out("user")
+
+    def hang_up(self) -> None:
+        self.kiosk.hang_up()
 
     def open_photo(self, texture) -> None:
         photo = self.root.get_screen("photo")

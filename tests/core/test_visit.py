@@ -275,3 +275,16 @@ def test_the_window_and_the_end_hold_across_the_change_from_daylight_time(tmp_pa
         assert kiosk.view.visit.time_left == "Ends in 40:00"
     finally:
         kiosk.close()
+
+
+def test_a_visit_hung_up_early_does_not_invite_again(kiosk, clock) -> None:
+    at(kiosk, clock, VISIT_START)
+    confirm_and_lift(kiosk, clock)
+    kiosk.hang_up()
+    clock.advance(10)
+    kiosk.tick()  # the end's words have been shown
+    clock.advance(60)
+    kiosk.tick()
+    assert kiosk.visit is None
+    assert not kiosk.view.notice.title.startswith("Your visit with")
+    assert len(kiosk.uplink.of("visit_joined")) == 1
