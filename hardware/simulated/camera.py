@@ -7,6 +7,10 @@ lagging picture obvious on the demo screen and in a video visit.
 ``scene="face"`` shows a generated person instead of the bars (see
 :mod:`hardware.simulated.scenes`), with the box and clock kept small at the bottom so that the
 login snapshot and the lobby's face photo find exactly one face.
+
+``timecode=True`` also stamps the wall-clock time, in milliseconds, as a strip of large black
+and white cells along the top edge (see :mod:`hardware.simulated.timecode`): it survives the
+video codec, so whoever receives the frame can measure the latency end to end.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import cv2
 import numpy as np
 
 from hardware.interfaces import DeviceState, Frame
+from hardware.simulated import timecode as _timecode
 from hardware.simulated.scenes import face_scene
 
 log = logging.getLogger(__name__)
@@ -71,6 +76,7 @@ class SimulatedCamera:
         *,
         wall_clock: Callable[[], float] = time.time,
         scene: str = "bars",
+        timecode: bool = False,
     ) -> None:
         if scene not in SCENES:
             raise ValueError(f"camera scene must be one of {', '.join(SCENES)}, not {scene!r}")
@@ -87,6 +93,9 @@ class SimulatedCamera:
         self.thread_name = f"sim-camera-{id(self):x}"
 
         self.scene = scene
+        if timecode and not _timecode.fits(width, height):
+            raise ValueError(f"a {width}x{height} picture is too small for a time code")
+        self.timecode = timecode
         # Built once; each frame starts from a copy of it instead of redrawing the background.
         if scene == "bars":
             self._background = _background(width, height)
@@ -224,7 +233,8 @@ class SimulatedCamera:
         cv2.rectangle(image, (x, y), (x + self._box - 1, y + self._box - 1), (0, 0, 0), -1)
         cv2.rectangle(image, (x, y), (x + self._box - 1, y + self._box - 1), (255, 255, 255), 2)
 
-        stamp = datetime.fromtimestamp(self._wall_clock()).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        now = self._wall_clock()
+        stamp = datetime.fromtimestamp(now).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
         band_top = self._band_top
         if self.scene == "bars":
             line = (self.height - band_top) // 3
@@ -246,6 +256,8 @@ class SimulatedCamera:
                 self._thickness,
                 cv2.LINE_AA,
             )
+        if self.timecode:
+            _timecode.stamp(image, round(now * 1000))
         # Frames are shared between readers (preview, video track): nobody may scribble on one.
         image.flags.writeable = False
         return image

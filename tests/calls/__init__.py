@@ -1,0 +1,1 @@
+"""Tests of the video call: signalling, tracks, two calls in one process."""
