@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kiosk.core.kiosk import Kiosk
+    from kiosk.core.visit import CallFactory
     from kiosk.sync.service import SyncService
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -42,7 +43,29 @@ def start_sync(kiosk: Kiosk) -> SyncService | None:
 
     sync = SyncService(kiosk)
     sync.start()
+    kiosk.call_factory = call_factory(kiosk)
     return sync
+
+
+def call_factory(kiosk: Kiosk) -> CallFactory:
+    """Visits with real WebRTC calls (kiosk.calls); aiortc is imported by the first call."""
+
+    def make(visit, on_state):
+        from kiosk.calls.visit_call import VisitCall
+
+        def publish(payload):
+            if kiosk.uplink is not None:
+                kiosk.uplink.publish("signal", payload)
+
+        return VisitCall(
+            visit.visit_id,
+            kiosk_id=kiosk.config.kiosk_id,
+            camera=kiosk.devices.camera,
+            publish=publish,
+            on_state=on_state,
+        )
+
+    return make
 
 
 def startup_done() -> None:

@@ -50,6 +50,8 @@ class CallPort(Protocol):
     def restart(self) -> None: ...
     def hang_up(self, reason: str) -> None: ...
     def deliver(self, signal: dict[str, Any]) -> None: ...
+    def remote_image(self) -> Any: ...
+    def local_image(self) -> Any: ...
 
 
 CallFactory = Callable[[Visit, Callable[[str], None]], CallPort]
@@ -139,8 +141,8 @@ class VisitInProgress:
             self.ended_by_peer_reason = signal.get("reason")
             self.end("peer", tell_peer=False)
             return
-        if self._call is not None and kind in ("offer", "answer", "candidate"):
-            self._call.deliver(signal)
+        if self._call is not None:
+            self._call.deliver(signal)  # its own handshake re-offers on a re-joined peer
         self._changed()
 
     def _maybe_call(self) -> None:
@@ -192,6 +194,12 @@ class VisitInProgress:
         if self.call_state == "connected":
             return IN_CALL
         return CONNECTING
+
+    def media(self) -> tuple[Any, Any]:
+        """The latest pictures (the other side, ourselves) for the screen; None without them."""
+        if self._call is None or self.ended_at is not None:
+            return None, None
+        return self._call.remote_image(), self._call.local_image()
 
     # --- the end ---------------------------------------------------------------------------
 

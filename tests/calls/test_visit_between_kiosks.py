@@ -1,0 +1,155 @@
+"""A real visit between two kiosk cores: a housing kiosk and a lobby kiosk, each with its own
+data folder, the cloud simulator relaying their signals over a real Mosquitto on loopback, and
+an aiortc call between them with the simulated cameras' pictures."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cloudsim.sim import make_resident, make_visit
+from kiosk.core.clock import SystemClock
+from kiosk.core.kiosk import Kiosk
+from kiosk.runtime import start_sync
+from kiosk.sync.uplink import utc_text
+from tests.conftest import make_config
+from tests.sync.conftest import FACILITY, broker, cloud  # noqa: F401  (fixtures)
+
+BADGE, PIN = "04A1B2C3D4", "1234"
+pytestmark = pytest.mark.timeout(90)
+
+
+def kiosk_for(tmp_path, broker, kiosk_id: str, role: str) -> Kiosk:  # noqa: F811
+    config = make_config(
+        tmp_path / kiosk_id,
+        kiosk_id=kiosk_id,
+        role=role,
+        facility_id=FACILITY,
+        brokers=(broker.url,),
+        housing_unit="B" if role == "housing" else None,
+    )
+    return Kiosk.open(config, SystemClock())
+
+
+def publish_facility(cloud, ends_in_s: float) -> datetime:  # noqa: F811
+    """Both kiosks' config, the resident, and a visit whose window is open; returns its end."""
+    now = datetime.now(UTC)
+    cloud.publish_config("hu-01", role="housing")
+    cloud.publish_config("lobby-01", role="lobby")
+    cloud.publish_residents(
+        "hu-01", 1, [make_resident("A1024", "B-1", "M. Alvarez", PIN, badges=[BADGE])]
+    )
+    ends_at = now + timedelta(seconds=ends_in_s)
+    for kiosk_id, peer in (("hu-01", "lobby-01"), ("lobby-01", "hu-01")):
+        visit = make_visit(
+            "v-call", now - timedelta(minutes=1), 1, "onsite", "A1024", "M. Alvarez",
+            "R. Alvarez", peer_kiosk_id=peer,
+        )  # fmt: skip
+        visit["ends_at"] = utc_text(ends_at)
+        cloud.publish_schedule(kiosk_id, 1, [visit])
+    return ends_at
+
+
+async def until(condition, timeout: float = 20.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not in time: {what}")
+        await asyncio.sleep(0.05)
+
+
+async def both_join(housing: Kiosk, lobby: Kiosk) -> None:
+    """The visitor checks in at the lobby; the resident badges, types her PIN, lifts the handset."""
+    await until(lambda: housing.visit is not None and lobby.visit is not None, what="windows")
+    assert lobby.visitor_checked_in("v-call")
+    await until(lambda: housing.settings.badge_key is not None, what="the badge key")
+    assert housing.devices.badge_reader.present(BADGE)
+    await until(lambda: housing.sign_in is not None and housing.sign_in.step == "pin", what="PIN")
+    for digit in PIN:
+        housing.sign_in_intent("key", digit)
+    housing.sign_in_intent("enter")
+    await until(lambda: housing.sign_in is None, what="the PIN check")
+    housing.devices.handset.lift()
+
+
+async def run_visit(tmp_path, broker, cloud, scenario) -> None:  # noqa: F811
+    housing = kiosk_for(tmp_path, broker, "hu-01", "housing")
+    lobby = kiosk_for(tmp_path, broker, "lobby-01", "lobby")
+    syncs = [start_sync(housing), start_sync(lobby)]
+    tasks = [asyncio.create_task(housing.run()), asyncio.create_task(lobby.run())]
+    try:
+        await scenario(housing, lobby)
+    finally:
+        for kiosk in (housing, lobby):
+            if kiosk.visit is not None and kiosk.visit.ended_at is None:
+                kiosk.hang_up()
+            call = getattr(kiosk.visit, "_call", None) if kiosk.visit else None
+            if call is not None:
+                await call.wait_finished()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for sync in syncs:
+            await sync.stop()
+        housing.close()
+        lobby.close()
+
+
+def test_a_visit_connects_flows_both_ways_and_ends_on_time(tmp_path, broker, cloud):  # noqa: F811
+    ends_at = publish_facility(cloud, ends_in_s=14)
+
+    async def scenario(housing: Kiosk, lobby: Kiosk) -> None:
+        joined = time.monotonic()
+        await both_join(housing, lobby)
+        await until(
+            lambda: housing.visit.phase == "in_call" and lobby.visit.phase == "in_call",
+            what="both in the call",
+        )
+        # Pictures both ways: each side's screen has the other's camera.
+        hu_call, lobby_call = housing.visit._call.call, lobby.visit._call.call
+        await until(
+            lambda: hu_call.frames_received > 30 and lobby_call.frames_received > 30,
+            what="frames both ways",
+        )
+        remote, local = housing.visit.media()
+        assert remote is not None and remote.shape == (480, 640, 3)
+        assert local is not None
+        assert hu_call.remote_audio.level > 0.01 and lobby_call.remote_audio.level > 0.01
+        print(f"joined to frames both ways: {time.monotonic() - joined:.2f} s")
+
+        # The visit ends at ends_at, whenever it began, within a second.
+        visits = housing.visit, lobby.visit
+        await until(lambda: all(v.ended_at is not None for v in visits), 30, "the end")
+        for visit in visits:
+            assert visit.end_reason == "schedule"
+            assert 0 <= (visit.ended_at - ends_at).total_seconds() < 1.0
+
+        # The cloud heard it all, with actual times.
+        await until(lambda: len(cloud.received("events", "hu-01")) >= 3, what="events")
+        kinds = [r["kind"] for r in cloud.received("events", "hu-01")]
+        assert {"visit_joined", "visit_started", "visit_ended"} <= set(kinds)
+        (ended,) = [r for r in cloud.received("events", "hu-01") if r["kind"] == "visit_ended"]
+        assert ended["detail"]["reason"] == "schedule"
+        assert ended["detail"]["started_at"] is not None
+        assert {"ready", "offer", "answer"} <= {r["kind"] for r in cloud.received("signal")}
+
+    asyncio.run(run_visit(tmp_path, broker, cloud, scenario))
+
+
+def test_staff_end_a_visit_and_both_sides_say_so(tmp_path, broker, cloud):  # noqa: F811
+    publish_facility(cloud, ends_in_s=120)
+
+    async def scenario(housing: Kiosk, lobby: Kiosk) -> None:
+        await both_join(housing, lobby)
+        await until(lambda: housing.visit.phase == "in_call", what="in the call")
+        cloud.send_command("hu-01", "end_visit", {"visit_id": "v-call", "reason": "count"})
+        await until(lambda: housing.visit.ended_at is not None, what="housing ended")
+        await until(lambda: lobby.visit.ended_at is not None, what="lobby ended (bye)")
+        assert housing.visit.end_reason == "command"
+        assert housing.view.visit.ended == "The visit was ended by facility staff."
+        assert lobby.visit.end_reason == "peer"
+
+    asyncio.run(run_visit(tmp_path, broker, cloud, scenario))
