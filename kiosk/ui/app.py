@@ -101,6 +101,8 @@ class KioskApp(App):
         self._core_task = asyncio.get_running_loop().create_task(self.kiosk.run())
 
     def on_stop(self) -> None:
+        if self.root is not None:
+            self.root.get_screen("visit").unfollow()
         Window.unbind(on_touch_down=self._touched, size=self._resized)
         if self._still_there is not None:
             self._still_there.dismiss(animation=False)
@@ -132,6 +134,7 @@ class KioskApp(App):
         if view.screen != "session" and self._showing == "session":
             self._forget_the_session()
         if view.screen != "visit" and self._showing == "visit":
+            screens.get_screen("visit").unfollow()
             self._rebuild((VisitScreen,))  # no trace of the visit stays on screen
         self._showing = view.screen
         if view.screen == "session":
@@ -146,6 +149,8 @@ class KioskApp(App):
         screen.show(view)
         if screens.current != target:
             screens.current = target
+        if target == "visit" and self.kiosk.visit is not None:
+            screen.follow(self.kiosk.visit.media)
         self._show_still_there(view)
 
     def _show_still_there(self, view: KioskView) -> None:

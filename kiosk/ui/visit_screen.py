@@ -1,5 +1,7 @@
 """A visit: the other side large, yourself small, the time left always in view, Hang up."""
 
+from kivy.clock import Clock
+from kivy.graphics.texture import Texture
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
@@ -40,8 +42,43 @@ class VisitScreen(Screen):
         if visit.ended:
             self.confirming = False
 
+    # --- the pictures ------------------------------------------------------------------------
+
+    def follow(self, media) -> None:
+        """Show the call's pictures at VIDEO_FPS; ``media`` gives (remote, local) BGR frames."""
+        self._media = media
+        if getattr(self, "_video", None) is None:
+            self._video = Clock.schedule_interval(self._draw_video, 1 / VIDEO_FPS)
+
+    def unfollow(self) -> None:
+        if getattr(self, "_video", None) is not None:
+            self._video.cancel()
+            self._video = None
+
+    def _draw_video(self, _dt) -> None:
+        remote, local = self._media()
+        _show(self.ids.remote_video, remote)
+        _show(self.ids.self_view, local)
+
     def ask_to_hang_up(self) -> None:
         self.confirming = True
 
     def keep_talking(self) -> None:
         self.confirming = False
+
+
+VIDEO_FPS = 30
+
+
+def _show(image_widget, frame) -> None:
+    """A BGR frame into the widget's texture, reused while the size stays the same."""
+    if frame is None:
+        return
+    height, width = frame.shape[:2]
+    texture = image_widget.texture
+    if texture is None or texture.size != (width, height):
+        texture = Texture.create(size=(width, height), colorfmt="rgb")
+        texture.flip_vertical()  # camera rows run top to bottom, OpenGL's bottom to top
+    texture.blit_buffer(frame.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
+    image_widget.texture = texture
+    image_widget.canvas.ask_update()

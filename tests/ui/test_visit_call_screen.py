@@ -1,0 +1,57 @@
+"""The visit screen in a real call: the other side's camera large, the resident's own small,
+through aiortc between this window's kiosk and a lobby kiosk core, over Mosquitto."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from kiosk.runtime import start_sync
+from tests.calls.test_visit_between_kiosks import both_join, kiosk_for, publish_facility, until
+from tests.sync.conftest import broker, cloud  # noqa: F401  (fixtures)
+
+pytestmark = [pytest.mark.ui, pytest.mark.timeout(120)]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def test_the_visit_screen_shows_both_cameras(ui, tmp_path, broker, cloud):  # noqa: F811
+    publish_facility(cloud, ends_in_s=60)
+    housing = kiosk_for(tmp_path, broker, "hu-01", "housing")
+
+    async def scenario(person):
+        lobby = kiosk_for(tmp_path, broker, "lobby-01", "lobby")
+        syncs = [start_sync(housing), start_sync(lobby)]
+        lobby_task = asyncio.create_task(lobby.run())
+        try:
+            await both_join(housing, lobby)
+            await person.until(lambda: person.app.root.current == "visit", 20)
+            screen = person.screen("visit")
+            remote, own = screen.ids.remote_video, screen.ids.self_view
+            await person.until(lambda: remote.texture is not None and own.texture, 20)
+            assert remote.texture.size == (640, 480)
+            assert remote.opacity == 1 and own.opacity == 1
+            # The words over the picture give way to the picture.
+            assert screen.ids.instruction.opacity == 0
+            assert own.width < remote.width / 3
+            await person.frames(3)
+            person.screenshot(SCREENSHOTS / "visit-call.png")
+            await until(lambda: housing.visit.call_state == "connected")
+        finally:
+            for kiosk in (housing, lobby):
+                if kiosk.visit is not None and kiosk.visit.ended_at is None:
+                    kiosk.hang_up()
+                call = getattr(kiosk.visit, "_call", None) if kiosk.visit else None
+                if call is not None:
+                    await call.wait_finished()
+            lobby_task.cancel()
+            await asyncio.gather(lobby_task, return_exceptions=True)
+            for sync in syncs:
+                await sync.stop()
+            lobby.close()
+
+    try:
+        ui(housing, scenario)
+    finally:
+        housing.close()
