@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -19,6 +20,11 @@ from kiosk.calls.call import Call
 from kiosk.calls.signalling import VisitSignalling
 
 log = logging.getLogger(__name__)
+
+# No picture or sound from the other side for this long, in a call that was up: the network
+# dropped. Waiting for ICE to notice takes tens of seconds; a visit cannot spare them.
+STALL_S = 2.0
+WATCH_EVERY_S = 0.5
 
 
 class VisitCall:
@@ -38,6 +44,8 @@ class VisitCall:
         self._ice_servers = ice_servers
         self._call: Call | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._offerer = False
+        self._stalled = False
 
     # --- CallPort ---------------------------------------------------------------------------
 
@@ -51,7 +59,9 @@ class VisitCall:
             on_state=self._on_state,
             ice_servers=self._ice_servers,
         )
+        self._offerer = offerer
         self._spawn(self._call.start())
+        self._spawn(self._watch())
 
     def restart(self) -> None:
         if self._call is not None:
@@ -79,6 +89,31 @@ class VisitCall:
         """Until every step handed to the loop is done (tests, shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _watch(self) -> None:
+        """Say "reconnecting" on both sides when the media stops, and make a new offer (the
+        offerer); say "connected" again when it flows."""
+        call = self._call
+        connected_at: float | None = None
+        while call is not None and call.state != "closed":
+            await asyncio.sleep(WATCH_EVERY_S)
+            now = time.monotonic()
+            if connected_at is None:
+                if call.state != "connected":
+                    continue
+                connected_at = now  # from here on, silence means a drop
+            heard = (call.remote_video.last_frame_at, call.remote_audio.last_frame_at, connected_at)
+            last = max(t for t in heard if t is not None)
+            stalled = now - last > STALL_S
+            if stalled and not self._stalled:
+                self._stalled = True
+                log.warning("visit %s: no media for %.1f s", self.signalling.visit_id, now - last)
+                self._on_state("reconnecting")
+                if self._offerer and call.state != "reconnecting":
+                    await call.restart()
+            elif not stalled and self._stalled:
+                self._stalled = False
+                self._on_state("connected")
 
     async def _finish(self, reason: str) -> None:
         try:

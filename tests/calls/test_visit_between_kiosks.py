@@ -153,3 +153,59 @@ def test_staff_end_a_visit_and_both_sides_say_so(tmp_path, broker, cloud):  # no
         assert lobby.visit.end_reason == "peer"
 
     asyncio.run(run_visit(tmp_path, broker, cloud, scenario))
+
+
+def test_a_network_cut_mid_visit_reconnects_by_itself(tmp_path, broker, cloud, monkeypatch):  # noqa: F811
+    """Every UDP datagram of both calls is dropped for 3 s (the broker's TCP link stays): both
+    sides say "Reconnecting…", the housing kiosk makes a new offer, pictures flow again, and
+    the visit's end time has not moved."""
+    from aioice import ice
+
+    cut = {"on": False}
+    send_data, send_stun = ice.StunProtocol.send_data, ice.StunProtocol.send_stun
+
+    async def drop_data(self, data, addr):
+        if not cut["on"]:
+            await send_data(self, data, addr)
+
+    def drop_stun(self, message, addr):
+        if not cut["on"]:
+            return send_stun(self, message, addr)
+
+    monkeypatch.setattr(ice.StunProtocol, "send_data", drop_data)
+    monkeypatch.setattr(ice.StunProtocol, "send_stun", drop_stun)
+    publish_facility(cloud, ends_in_s=90)
+
+    async def scenario(housing: Kiosk, lobby: Kiosk) -> None:
+        await both_join(housing, lobby)
+        await until(lambda: housing.visit.phase == "in_call" and lobby.visit.phase == "in_call")
+        offers_before = sum(1 for r in cloud.received("signal") if r["kind"] == "offer")
+        call = housing.visit._call.call
+        await until(lambda: call.frames_received > 30, what="pictures before the cut")
+
+        scheduled_end = housing.visit.visit.ends_at
+        cut["on"] = True
+        cut_at = time.monotonic()
+        await until(
+            lambda: housing.visit.phase == "reconnecting" and lobby.visit.phase == "reconnecting",
+            10,
+            "both sides see the cut",
+        )
+        assert housing.view.visit.instruction == "Reconnecting…"
+        await asyncio.sleep(max(0.0, 3.0 - (time.monotonic() - cut_at)))
+        cut["on"] = False
+
+        await until(
+            lambda: housing.visit.phase == "in_call" and lobby.visit.phase == "in_call",
+            30,
+            "back in the call",
+        )
+        call = housing.visit._call.call
+        frames = call.frames_received
+        await until(lambda: call.frames_received > frames + 30, 15, "pictures again")
+        offers = sum(1 for r in cloud.received("signal") if r["kind"] == "offer")
+        assert offers > offers_before  # a new offer, made by the housing kiosk
+        assert housing.visit.visit.ends_at == scheduled_end  # the cut cost no time of the visit
+        assert housing.visit.ended_at is None and lobby.visit.ended_at is None
+
+    asyncio.run(run_visit(tmp_path, broker, cloud, scenario))
