@@ -81,6 +81,9 @@ class VisitCall:
     def local_image(self) -> np.ndarray | None:
         return self._call.local_video.latest_image() if self._call is not None else None
 
+    def camera_failed(self) -> bool:
+        return self._call is not None and self._call.camera_failed
+
     @property
     def call(self) -> Call | None:
         return self._call

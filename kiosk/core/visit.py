@@ -52,6 +52,7 @@ class CallPort(Protocol):
     def deliver(self, signal: dict[str, Any]) -> None: ...
     def remote_image(self) -> Any: ...
     def local_image(self) -> Any: ...
+    def camera_failed(self) -> bool: ...
 
 
 CallFactory = Callable[[Visit, Callable[[str], None]], CallPort]
@@ -72,6 +73,7 @@ class VisitView:
     monitoring: str  # privileged: not recorded or monitored; others: may be
     privileged: bool
     ended: str  # why the visit ended, in words (phase ended only)
+    camera: str = ""  # our camera failed: the visit goes on with sound only
 
 
 class VisitInProgress:
@@ -287,6 +289,9 @@ class VisitInProgress:
             monitoring=text(monitoring),
             privileged=visit.kind == "privileged",
             ended=self._ended_words(language) if phase == ENDED else "",
+            camera=text(_("Your camera is not working. The visit goes on with sound only."))
+            if phase != ENDED and self._call is not None and self._call.camera_failed()
+            else "",
         )
 
     def _ended_words(self, language: Language) -> str:

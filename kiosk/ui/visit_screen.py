@@ -18,6 +18,7 @@ class VisitScreen(Screen):
     monitoring = StringProperty("")
     privileged = BooleanProperty(False)
     ended = StringProperty("")
+    camera = StringProperty("")
     hang_up_text = StringProperty("")
     hang_up_sure = StringProperty("")
     keep_talking_text = StringProperty("")
@@ -37,6 +38,7 @@ class VisitScreen(Screen):
         )
         self.warning, self.monitoring = visit.warning, visit.monitoring
         self.privileged, self.ended = visit.privileged, visit.ended
+        self.camera = visit.camera
         self.hang_up_text, self.hang_up_sure = words.hang_up, words.hang_up_sure
         self.keep_talking_text, self.end_visit_text = words.keep_talking, words.end_visit
         if visit.ended:

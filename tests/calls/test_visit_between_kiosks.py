@@ -209,3 +209,25 @@ def test_a_network_cut_mid_visit_reconnects_by_itself(tmp_path, broker, cloud, m
         assert housing.visit.ended_at is None and lobby.visit.ended_at is None
 
     asyncio.run(run_visit(tmp_path, broker, cloud, scenario))
+
+
+def test_a_camera_that_fails_mid_visit_leaves_the_sound_and_says_so(tmp_path, broker, cloud):  # noqa: F811
+    publish_facility(cloud, ends_in_s=90)
+
+    async def scenario(housing: Kiosk, lobby: Kiosk) -> None:
+        await both_join(housing, lobby)
+        await until(lambda: housing.visit.phase == "in_call", what="in the call")
+        lobby_call = lobby.visit._call.call
+        await until(lambda: lobby_call.frames_received > 10, what="pictures")
+        housing.devices.camera.unplug()
+        await until(lambda: housing.view.visit.camera != "", 10, "the notice")
+        assert housing.view.visit.camera == (
+            "Your camera is not working. The visit goes on with sound only."
+        )
+        assert housing.visit.phase == "in_call" and housing.visit.ended_at is None
+        level_frames = lobby_call.remote_audio.frames
+        await until(lambda: lobby_call.remote_audio.frames > level_frames + 50, 10, "sound")
+        housing.devices.camera.replug()
+        await until(lambda: housing.view.visit.camera == "", 10, "the camera back")
+
+    asyncio.run(run_visit(tmp_path, broker, cloud, scenario))
