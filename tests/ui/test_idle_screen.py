@@ -78,9 +78,10 @@ def test_lobby_idle_screen_shows_time_only_and_on_site_visits(ui, lobby):
 def test_notice_follows_the_clock_and_the_schedule(ui, housing, clock):
     async def scenario(person):
         screen = person.screen()
-        clock.advance(31 * 60)  # 1:31 PM: the visit has begun
-        await person.until(lambda: screen.ids.notice_title.text == "Visit in progress until")
-        assert screen.ids.notice_time.text == f"2:00{NBSP}PM"
+        clock.advance(31 * 60)  # 1:31 PM: the visit's window is open and its resident not here
+        ready = "Your visit with B. Visitor is ready"
+        await person.until(lambda: screen.ids.notice_title.text == ready)
+        assert screen.ids.notice_who.text == "Pick up the handset"
         assert screen.ids.header.ids.clock.text == f"1:31{NBSP}PM"
 
         clock.advance(30 * 60)  # 2:01 PM: over, nothing else today
