@@ -30,4 +30,18 @@ def configure(*, fullscreen: bool, width: int, height: int, kivy_home: Path) -> 
     # Kivy polls input once a frame even when nothing changes: 20 frames a second answer a
     # touch within 50 ms (ui.md asks for 100) and keep an idle kiosk under 2 % of a core
     # (bench/startup.py: 1.9 % at 30 on asyncio, 1.5 % at 20).
-    Config.set("graphics", "maxfps", "20")
+    Config.set("graphics", "maxfps", str(CALM_FPS))
+
+
+CALM_FPS = 20
+VIDEO_FPS = 30  # a visit's picture: the cameras send 30 frames a second
+
+
+def set_frame_rate(fps: int) -> None:
+    """Kivy's frame cap, changed while running (30 during a visit, 20 otherwise).
+
+    Kivy has no public setter; its clock reads ``_max_fps`` afresh every frame.
+    """
+    from kivy.clock import Clock
+
+    Clock._max_fps = float(fps)

@@ -5,6 +5,7 @@ from kivy.graphics.texture import Texture
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from kiosk.ui.kivy_setup import CALM_FPS, VIDEO_FPS, set_frame_rate
 from kiosk.ui.widgets.header import fill_header
 
 
@@ -50,12 +51,14 @@ class VisitScreen(Screen):
         """Show the call's pictures at VIDEO_FPS; ``media`` gives (remote, local) BGR frames."""
         self._media = media
         if getattr(self, "_video", None) is None:
+            set_frame_rate(VIDEO_FPS)  # 20 frames a second would drop a third of the picture
             self._video = Clock.schedule_interval(self._draw_video, 1 / VIDEO_FPS)
 
     def unfollow(self) -> None:
         if getattr(self, "_video", None) is not None:
             self._video.cancel()
             self._video = None
+            set_frame_rate(CALM_FPS)
 
     def _draw_video(self, _dt) -> None:
         remote, local = self._media()
@@ -67,9 +70,6 @@ class VisitScreen(Screen):
 
     def keep_talking(self) -> None:
         self.confirming = False
-
-
-VIDEO_FPS = 30
 
 
 def _show(image_widget, frame) -> None:

@@ -16,7 +16,10 @@ pytestmark = [pytest.mark.ui, pytest.mark.timeout(120)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def test_the_visit_screen_shows_both_cameras(ui, tmp_path, broker, cloud):  # noqa: F811
+def test_the_visit_screen_shows_both_cameras(ui, tmp_path, broker, cloud, monkeypatch):  # noqa: F811
+    import kiosk.core.kiosk
+
+    monkeypatch.setattr(kiosk.core.kiosk, "VISIT_ENDED_SHOWN_S", 0)  # no 10 s of end words
     publish_facility(cloud, ends_in_s=60)
     housing = kiosk_for(tmp_path, broker, "hu-01", "housing")
 
@@ -35,9 +38,16 @@ def test_the_visit_screen_shows_both_cameras(ui, tmp_path, broker, cloud):  # no
             # The words over the picture give way to the picture.
             assert screen.ids.instruction.opacity == 0
             assert own.width < remote.width / 3
+            from kivy.clock import Clock
+
+            assert Clock._max_fps == 30  # the picture comes at 30 a second: so do the frames
             await person.frames(3)
             person.screenshot(SCREENSHOTS / "visit-call.png")
             await until(lambda: housing.visit.call_state == "connected")
+            housing.hang_up()
+            housing.tick()
+            await person.until(lambda: person.app.root.current == "idle", 10)
+            assert Clock._max_fps == 20  # calm again
         finally:
             for kiosk in (housing, lobby):
                 if kiosk.visit is not None and kiosk.visit.ended_at is None:

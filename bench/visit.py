@@ -1,0 +1,766 @@
+"""A video visit between two kiosk cores, against a bare aiortc loopback pair, in one run.
+
+    python bench/visit.py [--seconds 60] [--runs 1] [--settle-seconds 2]
+
+The issue's goals ("Video visits"), on loopback through Mosquitto and the cloud simulator:
+both sides ready to the first remote frame <= 1.0 s; 640x480 at >= 28 fps both ways for 60 s
+on this 2-core machine with the UI idle; glass-to-glass latency p95 <= 100 ms (under ITU-T
+G.114's 150 ms for one-way delay); and the CPU a call costs, reported. This script
+orchestrates; each side of the comparison runs in a process of its own, one after the other
+(``--runs`` times interleaved: bare, kiosk, ...), so that each one's CPU time is its own:
+
+* ``--child kiosk``: a real visit, as tests/calls/test_visit_between_kiosks.py holds one: a
+  Mosquitto of our own on loopback (``cloudsim.broker.LocalBroker``), the cloud simulator on
+  it relaying the signals, and a housing and a lobby kiosk core (``kiosk.core.kiosk.Kiosk``,
+  each with its own data folder and sync link, ``kiosk.runtime.start_sync``) in this one
+  process. The visitor checks in at the lobby; the resident badges, types her PIN and lifts
+  the handset: that lift is the moment both sides are ready. Each kiosk's camera is a
+  ``SimulatedCamera(640, 480, 30, scene="face", timecode=True)``; the call sends it (and the
+  handset's tone) with the kiosk's own tracks (``kiosk.calls``).
+* ``--child bare``: the baseline, two ``RTCPeerConnection`` in one process exchanging their SDP
+  directly (no broker, no kiosk code), host candidates only as the kiosk's, each sending the
+  same simulated camera through a minimal ``VideoStreamTrack`` (aiortc's own pacing) and
+  aiortc's ``AudioStreamTrack`` (silence; the kiosk sends a tone), each receiving in a bare
+  ``recv`` loop. Its clock starts before the peer connections are made.
+
+What is measured, the same way on both sides, on every video frame the receiver decodes (the
+kiosk's ``VideoSink._take`` is wrapped here; the bare loop calls the same meter):
+
+* ready to first remote frame: from both sides ready to each side's first decoded frame (a
+  black frame before the camera's first picture counts, as the kiosk's ``first_frame_at``);
+* frames a second each way over the window (``--seconds``, after ``--settle-seconds`` past
+  the later first frame), and distinct pictures a second (the track repeats the camera's
+  last picture when it has no newer one);
+* glass-to-glass latency: the simulated camera stamps the wall clock in milliseconds into the
+  top of each picture when it draws it (``hardware.simulated.timecode``: large black and
+  white cells that survive VP8); the receiver reads the stamp from the decoded frame's luma
+  and subtracts it from its own wall clock (one process, one clock). Each distinct picture
+  counts once, at its first arrival. The figure runs from the camera's "exposure" to the
+  decoded frame in the receiving kiosk's hands: it includes the camera's frame period (the
+  track takes the newest picture at its own 30 Hz), encoding, the packets on loopback, the
+  jitter buffer and decoding; not the screen. Also shown, from the same records: the latency a
+  screen polling the picture at 20 Hz would show (Kivy's ``maxfps`` on the kiosk is 20), each
+  picture counted at the first poll that finds it.
+* CPU per call: the process's CPU time (all threads, ``time.process_time``) over the window,
+  divided by the window's wall time, in % of one core: both ends of the call live in the one
+  process, so that is one call, both ends. Mosquitto's CPU over the window is reported beside
+  it (the kiosk's only; the cloud simulator's thread is in the process).
+
+The kiosks are headless cores: no Kivy window, so "the UI idle" here means no UI at all. On a
+kiosk the visit screen also converts the peer's picture and its own to textures and draws them
+every frame; that CPU comes on top. The absolute figures are this shared machine's; compare
+ratios. The script only measures: it never fails on a missed goal. Figures also go to
+bench/results/visit.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+for _path in (str(REPO_DIR), str(BENCH_DIR)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+import numpy as np  # noqa: E402
+from startup import (  # noqa: E402
+    BenchError,
+    Children,
+    cpu_seconds,
+    ended_on_signals,
+    git_state,
+    last_line,
+)
+
+from hardware.simulated import timecode  # noqa: E402
+from hardware.simulated.camera import SimulatedCamera  # noqa: E402
+
+RESULTS_FILE = BENCH_DIR / "results" / "visit.json"
+RESULT_MARK = "BENCH-VISIT-RESULT "
+WIDTH, HEIGHT, FPS = 640, 480, 30.0
+SCREEN_HZ = 20.0  # kiosk/ui/kivy_setup.py: maxfps 20
+GOAL_FIRST_FRAME_S = 1.0
+GOAL_FPS = 28.0
+GOAL_LATENCY_P95_MS = 100.0
+G114_MS = 150.0
+FIRST_FRAME_TIMEOUT_S = 20.0
+
+FACILITY = "f1"
+HOUSING, LOBBY = "hu-01", "lobby-01"
+INMATE, BADGE, PIN = "A1024", "04A1B2C3D4", "1234"
+VISIT_ID = "v-bench"
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (as bench/session.py)."""
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(len(ordered) * share)) - 1]
+
+
+def camera() -> SimulatedCamera:
+    return SimulatedCamera(WIDTH, HEIGHT, FPS, scene="face", timecode=True)
+
+
+# --- the meter: every decoded frame, on both sides of the comparison ---------------------
+
+
+def read_stamp(frame: Any) -> int | None:
+    """The camera's time code in a decoded ``av.VideoFrame``, read from the luma plane's top
+    strip (no colour conversion), or ``None``."""
+    if frame.format.name in ("yuv420p", "yuvj420p", "nv12", "gray"):
+        plane = frame.planes[0]
+        rows = timecode.ROWS * timecode.cell_size(frame.width)
+        luma = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+        return timecode.read(luma[:rows, : frame.width])
+    return timecode.read(frame.to_ndarray(format="bgr24"))
+
+
+class Meter:
+    """One receiving side: each decoded frame's arrival (monotonic), the wall clock then (ms),
+    and the time code it carried."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[float] = []
+        self.walls: list[float] = []
+        self.stamps: list[int | None] = []
+        self.sizes: set[tuple[int, int]] = set()
+
+    def frame(self, frame: Any, now: float) -> None:
+        wall_ms = time.time() * 1000
+        self.arrivals.append(now)
+        self.walls.append(wall_ms)
+        self.stamps.append(read_stamp(frame))
+        self.sizes.add((frame.width, frame.height))
+
+    @property
+    def first_frame_at(self) -> float | None:
+        return self.arrivals[0] if self.arrivals else None
+
+    def window(self, start: float, end: float, ready_at: float) -> dict[str, Any]:
+        """The figures of the frames that arrived within [start, end)."""
+        span = end - start
+        inside = [i for i, t in enumerate(self.arrivals) if start <= t < end]
+        stamps = [self.stamps[i] for i in inside]
+        seen: set[int] = set()
+        latencies = []
+        for i in inside:
+            stamp = self.stamps[i]
+            if stamp is not None and stamp not in seen:
+                seen.add(stamp)
+                latencies.append(self.walls[i] - stamp)
+        pairs = zip(self.arrivals, self.stamps, strict=True)
+        first_picture = next((t for t, s in pairs if s is not None), None)
+        return {
+            "first_frame_s": self.arrivals[0] - ready_at,
+            "first_picture_s": None if first_picture is None else first_picture - ready_at,
+            "frames": len(inside),
+            "fps": len(inside) / span,
+            "pictures_fps": len(seen) / span,
+            "unreadable_frames": sum(1 for s in stamps if s is None),
+            "latency_ms": latency_summary(latencies),
+            "screen_latency_ms": latency_summary(self.screen_latencies(start, end)),
+            "sizes": sorted(self.sizes),
+        }
+
+    def screen_latencies(self, start: float, end: float) -> list[float]:
+        """What a screen polling the latest picture at SCREEN_HZ would show: each picture's
+        latency at the first poll that finds it."""
+        latencies, seen, index = [], set(), -1
+        for tick in range(math.ceil((end - start) * SCREEN_HZ)):
+            poll = start + tick / SCREEN_HZ
+            while index + 1 < len(self.arrivals) and self.arrivals[index + 1] <= poll:
+                index += 1
+            stamp = self.stamps[index] if index >= 0 else None
+            if stamp is not None and stamp not in seen:
+                seen.add(stamp)
+                wall_at_poll = self.walls[index] + (poll - self.arrivals[index]) * 1000
+                latencies.append(wall_at_poll - stamp)
+        return latencies
+
+
+def latency_summary(values: list[float]) -> dict[str, Any] | None:
+    if not values:
+        return None
+    return {
+        "n": len(values),
+        "median": statistics.median(values),
+        "p95": percentile(values, 0.95),
+        "min": min(values),
+        "max": max(values),
+    }
+
+
+class Window:
+    """CPU of this process (and of Mosquitto, when there is one) over the measured window."""
+
+    def __init__(self, broker_pid: int | None = None) -> None:
+        self.broker_pid = broker_pid
+
+    def __enter__(self) -> Window:
+        self.start = time.monotonic()
+        self.cpu0 = time.process_time()
+        self.broker0 = cpu_seconds(self.broker_pid) if self.broker_pid else None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.end = time.monotonic()
+        self.cpu1 = time.process_time()
+        self.broker1 = cpu_seconds(self.broker_pid) if self.broker_pid else None
+
+    def figures(self) -> dict[str, Any]:
+        wall = self.end - self.start
+        broker = None
+        if self.broker0 is not None and self.broker1 is not None:
+            broker = (self.broker1 - self.broker0) / wall * 100
+        return {
+            "wall_s": wall,
+            "cpu_s": self.cpu1 - self.cpu0,
+            "cpu_percent_of_a_core": (self.cpu1 - self.cpu0) / wall * 100,
+            "broker_cpu_percent": broker,
+        }
+
+
+async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise BenchError(f"not in time: {what}")
+        await asyncio.sleep(0.005)
+
+
+async def hold_window(
+    meters: dict[str, Meter], ready_at: float, args: argparse.Namespace, window: Window
+) -> dict[str, Any]:
+    """Wait for both first frames, settle, measure ``--seconds``; the figures of both sides."""
+    await until(
+        lambda: all(m.first_frame_at is not None for m in meters.values()),
+        FIRST_FRAME_TIMEOUT_S,
+        "a first frame on both sides",
+    )
+    await asyncio.sleep(args.settle_seconds)
+    with window:
+        await asyncio.sleep(args.seconds)
+    sides = {
+        name: meter.window(window.start, window.end, ready_at) for name, meter in meters.items()
+    }
+    return {"sides": sides, "cpu": window.figures()}
+
+
+def negotiated_codec(pc: Any) -> str | None:
+    """The video codec a peer connection sends with (aiortc keeps it privately)."""
+    with contextlib.suppress(Exception):
+        for transceiver in pc.getTransceivers():
+            if transceiver.kind == "video" and transceiver._codecs:
+                return transceiver._codecs[0].mimeType
+    return None
+
+
+# --- --child bare: two peer connections, SDP handed over directly -----------------------
+
+
+async def bare_pair(args: argparse.Namespace) -> dict[str, Any]:
+    from aiortc import (
+        AudioStreamTrack,
+        RTCConfiguration,
+        RTCPeerConnection,
+        VideoStreamTrack,
+    )
+    from aiortc.mediastreams import MediaStreamError
+    from av import VideoFrame
+
+    black = np.zeros((HEIGHT, WIDTH, 3), dtype=np.uint8)
+
+    class CameraTrack(VideoStreamTrack):
+        def __init__(self, source: SimulatedCamera) -> None:
+            super().__init__()
+            self.source = source
+
+        async def recv(self) -> VideoFrame:
+            pts, time_base = await self.next_timestamp()
+            latest = self.source.latest_frame()
+            image = latest.image if latest is not None else black
+            frame = VideoFrame.from_ndarray(image, format="bgr24")
+            frame.pts, frame.time_base = pts, time_base
+            return frame
+
+    async def consume(track: Any, meter: Meter | None) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if meter is not None:
+                meter.frame(frame, time.monotonic())
+
+    # The names say who receives: "offerer" is the offerer's screen.
+    meters = {"offerer": Meter(), "answerer": Meter()}
+    cameras = [camera(), camera()]
+    tasks: list[asyncio.Task[None]] = []
+    ready_at = time.monotonic()
+    for source in cameras:
+        source.start()
+    pcs = [RTCPeerConnection(RTCConfiguration(iceServers=[])) for _ in range(2)]
+    try:
+        for pc, source, meter in zip(pcs, cameras, meters.values(), strict=True):
+            pc.addTrack(CameraTrack(source))
+            if not args.bare_video_only:
+                pc.addTrack(AudioStreamTrack())
+
+            def on_track(track: Any, meter: Meter = meter) -> None:
+                video = track.kind == "video"
+                tasks.append(asyncio.create_task(consume(track, meter if video else None)))
+
+            pc.on("track", on_track)
+        offerer, answerer = pcs
+        await offerer.setLocalDescription(await offerer.createOffer())
+        await answerer.setRemoteDescription(offerer.localDescription)
+        await answerer.setLocalDescription(await answerer.createAnswer())
+        await offerer.setRemoteDescription(answerer.localDescription)
+        result = await hold_window(meters, ready_at, args, Window())
+        result["codec"] = negotiated_codec(offerer)
+        result["states"] = [pc.connectionState for pc in pcs]
+        return result
+    finally:
+        for pc in pcs:
+            await pc.close()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for source in cameras:
+            source.stop()
+
+
+# --- --child kiosk: two kiosk cores, Mosquitto and the cloud simulator -----------------
+
+
+def kiosk_config(data_dir: Path, broker_url: str, kiosk_id: str, role: str) -> Any:
+    """A checked configuration built as the CLI builds one (as tests/conftest.py make_config)."""
+    from kiosk.config import KioskConfig, load
+
+    namespace = argparse.Namespace(demo=True, config=None, windowed=True)
+    config = load(namespace, environ={"XDG_DATA_HOME": str(data_dir), "HOME": str(data_dir)})
+    values = {
+        **config.__dict__,
+        "data_dir": data_dir / "kiosk",
+        "kiosk_id": kiosk_id,
+        "role": role,
+        "facility_id": FACILITY,
+        "brokers": (broker_url,),
+        "housing_unit": "B" if role == "housing" else None,
+    }
+    return KioskConfig(**values)
+
+
+def open_kiosk(workdir: Path, broker_url: str, kiosk_id: str, role: str) -> Any:
+    from hardware.factory import Devices
+    from hardware.simulated import SimulatedBadgeReader, SimulatedHandset, SimulatedHotplug
+    from kiosk.core.clock import SystemClock
+    from kiosk.core.kiosk import Kiosk
+    from kiosk.store import open_database
+
+    config = kiosk_config(workdir / kiosk_id, broker_url, kiosk_id, role)
+    devices = Devices(
+        camera=camera(),
+        handset=SimulatedHandset(),
+        badge_reader=SimulatedBadgeReader(),
+        hotplug=SimulatedHotplug(),
+    )
+    return Kiosk(
+        config,
+        clock=SystemClock(),
+        database=open_database(config.database_path),
+        devices=devices,
+    )
+
+
+def publish_facility(cloud: Any, ends_in_s: float) -> None:
+    """Both kiosks' config, the resident, and a visit whose window is open until long after."""
+    from cloudsim.sim import make_resident, make_visit
+    from kiosk.sync.uplink import utc_text
+
+    now = datetime.now(UTC)
+    cloud.publish_config(HOUSING, role="housing")
+    cloud.publish_config(LOBBY, role="lobby")
+    cloud.publish_residents(
+        HOUSING, 1, [make_resident(INMATE, "B-1", "M. Alvarez", PIN, badges=[BADGE])]
+    )
+    for kiosk_id, peer in ((HOUSING, LOBBY), (LOBBY, HOUSING)):
+        visit = make_visit(
+            VISIT_ID, now - timedelta(minutes=1), 1, "onsite", INMATE, "M. Alvarez",
+            "R. Alvarez", peer_kiosk_id=peer,
+        )  # fmt: skip
+        visit["ends_at"] = utc_text(now + timedelta(seconds=ends_in_s))
+        cloud.publish_schedule(kiosk_id, 1, [visit])
+
+
+async def join_until_lift(housing: Any, lobby: Any) -> float:
+    """The visitor checks in; the resident badges and types her PIN; returns the moment she
+    lifts the handset (time.monotonic()): both sides are then ready."""
+    await until(lambda: housing.visit is not None and lobby.visit is not None, 30, "windows")
+    if not lobby.visitor_checked_in(VISIT_ID):
+        raise BenchError("the lobby would not check the visitor in")
+    await until(lambda: housing.settings.badge_key is not None, 30, "the badge key")
+    if not housing.devices.badge_reader.present(BADGE):
+        raise BenchError("the badge reader took no badge")
+    await until(
+        lambda: housing.sign_in is not None and housing.sign_in.step == "pin", 30, "the PIN step"
+    )
+    for digit in PIN:
+        housing.sign_in_intent("key", digit)
+    housing.sign_in_intent("enter")
+    await until(lambda: housing.sign_in is None, 30, "the PIN check")
+    await asyncio.sleep(0.5)  # the sign-in's aftermath settles; the lift is what we time
+    ready_at = time.monotonic()
+    housing.devices.handset.lift()
+    return ready_at
+
+
+def meter_video_sinks() -> Callable[[Any], Meter]:
+    """Wrap the kiosk's ``VideoSink._take`` so each decoded frame also goes to a meter."""
+    from kiosk.calls import tracks
+
+    take = tracks.VideoSink._take
+
+    def metered_take(self: Any, frame: Any, now: float) -> None:
+        take(self, frame, now)
+        meter_of(self).frame(frame, now)
+
+    def meter_of(sink: Any) -> Meter:
+        meter = sink.__dict__.get("_bench_meter")
+        if meter is None:
+            meter = sink.__dict__["_bench_meter"] = Meter()
+        return meter
+
+    tracks.VideoSink._take = metered_take
+    return meter_of
+
+
+async def kiosk_visit(args: argparse.Namespace, workdir: Path, broker: Any, cloud: Any) -> dict:
+    from kiosk.runtime import start_sync
+
+    # The kiosk imports aiortc at its first call (kiosk.runtime.call_factory); here it is
+    # imported before the lift, as the bare pair's is before its clock starts, and timed.
+    preloaded = "aiortc" in sys.modules
+    started = time.perf_counter()
+    import kiosk.calls.visit_call
+
+    import_s = time.perf_counter() - started
+    meter_of = meter_video_sinks()
+    publish_facility(cloud, ends_in_s=args.settle_seconds + args.seconds + 180)
+    housing = open_kiosk(workdir, broker.url, HOUSING, "housing")
+    lobby = open_kiosk(workdir, broker.url, LOBBY, "lobby")
+    kiosks = (housing, lobby)
+    syncs = [start_sync(k) for k in kiosks]
+    tasks = [asyncio.create_task(k.run()) for k in kiosks]
+    try:
+        ready_at = await join_until_lift(housing, lobby)
+        await until(
+            lambda: all(k.visit._call is not None and k.visit._call.call for k in kiosks),
+            FIRST_FRAME_TIMEOUT_S,
+            "both calls made",
+        )
+        # Named for who receives: "housing" is the housing kiosk's screen (the lobby's camera).
+        calls = {"housing": housing.visit._call.call, "lobby": lobby.visit._call.call}
+        meters = {name: meter_of(call.remote_video) for name, call in calls.items()}
+        result = await hold_window(meters, ready_at, args, Window(broker.process.pid))
+        result["phases"] = {name: k.visit.phase for name, k in zip(calls, kiosks, strict=True)}
+        result["restarts"] = {name: call.restarts for name, call in calls.items()}
+        result["sink_first_frame_s"] = {
+            name: call.remote_video.first_frame_at - ready_at for name, call in calls.items()
+        }
+        result["codec"] = negotiated_codec(calls["housing"].peer_connection)
+        result["calls_import_s"] = None if preloaded else import_s
+        result["states"] = [call.state for call in calls.values()]
+        return result
+    finally:
+        for kiosk in kiosks:
+            if kiosk.visit is not None and kiosk.visit.ended_at is None:
+                kiosk.hang_up()
+            call = getattr(kiosk.visit, "_call", None) if kiosk.visit else None
+            if call is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(call.wait_finished(), 10)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for sync in syncs:
+            if sync is not None:
+                await sync.stop()
+        for kiosk in kiosks:
+            kiosk.close()
+
+
+def kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
+    from cloudsim.broker import LocalBroker
+    from cloudsim.sim import CloudSim
+
+    workdir = Path(tempfile.mkdtemp(prefix="kiosk-bench-visit-"))
+    try:
+        with LocalBroker(workdir / "broker") as broker:
+            cloud = CloudSim(broker.url, FACILITY, approve_delay=0, session_expiry_s=3600)
+            cloud.start()
+            try:
+                return asyncio.run(kiosk_visit(args, workdir, broker, cloud))
+            finally:
+                cloud.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def child(args: argparse.Namespace) -> int:
+    result = kiosk_child(args) if args.child == "kiosk" else asyncio.run(bare_pair(args))
+    print(RESULT_MARK + json.dumps(result), flush=True)
+    return 0
+
+
+# --- the orchestrator -------------------------------------------------------------------
+
+
+def run_child(
+    children: Children, args: argparse.Namespace, key: str, workdir: Path, name: str
+) -> dict[str, Any]:
+    log_path = workdir / f"{name}.log"
+    argv = [
+        sys.executable, str(Path(__file__).resolve()), "--child", key,
+        "--seconds", str(args.seconds), "--settle-seconds", str(args.settle_seconds),
+        *(["--bare-video-only"] if args.bare_video_only else []),
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        proc = children.spawn(argv, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_DIR)
+        try:
+            proc.wait(args.seconds + args.settle_seconds + 120)
+        except subprocess.TimeoutExpired:
+            children.stop(proc)
+            raise BenchError(f"{name} did not finish in time: {last_line(log_path)}") from None
+        children.stop(proc)
+    for line in reversed(log_path.read_text(errors="replace").splitlines()):
+        if line.startswith(RESULT_MARK):
+            return json.loads(line[len(RESULT_MARK) :])
+    raise BenchError(f"{name} gave no result (exit {proc.returncode}): {last_line(log_path)}")
+
+
+def figures(result: dict[str, Any]) -> dict[str, float | None]:
+    """One run's headline figures, side names made neutral: "a" receives from "b" and back."""
+    sides = list(result["sides"].values())
+    latencies = [s["latency_ms"] for s in sides]
+    screens = [s["screen_latency_ms"] for s in sides]
+    return {
+        "first_frame_worse_s": max(s["first_frame_s"] for s in sides),
+        "first_frame_a_s": sides[0]["first_frame_s"],
+        "first_frame_b_s": sides[1]["first_frame_s"],
+        "fps_worse": min(s["fps"] for s in sides),
+        "fps_a": sides[0]["fps"],
+        "fps_b": sides[1]["fps"],
+        "pictures_fps_worse": min(s["pictures_fps"] for s in sides),
+        "latency_median_worse_ms": max(
+            (x["median"] for x in latencies if x), default=None
+        ),
+        "latency_p95_worse_ms": (
+            max(x["p95"] for x in latencies) if all(latencies) else None
+        ),
+        "screen_latency_p95_worse_ms": (
+            max(x["p95"] for x in screens) if all(screens) else None
+        ),
+        "unreadable_frames": sum(s["unreadable_frames"] for s in sides),
+        "cpu_percent": result["cpu"]["cpu_percent_of_a_core"],
+        "broker_cpu_percent": result["cpu"]["broker_cpu_percent"],
+    }  # fmt: skip
+
+
+def median_of(runs: list[dict[str, float | None]], key: str) -> float | None:
+    values = [r[key] for r in runs if r[key] is not None]
+    return statistics.median(values) if values else None
+
+
+# Row: label, key, unit, format, goal text, goal check (on the kiosk's figure) or None.
+ROWS: list[tuple[str, str, str, str, str, Callable[[float], bool] | None]] = [
+    ("ready -> 1st frame, worse", "first_frame_worse_s", "s", ".3f",
+     f"<= {GOAL_FIRST_FRAME_S:g} s", lambda v: v <= GOAL_FIRST_FRAME_S),
+    ("  housing / offerer sees", "first_frame_a_s", "s", ".3f", "", None),
+    ("  lobby / answerer sees", "first_frame_b_s", "s", ".3f", "", None),
+    ("fps received, worse way", "fps_worse", "", ".1f",
+     f">= {GOAL_FPS:g}", lambda v: v >= GOAL_FPS),
+    ("  lobby -> housing", "fps_a", "", ".1f", "", None),
+    ("  housing -> lobby", "fps_b", "", ".1f", "", None),
+    ("distinct pictures/s, worse", "pictures_fps_worse", "", ".1f", "", None),
+    ("glass-glass median, worse", "latency_median_worse_ms", "ms", ".1f", "", None),
+    ("glass-glass p95, worse way", "latency_p95_worse_ms", "ms", ".1f",
+     f"<= {GOAL_LATENCY_P95_MS:g} ms", lambda v: v <= GOAL_LATENCY_P95_MS),
+    ("  + 20 Hz screen poll, p95", "screen_latency_p95_worse_ms", "ms", ".1f",
+     f"(G.114 {G114_MS:g})", None),
+    ("unreadable time codes", "unreadable_frames", "", ".0f", "", None),
+    ("CPU per call, % of a core", "cpu_percent", "%", ".1f", "report", None),
+    ("  Mosquitto CPU", "broker_cpu_percent", "%", ".2f", "", None),
+]  # fmt: skip
+
+
+def print_table(results: dict[str, Any]) -> None:
+    kiosk, bare = results["median"]["kiosk"], results["median"]["bare"]
+    settings = results["settings"]
+    print()
+    print(
+        f"video visit, {WIDTH}x{HEIGHT} @ {FPS:g} fps both ways, {settings['seconds']:g} s window"
+        f" after {settings['settle_seconds']:g} s settling, {settings['runs']} run(s), medians;"
+        f" codec kiosk {results['codec']['kiosk']}, bare {results['codec']['bare']}"
+    )
+    print(
+        "kiosk: two headless kiosk cores (no UI drawing) in one process, signals over Mosquitto"
+        " + cloudsim; bare: two aiortc peer connections in one process, SDP handed over directly"
+    )
+    print(f"{'figure':<30}{'kiosk':>10}{'bare':>10}{'ratio':>8}   {'goal':<14}met?")
+    for label, key, unit, fmt, goal, check in ROWS:
+        k, b = kiosk.get(key), bare.get(key)
+        ks = "-" if k is None else f"{k:{fmt}}{(' ' + unit) if unit else ''}"
+        bs = "-" if b is None else f"{b:{fmt}}{(' ' + unit) if unit else ''}"
+        ratio = f"{k / b:.2f}" if k is not None and b else "-"
+        met = "" if check is None else ("-" if k is None else ("yes" if check(k) else "NO"))
+        print(f"{label:<30}{ks:>10}{bs:>10}{ratio:>8}   {goal:<14}{met}".rstrip())
+    imports = [r["calls_import_s"] for r in results["runs"]["kiosk"] if r.get("calls_import_s")]
+    if imports:
+        print(
+            f"  not in the first frame above: a kiosk's first visit after its start also imports"
+            f" kiosk.calls (aiortc, PyAV): {statistics.median(imports):.2f} s here"
+        )
+    for key in ("kiosk", "bare"):
+        for index, run in enumerate(results["runs"][key]):
+            extra = ""
+            if key == "kiosk":
+                extra = f"; phases {run['phases']}, restarts {run['restarts']}"
+            sizes = {name: side["sizes"] for name, side in run["sides"].items()}
+            print(f"  {key} run {index + 1}: states {run['states']}, sizes {sizes}{extra}")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--seconds", type=float, default=60.0, help="the measured window of each call [60]"
+    )
+    parser.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=2.0,
+        help="wait after both first frames before the window opens [2]",
+    )
+    parser.add_argument("--runs", type=int, default=1, help="calls of each, interleaved [1]")
+    parser.add_argument(
+        "--bare-video-only",
+        action="store_true",
+        help="the bare pair sends no audio track (default: aiortc's silence, as the kiosk a tone)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS_FILE,
+        help=f"the JSON results [{RESULTS_FILE.relative_to(REPO_DIR)}]",
+    )
+    parser.add_argument(
+        "--keep-logs", action="store_true", help="keep the temporary folder with each child's log"
+    )
+    parser.add_argument("--child", choices=("kiosk", "bare"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.runs < 1 or args.seconds <= 0 or args.settle_seconds < 0:
+        parser.error("--runs must be at least 1, --seconds positive, --settle-seconds >= 0")
+    return args
+
+
+def run(args: argparse.Namespace, children: Children, workdir: Path) -> dict[str, Any]:
+    runs: dict[str, list[dict[str, Any]]] = {"bare": [], "kiosk": []}
+    for index in range(args.runs):
+        for key in ("bare", "kiosk"):  # interleaved: bare, kiosk, bare, kiosk, ...
+            print(
+                f"  run {index + 1}/{args.runs} {key}: {args.settle_seconds:g} s settling +"
+                f" {args.seconds:g} s ...",
+                end="",
+                flush=True,
+            )
+            result = run_child(children, args, key, workdir, f"{key}-{index + 1}")
+            runs[key].append(result)
+            f = figures(result)
+            print(
+                f" first frame {f['first_frame_worse_s']:.3f} s, {f['fps_worse']:.1f} fps,"
+                f" p95 {f['latency_p95_worse_ms'] or float('nan'):.1f} ms,"
+                f" CPU {f['cpu_percent']:.0f} %",
+                flush=True,
+            )
+    per_run = {key: [figures(r) for r in results] for key, results in runs.items()}
+    keys = per_run["kiosk"][0].keys()
+    return {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "git": git_state(),
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
+        "settings": {
+            "seconds": args.seconds,
+            "settle_seconds": args.settle_seconds,
+            "runs": args.runs,
+            "size": [WIDTH, HEIGHT],
+            "fps": FPS,
+            "bare_audio": not args.bare_video_only,
+            "screen_poll_hz": SCREEN_HZ,
+            "ui": "none: headless kiosk cores",
+        },
+        "goals": {
+            "first_frame_s_max": GOAL_FIRST_FRAME_S,
+            "fps_min": GOAL_FPS,
+            "latency_p95_ms_max": GOAL_LATENCY_P95_MS,
+            "g114_one_way_ms": G114_MS,
+        },
+        "codec": {key: results[0].get("codec") for key, results in runs.items()},
+        "median": {key: {k: median_of(per_run[key], k) for k in keys} for key in per_run},
+        "per_run": per_run,
+        "runs": runs,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.child:
+        return child(args)
+    children = Children()
+    workdir = Path(tempfile.mkdtemp(prefix="kiosk-bench-visit-"))
+    keep = args.keep_logs
+    print(f"logs in {workdir}", flush=True)
+    try:
+        with ended_on_signals():
+            try:
+                results = run(args, children, workdir)
+            except BenchError as error:
+                print(f"\nvisit bench: {error}", file=sys.stderr)
+                keep = True  # the logs say why
+                return 1
+            finally:
+                children.stop_all()
+    finally:
+        if keep:
+            print(f"logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print_table(results)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
