@@ -18,6 +18,9 @@ from kiosk.core.visits import SCHEDULED, Visit
 
 JOIN_WINDOW = timedelta(minutes=10)
 WARNINGS = (timedelta(minutes=5), timedelta(minutes=1))
+# A call that fails this many times in a row, each restart failing again, is a fault: the
+# visit ends (with reason `fault`) rather than leave both sides looking at "Reconnecting…".
+FAILURES_BEFORE_FAULT = 3
 END_REASONS = ("schedule", "hangup", "command", "peer", "fault")
 
 # Phases, as each side sees them.
@@ -108,6 +111,7 @@ class VisitInProgress:
         self.call_state = ""
         self._warned: set[timedelta] = set()
         self._call: CallPort | None = None
+        self._failures = 0
 
     # --- who is here -----------------------------------------------------------------------
 
@@ -167,6 +171,8 @@ class VisitInProgress:
         if self.ended_at is not None:
             return
         self.call_state = state
+        if state == "connected":
+            self._failures = 0
         if state == "connected" and self.started_at is None:
             self.started_at = self._now()
             self._event(
@@ -177,10 +183,15 @@ class VisitInProgress:
                     "scheduled_start": self.visit.starts_at,
                 },
             )
-        elif state == "failed" and self._call is not None and self.role == "housing":
-            # Inside the window a lost call is set up again; its end time does not move.
-            self.call_state = "reconnecting"
-            self._call.restart()
+        elif state == "failed" and self._call is not None:
+            self._failures += 1
+            if self._failures >= FAILURES_BEFORE_FAULT:
+                self.end("fault")
+                return
+            if self.role == "housing":
+                # Inside the window a lost call is set up again; its end time does not move.
+                self.call_state = "reconnecting"
+                self._call.restart()
         self._changed()
 
     @property

@@ -288,3 +288,90 @@ def test_a_visit_hung_up_early_does_not_invite_again(kiosk, clock) -> None:
     assert kiosk.visit is None
     assert not kiosk.view.notice.title.startswith("Your visit with")
     assert len(kiosk.uplink.of("visit_joined")) == 1
+
+
+class FakeCall:
+    """The call as the core sees it (kiosk.calls is tested with real calls in tests/calls)."""
+
+    def __init__(self, on_state) -> None:
+        self.on_state = on_state
+        self.started: list[bool] = []
+        self.restarts = 0
+        self.hung_up: list[str] = []
+
+    def start(self, offerer: bool) -> None:
+        self.started.append(offerer)
+
+    def restart(self) -> None:
+        self.restarts += 1
+
+    def hang_up(self, reason: str) -> None:
+        self.hung_up.append(reason)
+
+    def deliver(self, signal) -> None:
+        pass
+
+    def remote_image(self):
+        return None
+
+    def local_image(self):
+        return None
+
+    def camera_failed(self) -> bool:
+        return False
+
+
+def test_a_call_that_keeps_failing_ends_the_visit_as_a_fault(kiosk, clock) -> None:
+    calls: list[FakeCall] = []
+    kiosk.call_factory = lambda visit, on_state: calls.append(FakeCall(on_state)) or calls[-1]
+    at(kiosk, clock, VISIT_START)
+    confirm_and_lift(kiosk, clock)
+    kiosk.cloud_update("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    (call,) = calls
+    assert call.started == [True]  # the housing kiosk offers
+    call.on_state("connected")
+    call.on_state("failed")
+    call.on_state("failed")
+    assert call.restarts == 2 and kiosk.view.visit.phase == "reconnecting"
+    assert kiosk.view.visit.instruction == "Reconnecting…"
+    call.on_state("failed")
+    (ended,) = kiosk.uplink.of("visit_ended")
+    assert ended["reason"] == "fault"
+    assert call.hung_up == ["fault"]
+    assert kiosk.view.visit.ended == "The visit ended because of a fault. Please tell staff."
+
+
+def test_a_call_that_recovers_starts_counting_failures_afresh(kiosk, clock) -> None:
+    calls: list[FakeCall] = []
+    kiosk.call_factory = lambda visit, on_state: calls.append(FakeCall(on_state)) or calls[-1]
+    at(kiosk, clock, VISIT_START)
+    confirm_and_lift(kiosk, clock)
+    kiosk.cloud_update("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    (call,) = calls
+    for _ in range(4):
+        call.on_state("failed")
+        call.on_state("connected")
+    assert kiosk.uplink.of("visit_ended") == []
+    assert kiosk.view.visit.phase == "in_call"
+
+
+def test_a_visit_moved_later_leaves_the_window_and_the_notice_follows(kiosk, clock) -> None:
+    at(kiosk, clock, VISIT_START - timedelta(minutes=5))
+    assert kiosk.visit is not None
+    later = VISIT_START + timedelta(hours=1)
+    visit = visit_row(later, 30, visit_id="v1", inmate_id="A2048", inmate_name="D. Johnson")
+    kiosk.apply_schedule(2, [visit])
+    kiosk.tick()
+    assert kiosk.visit is None
+    assert kiosk.view.notice.time == f"2:30{NBSP}PM"
+
+
+def test_a_kiosk_in_another_time_zone_shows_its_own_times(tmp_path, clock) -> None:
+    kiosk = open_kiosk(make_config(tmp_path, timezone="America/New_York"), clock)
+    try:
+        kiosk.apply_schedule(1, [visit_row(VISIT_START, 30, visit_id="ny")])
+        at(kiosk, clock, VISIT_START)
+        assert kiosk.view.visit.ends_at == f"Ends at 3:00{NBSP}PM"  # 2:00 PM in Chicago
+        assert kiosk.view.visit.time_left == "Ends in 30:00"
+    finally:
+        kiosk.close()
