@@ -36,8 +36,10 @@ if str(REPO_DIR) not in sys.path:
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
+from av import VideoFrame  # noqa: E402
 
 from hardware.simulated.scenes import document_scene, face_scene  # noqa: E402
+from kiosk.calls.face_gate import blur  # noqa: E402
 from kiosk.imaging import (  # noqa: E402
     FaceDetector,
     check_document_photo,
@@ -85,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     face = face_scene(args.width, args.height, faces=1)
+    vga = face_scene(640, 480, faces=1)  # a visit's outgoing picture
     card = document_scene(args.width, args.height)
     detector = FaceDetector()
     # The check's verdicts, so a fast but wrong check does not pass unnoticed.
@@ -106,6 +109,18 @@ def main(argv: list[str] | None = None) -> int:
             lambda: encode_jpeg(face),
             lambda: cv2.imencode(".jpg", face, [cv2.IMWRITE_JPEG_QUALITY, 85]),
             "cv2.imencode q85",
+        ),
+        # The no-face policy (kiosk/calls/face_gate.py): the blur, on every outgoing frame of a
+        # visit while it is on, against the conversion every frame goes through anyway.
+        "no-face blur VGA": (
+            lambda: blur(vga),
+            lambda: VideoFrame.from_ndarray(vga, format="bgr24").reformat(format="yuv420p"),
+            "frame to yuv420p",
+        ),
+        "face check VGA": (
+            lambda: detector.count(vga),
+            floor(vga),
+            "cvtColor+resize",
         ),
     }
     print(

@@ -247,6 +247,13 @@ KEYS: tuple[Key, ...] = (
         _flag,
         False,
     ),
+    Key(
+        "visits.blur_without_face",
+        "--blur-without-face",
+        "blur the outgoing picture after 5 s without a face (true|false)",
+        _flag,
+        False,
+    ),
     Key("hardware.camera", "--camera", "camera adapter", _choice(HARDWARE_KINDS), "simulated"),
     Key("hardware.handset", "--handset", "handset adapter", _choice(HARDWARE_KINDS), "simulated"),
     Key(
@@ -304,6 +311,7 @@ class KioskConfig:
     key_file: Path | None
     outbox_budget_mb: int
     login_snapshot: bool
+    blur_without_face: bool
     camera: str
     handset: str
     badge_reader: str
@@ -335,6 +343,7 @@ _FIELD_OF = {
     "cloud.key_file": "key_file",
     "cloud.outbox_budget_mb": "outbox_budget_mb",
     "session.login_snapshot": "login_snapshot",
+    "visits.blur_without_face": "blur_without_face",
     "hardware.camera": "camera",
     "hardware.handset": "handset",
     "hardware.badge_reader": "badge_reader",

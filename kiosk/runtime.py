@@ -53,6 +53,12 @@ def call_factory(kiosk: Kiosk) -> CallFactory:
     def make(visit, on_state):
         from kiosk.calls.visit_call import VisitCall
 
+        picture_filter = None
+        if kiosk.config.blur_without_face:
+            from kiosk.calls.face_gate import FaceGate
+
+            picture_filter = FaceGate()
+
         def publish(payload):
             if kiosk.uplink is not None:
                 kiosk.uplink.publish("signal", payload)
@@ -63,6 +69,7 @@ def call_factory(kiosk: Kiosk) -> CallFactory:
             camera=kiosk.devices.camera,
             publish=publish,
             on_state=on_state,
+            picture_filter=picture_filter,
         )
 
     return make

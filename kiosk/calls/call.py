@@ -36,6 +36,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from aiortc import (
     MediaStreamTrack,
@@ -85,6 +86,7 @@ class Call:
         fps: float = 30.0,
         tone_hz: float = 440.0,
         on_camera_failed: Callable[[bool], None] | None = None,
+        picture_filter: Callable[[Any], Any] | None = None,
     ) -> None:
         self._signalling = signalling
         self.offerer = offerer
@@ -94,7 +96,9 @@ class Call:
             server if isinstance(server, RTCIceServer) else RTCIceServer(urls=server)
             for server in (ice_servers or ())
         ]
-        self.local_video = CameraVideoTrack(camera, fps=fps, on_camera_failed=self._camera_changed)
+        self.local_video = CameraVideoTrack(
+            camera, fps=fps, on_camera_failed=self._camera_changed, picture_filter=picture_filter
+        )
         self.local_audio = ToneAudioTrack(frequency=tone_hz)
         self.remote_video = VideoSink()
         self.remote_audio = AudioLevelSink()

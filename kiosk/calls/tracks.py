@@ -81,7 +81,10 @@ class CameraVideoTrack(VideoStreamTrack):
         stall_s: float = 2.0,
         slate_fps: float = 2.0,
         on_camera_failed: Callable[[bool], None] | None = None,
+        picture_filter: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
+        """``picture_filter``: what the picture goes through before it leaves (a policy's blur);
+        the self-view shows its result, so the resident sees what the other side sees."""
         super().__init__()
         if not (math.isfinite(fps) and fps > 0):
             raise ValueError(f"fps must be a positive number, not {fps!r}")
@@ -90,6 +93,8 @@ class CameraVideoTrack(VideoStreamTrack):
         self._slate_period = 1.0 / slate_fps
         self._stall_s = stall_s
         self._on_camera_failed = on_camera_failed
+        self._picture_filter = picture_filter
+        self._sent_image: np.ndarray | None = None
         self._pacer = _Pacer(VIDEO_CLOCK_RATE)
         self._last_seq: int | None = None
         self._last_image: np.ndarray | None = None
@@ -101,7 +106,11 @@ class CameraVideoTrack(VideoStreamTrack):
         self.camera_frames_sent = 0  # distinct camera frames among them
 
     def latest_image(self) -> np.ndarray | None:
-        """The newest camera picture (BGR, read-only), for the self-view; ``None`` if none."""
+        """The newest camera picture (BGR, read-only), for the self-view; ``None`` if none.
+
+        With a picture filter, the last picture as it was sent (blurred when it was)."""
+        if self._picture_filter is not None and self._sent_image is not None:
+            return self._sent_image
         frame = self._camera.latest_frame()
         return frame.image if frame is not None else None
 
@@ -125,6 +134,9 @@ class CameraVideoTrack(VideoStreamTrack):
             self._set_failed(True)
         if self.camera_failed or self._last_image is None:
             image = self._slate_image()
+        elif self._picture_filter is not None:
+            image = self._picture_filter(self._last_image)
+            self._sent_image = image
         else:
             image = self._last_image
         video_frame = VideoFrame.from_ndarray(image, format="bgr24")

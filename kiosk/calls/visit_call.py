@@ -37,11 +37,13 @@ class VisitCall:
         publish: Callable[[dict[str, Any]], None],
         on_state: Callable[[str], None],
         ice_servers: list[str] | None = None,
+        picture_filter: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
         self.signalling = VisitSignalling(visit_id, kiosk_id, publish)
         self._camera = camera
         self._on_state = on_state
         self._ice_servers = ice_servers
+        self._picture_filter = picture_filter
         self._call: Call | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._offerer = False
@@ -58,6 +60,7 @@ class VisitCall:
             offerer=offerer,
             on_state=self._on_state,
             ice_servers=self._ice_servers,
+            picture_filter=self._picture_filter,
         )
         self._offerer = offerer
         self._spawn(self._call.start())

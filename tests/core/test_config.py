@@ -38,6 +38,9 @@ outbox_budget_mb = 256
 [session]
 login_snapshot = true
 
+[visits]
+blur_without_face = true
+
 [hardware]
 camera = "simulated"
 handset = "simulated"
@@ -89,6 +92,12 @@ OVERRIDES = {
     ),
     "cloud.outbox_budget_mb": ("outbox_budget_mb = 256", "64", "outbox_budget_mb", 64),
     "session.login_snapshot": ("login_snapshot = true", "false", "login_snapshot", False),
+    "visits.blur_without_face": (
+        "blur_without_face = true",
+        "false",
+        "blur_without_face",
+        False,
+    ),
     "hardware.camera": ('camera = "simulated"', "simulated", "camera", "simulated"),
     "hardware.handset": ('handset = "simulated"', "simulated", "handset", "simulated"),
     "hardware.badge_reader": (
@@ -154,6 +163,7 @@ def test_a_good_file_loads_every_key(tmp_path: Path) -> None:
         key_file=Path("/file/key.pem"),
         outbox_budget_mb=256,
         login_snapshot=True,
+        blur_without_face=True,
         camera="simulated",
         handset="simulated",
         badge_reader="simulated",
