@@ -101,3 +101,50 @@ def test_a_visit_from_the_ready_notice_to_the_end(ui, tmp_path, clock):
         ui(kiosk, scenario)
     finally:
         kiosk.close()
+
+
+def test_the_lobby_side_of_a_visit(ui, tmp_path, clock):
+    """The visitor, once checked in, waits for the resident with the countdown in view; nothing
+    says a price (on-site visits are free), and the resident's name is shown to this visitor."""
+    from kiosk.core.kiosk import Kiosk
+
+    config = make_config(
+        tmp_path, role="lobby", kiosk_id="demo-lobby-01", kiosk_name="Visitor Lobby · Station 1"
+    )
+    kiosk = Kiosk.open(config, clock)
+    start = clock.now() + timedelta(minutes=5)
+    kiosk.apply_schedule(
+        1,
+        [
+            visit_row(
+                start,
+                30,
+                visit_id="v-lobby",
+                kind="onsite",
+                inmate_name="M. Alvarez",
+                visitor_name="R. Alvarez",
+            )
+        ],
+    )
+
+    async def scenario(person):
+        app = person.app
+        kiosk.tick()
+        assert kiosk.visitor_checked_in("v-lobby")
+        await person.until(lambda: app.root.current == "visit")
+        visit = person.screen("visit")
+        await person.until(lambda: visit.title == "Your visit with M. Alvarez")
+        assert visit.instruction == "Waiting for M. Alvarez to join…"
+        assert visit.peer_status == "M. Alvarez has not joined yet."
+        assert visit.ids.time_left.text == "Ends in 35:00"
+        assert not any("$" in text or "credit" in text.lower() for text in person.texts())
+        kiosk.cloud_update(
+            "signal", {"visit_id": "v-lobby", "kind": "ready", "from_kiosk_id": "demo-hu-01"}
+        )
+        await person.until(lambda: visit.instruction == "You are in your visit with M. Alvarez.")
+        assert visit.peer_status == ""
+
+    try:
+        ui(kiosk, scenario)
+    finally:
+        kiosk.close()
