@@ -75,6 +75,16 @@ async def both_join(housing: Kiosk, lobby: Kiosk) -> None:
     housing.devices.handset.lift()
 
 
+async def hang_up_all(*kiosks: Kiosk) -> None:
+    """End any visit still going and wait until its call has let go of everything."""
+    for kiosk in kiosks:
+        if kiosk.visit is not None and kiosk.visit.ended_at is None:
+            kiosk.hang_up()
+        call = getattr(kiosk.visit, "_call", None) if kiosk.visit else None
+        if call is not None:
+            await call.wait_finished()
+
+
 async def run_visit(tmp_path, broker, cloud, scenario) -> None:  # noqa: F811
     housing = kiosk_for(tmp_path, broker, "hu-01", "housing")
     lobby = kiosk_for(tmp_path, broker, "lobby-01", "lobby")
@@ -83,12 +93,7 @@ async def run_visit(tmp_path, broker, cloud, scenario) -> None:  # noqa: F811
     try:
         await scenario(housing, lobby)
     finally:
-        for kiosk in (housing, lobby):
-            if kiosk.visit is not None and kiosk.visit.ended_at is None:
-                kiosk.hang_up()
-            call = getattr(kiosk.visit, "_call", None) if kiosk.visit else None
-            if call is not None:
-                await call.wait_finished()
+        await hang_up_all(housing, lobby)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

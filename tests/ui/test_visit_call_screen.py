@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from kiosk.runtime import start_sync
-from tests.calls.test_visit_between_kiosks import both_join, kiosk_for, publish_facility, until
+from tests.calls.test_visit_between_kiosks import (
+    both_join,
+    hang_up_all,
+    kiosk_for,
+    publish_facility,
+    until,
+)
 from tests.sync.conftest import broker, cloud  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(120)]
@@ -49,12 +55,7 @@ def test_the_visit_screen_shows_both_cameras(ui, tmp_path, broker, cloud, monkey
             await person.until(lambda: person.app.root.current == "idle", 10)
             assert Clock._max_fps == 20  # calm again
         finally:
-            for kiosk in (housing, lobby):
-                if kiosk.visit is not None and kiosk.visit.ended_at is None:
-                    kiosk.hang_up()
-                call = getattr(kiosk.visit, "_call", None) if kiosk.visit else None
-                if call is not None:
-                    await call.wait_finished()
+            await hang_up_all(housing, lobby)
             lobby_task.cancel()
             await asyncio.gather(lobby_task, return_exceptions=True)
             for sync in syncs:
