@@ -261,11 +261,14 @@ class Mailbox:
             contact_name=message.contact_name,
         )
 
-    def compose_view(self, language: Language, max_chars: int) -> ComposeView | None:
+    def compose_view(
+        self, language: Language, max_chars: int, credits: int | None = None
+    ) -> ComposeView | None:
+        """``credits``: the resident's balance, when the caller has just read it."""
         if self.recipient is None:
             return None
         text = language.text
-        credits = self.credits()
+        credits = self.credits() if credits is None else credits
         length = len(self.draft.strip())
         over = length > max_chars
         problem = text(self.problem) if self.problem else ""

@@ -15,10 +15,9 @@ from zoneinfo import ZoneInfo
 from kiosk.core.clock import Clock
 from kiosk.core.i18n import Language, _
 from kiosk.core.mailbox import ComposeView, InboxRow, Mailbox, MessageView
-from kiosk.core.visits import Visit
+from kiosk.core.visits import Visit, join_window_opens
 
 STILL_THERE_S = 15
-JOIN_WINDOW = timedelta(minutes=10)
 # Less than this before a visit's join window is not worth signing in for.
 MIN_SESSION = timedelta(minutes=2)
 ENDING_SOON_S = 60
@@ -53,7 +52,7 @@ def visit_cutoff(visits: list[Visit], now: datetime) -> tuple[datetime, Visit] |
     if not upcoming:
         return None
     visit = min(upcoming, key=lambda v: v.starts_at)
-    return visit.starts_at - JOIN_WINDOW, visit
+    return join_window_opens(visit), visit
 
 
 def sessions_paused_by_visit(visits: list[Visit], now: datetime) -> Visit | None:
@@ -168,13 +167,14 @@ class Session:
         mailbox = self.mailbox
         left, reason = self.seconds_left(visits)
         idle = self.idle_for()
+        credits = mailbox.credits()
+        compose = mailbox.compose_view(language, max_chars, credits)
         still_there, detail = "", ""
         if idle >= self.idle_s:
             remaining = max(0.0, self.idle_s + STILL_THERE_S - idle)
             still_there = text(_("Signing you out in {seconds} seconds.")).format(
                 seconds=int(remaining + 0.999)
             )
-            compose = mailbox.compose_view(language, max_chars)
             if compose is not None and compose.draft_warning:
                 detail = compose.draft_warning
         ending = ""
@@ -192,7 +192,7 @@ class Session:
         unread = mailbox.unread()
         return SessionView(
             resident_name=self.resident["display_name"],
-            credits=text(_("Credits: {count}")).format(count=mailbox.credits()),
+            credits=text(_("Credits: {count}")).format(count=credits),
             time_left=text(_("Time left {time}")).format(time=language.countdown(left)),
             page=self.page,
             inbox=mailbox.rows(language, zone),
@@ -200,7 +200,7 @@ class Session:
             inbox_empty=text(_("No messages yet.")),
             unread=text(_("New messages: {count}")).format(count=unread) if unread else "",
             message=mailbox.message_view(language, zone),
-            compose=mailbox.compose_view(language, max_chars),
+            compose=compose,
             contacts=tuple(mailbox.contacts()) if self.page == CONTACTS else (),
             still_there=still_there,
             still_there_detail=detail,

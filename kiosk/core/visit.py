@@ -14,9 +14,8 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from kiosk.core.i18n import Language, _
-from kiosk.core.visits import SCHEDULED, Visit
+from kiosk.core.visits import SCHEDULED, Visit, join_window_opens
 
-JOIN_WINDOW = timedelta(minutes=10)
 WARNINGS = (timedelta(minutes=5), timedelta(minutes=1))
 # A call that fails this many times in a row, each restart failing again, is a fault: the
 # visit ends (with reason `fault`) rather than leave both sides looking at "Reconnecting…".
@@ -30,10 +29,6 @@ CONNECTING = "connecting"  # both are here; the call is being set up
 IN_CALL = "in_call"
 RECONNECTING = "reconnecting"
 ENDED = "ended"
-
-
-def join_window_opens(visit: Visit) -> datetime:
-    return visit.starts_at - JOIN_WINDOW
 
 
 def visit_now(visits: list[Visit], now: datetime) -> Visit | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+# A visit may begin this long before its start (the contract's visit rules).
+JOIN_WINDOW = timedelta(minutes=10)
 SCHEDULED = "scheduled"
 CANCELLED = "cancelled"
 ONSITE = "onsite"
@@ -61,3 +63,7 @@ def next_visit(visits: Iterable[Visit], now: datetime, role: str) -> Visit | Non
         and (role != "lobby" or visit.kind == ONSITE)
     ]
     return min(candidates, key=lambda visit: (visit.starts_at, visit.visit_id), default=None)
+
+
+def join_window_opens(visit: Visit) -> datetime:
+    return visit.starts_at - JOIN_WINDOW
