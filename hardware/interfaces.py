@@ -85,6 +85,10 @@ class Handset(Protocol):
         """Call ``listener`` on every hook change; returns a function that unsubscribes."""
         ...
 
+    def play_tone(self, kind: str) -> None:
+        """A tone in the earpiece (``warning``: a visit's 5- and 1-minute warnings)."""
+        ...
+
     @property
     def hook_state(self) -> HookState: ...
     @property

@@ -622,7 +622,7 @@ class Kiosk:
                 now=self.clock.now,
                 event=self._event,
                 signal=self._send_signal,
-                tone=self._tone,
+                tone=self.devices.handset.play_tone,
                 call_factory=self.call_factory,
                 changed=self._visit_changed,
             )
@@ -685,12 +685,6 @@ class Kiosk:
             visit.visit.visit_id, self.config.kiosk_id, kind, reason=reason
         )
         self.uplink.publish("signal", payload)
-
-    def _tone(self, kind: str) -> None:
-        """A tone in the handset's earpiece (the 5- and 1-minute warnings)."""
-        play = getattr(self.devices.handset, "play_tone", None)
-        if play is not None:
-            play(kind)
 
     # --- composing the view ----------------------------------------------------------------
 
