@@ -1,6 +1,5 @@
 """The resident's inbox: newest first, unread marked, paged from SQLite as they scroll."""
 
-from kivy.metrics import dp
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
@@ -12,7 +11,6 @@ from kiosk.ui.widgets.session_bar import SessionBar  # noqa: F401  (kv rule's cl
 
 # Ask for the next page when the list is scrolled to within this fraction of its end.
 LOAD_MORE_AT = 0.15
-ROW_HEIGHT_DP = 104  # inbox_screen.kv's default_size
 
 
 class InboxRowView(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
@@ -72,7 +70,7 @@ class InboxScreen(Screen):
         """Older rows came in below: the rows in view stay where the resident's finger left
         them (scroll_y is a fraction of the height, which just grew)."""
         rows = self.ids.rows
-        row_height = dp(ROW_HEIGHT_DP)
+        row_height = rows.layout_manager.default_size[1]
         old_travel = max(0.0, before * row_height - rows.height)
         new_travel = max(1.0, after * row_height - rows.height)
         from_top = (1 - rows.scroll_y) * old_travel

@@ -5,7 +5,6 @@ import logging
 
 import cv2
 import numpy as np
-from kivy.graphics.texture import Texture
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.image import Image
@@ -13,6 +12,7 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk.ui.widgets.header import fill_header
 from kiosk.ui.widgets.session_bar import SessionBar  # noqa: F401  (kv rule's class)
+from kiosk.ui.widgets.textures import bgr_texture
 
 log = logging.getLogger(__name__)
 # Larger photos are shown at this size at most: enough for the full screen and its zoom.
@@ -30,15 +30,7 @@ def decode_photo(data: bytes) -> np.ndarray | None:
     scale = SHOWN_MAX_SIDE / max(image.shape[:2])
     if scale < 1:
         image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(image[::-1])  # OpenGL's rows run bottom to top
-
-
-def photo_texture(pixels: np.ndarray) -> Texture:
-    """Decoded pixels to a texture (on the UI thread, where OpenGL lives)."""
-    height, width = pixels.shape[:2]
-    texture = Texture.create(size=(width, height), colorfmt="rgb")
-    texture.blit_buffer(pixels.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
-    return texture
+    return image
 
 
 class PhotoThumbnail(ButtonBehavior, Image):
@@ -102,7 +94,7 @@ class MessageScreen(Screen):
         for pixels in done.result():
             if pixels is None:
                 continue  # a photo that cannot be read is left out, not the message
-            self.textures.append(photo_texture(pixels))
+            self.textures.append(bgr_texture(pixels))
             thumbnail = PhotoThumbnail(texture=self.textures[-1])
             thumbnail.index = len(self.textures) - 1
             thumbnail.bind(on_release=self._open_photo)

@@ -1,12 +1,12 @@
 """A visit: the other side large, yourself small, the time left always in view, Hang up."""
 
 from kivy.clock import Clock
-from kivy.graphics.texture import Texture
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.ui.kivy_setup import CALM_FPS, VIDEO_FPS, set_frame_rate
 from kiosk.ui.widgets.header import fill_header
+from kiosk.ui.widgets.textures import bgr_texture
 
 
 class VisitScreen(Screen):
@@ -76,11 +76,5 @@ def _show(image_widget, frame) -> None:
     """A BGR frame into the widget's texture, reused while the size stays the same."""
     if frame is None:
         return
-    height, width = frame.shape[:2]
-    texture = image_widget.texture
-    if texture is None or texture.size != (width, height):
-        texture = Texture.create(size=(width, height), colorfmt="rgb")
-        texture.flip_vertical()  # camera rows run top to bottom, OpenGL's bottom to top
-    texture.blit_buffer(frame.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
-    image_widget.texture = texture
+    image_widget.texture = bgr_texture(frame, image_widget.texture)
     image_widget.canvas.ask_update()
