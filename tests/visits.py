@@ -18,7 +18,12 @@ def visit_row(
     visitor_name: str = "B. Visitor",
     inmate_id: str | None = None,
     peer_kiosk_id: str | None = None,
+    code_verifier: str | None = None,
+    first_visit: bool = False,
+    captures: str | None = None,
+    station: tuple[str, str] | None = None,
 ) -> dict[str, object]:
+    """``captures``: comma-separated purposes; ``station``: (kiosk_id, name) of another one."""
     return {
         "visit_id": visit_id,
         "starts_at": iso(starts_at),
@@ -28,6 +33,10 @@ def visit_row(
         "inmate_id": inmate_id or "A" + visit_id,
         "inmate_name": inmate_name,
         "visitor_name": visitor_name,
-        "confirmation_code_verifier": None,
+        "confirmation_code_verifier": code_verifier,
         "peer_kiosk_id": peer_kiosk_id,
+        "visitor_first_visit": int(first_visit),
+        "visitor_captures": captures,
+        "station_kiosk_id": station[0] if station else None,
+        "station_name": station[1] if station else None,
     }

@@ -131,6 +131,7 @@ class SimulatedCamera:
         self._seq = 0
         self._latest: Frame | None = None
         self._thread: threading.Thread | None = None
+        self._held: np.ndarray | None = None  # a picture held up to the lens (``hold``)
 
     def start(self) -> None:
         """Start the grab thread; does nothing if it is already running."""
@@ -181,6 +182,21 @@ class SimulatedCamera:
         with self._lock:
             return DeviceState.OK if self._running and self._plugged else DeviceState.MISSING
 
+    def hold(self, picture: np.ndarray | None) -> None:
+        """Hold ``picture`` (BGR, any size) in front of the lens: every frame from the next one
+        on is exactly it, with no caption or time code; ``None`` shows the scene again.
+
+        Tests and the demo use it for an ID card, an empty room or two faces.
+        """
+        held = None
+        if picture is not None:
+            if picture.dtype != np.uint8 or picture.ndim != 3 or picture.shape[2] != 3:
+                raise ValueError("hold() takes a BGR uint8 picture")
+            held = picture.copy()
+            held.flags.writeable = False
+        with self._lock:
+            self._held = held
+
     def unplug(self) -> None:
         """Simulate pulling the cable: frames stop and ``state`` becomes MISSING."""
         with self._lock:
@@ -225,6 +241,10 @@ class SimulatedCamera:
                 next_at = now
 
     def _draw(self, seq: int) -> np.ndarray:
+        with self._lock:
+            held = self._held
+        if held is not None:
+            return held
         image = self._background.copy()
         phase = (seq * self._step) % (2 * self._travel)
         x = phase if phase <= self._travel else 2 * self._travel - phase

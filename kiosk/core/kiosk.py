@@ -20,13 +20,14 @@ from kiosk.core.clock import Clock, SystemClock, seconds_to_next_second
 from kiosk.core.commands import run_command
 from kiosk.core.facility import FacilityNotice, FacilitySettings
 from kiosk.core.i18n import LANGUAGE_NAMES, Language, _
+from kiosk.core.lobby import Lobby, LobbyView
 from kiosk.core.lockout import Lockouts, Pace
 from kiosk.core.login_snapshot import take_snapshot
 from kiosk.core.mailbox import Mailbox
 from kiosk.core.notice import NoticeText, next_visit_notice
 from kiosk.core.session import Session, SessionView, sessions_paused_by_visit
 from kiosk.core.sign_in import SignedIn, SignIn, SignInView, make_decoy
-from kiosk.core.visit import CallFactory, VisitInProgress, VisitView, visit_now
+from kiosk.core.visit import CallFactory, VisitInProgress, VisitView, open_visits, visit_now
 from kiosk.core.visits import Visit, next_visit
 from kiosk.core.words import Words
 from kiosk.store import ScheduleRepository, open_database
@@ -97,12 +98,13 @@ class KioskView:
     banner_label: str = ""  # the severity in words: never colour alone
     messages_waiting: str = ""  # how many, never whose (housing only)
     connection: str = ""  # whether the facility's network is reachable, in words
-    screen: str = "idle"  # idle | sign_in | session
+    screen: str = "idle"  # idle | sign_in | session | visit | check_in | capture
     paused: str = ""  # why no session can begin now, in words ("" when one can)
     sign_in: SignInView | None = None
     session: SessionView | None = None
     words: Words | None = None  # buttons' and titles' words
     visit: VisitView | None = None  # the visit whose join window is open at this kiosk
+    lobby: LobbyView | None = None  # lobby stations: the visitor checking in, if any
 
 
 class Kiosk:
@@ -146,8 +148,24 @@ class Kiosk:
         self._languages = {code: Language(code) for code in LANGUAGES}
         self._words = {code: Words.of(language) for code, language in self._languages.items()}
         self._language = config.language
-        self._visits = [Visit.from_row(row) for row in self._schedule.visits()]
+        self._load_visits()
         self._listeners: list[Listener] = []
+        self.lobby: Lobby | None = None
+        if config.role == "lobby":
+            self.lobby = Lobby(
+                kiosk_id=config.kiosk_id,
+                clock=self.clock,
+                camera=self.devices.camera,
+                outbox=self._outbox,
+                captures_topic=self._topics.up("captures"),
+                visits=lambda: self._lobby_visits,
+                decoy=self._decoy_verifier,
+                check_still=self._check_still,
+                join=self._visitor_checked_in,
+                event=self._event,
+                outbox_changed=self._outbox_changed,
+                changed=self._refresh,
+            )
         self._unsubscribes: list[Callable[[], None]] = []
         self.tamper_attempts: Counter[str] = Counter()
         # What the cloud said last time is in force until it says something new.
@@ -290,7 +308,7 @@ class Kiosk:
         """Replace the schedule as a whole; a lower version than the one held changes nothing."""
         if not self._schedule.replace(version, visits, payload):
             return False
-        self._visits = [Visit.from_row(row) for row in self._schedule.visits()]
+        self._load_visits()
         self._refresh()
         return True
 
@@ -334,7 +352,7 @@ class Kiosk:
         elif kind == "notice":
             self.notice = FacilityNotice.from_snapshot(data)
         elif kind == "schedule":
-            self._visits = [Visit.from_row(row) for row in self._schedule.visits()]
+            self._load_visits()
         elif kind in ("message", "message_status", "messages_sent", "residents"):
             self._unread = self._messages.unread_total()
             if self.session is not None:
@@ -372,6 +390,10 @@ class Kiosk:
             reason = self.session.due_reason(self._visits)
             if reason is not None:
                 self.sign_out(reason)
+        if self.lobby is not None:
+            if self.lobby.busy and self.sessions_blocked:
+                self.lobby.leave()  # a lockdown: nobody checks in, whatever they had typed
+            self.lobby.tick()
         self._follow_visits()
         self._refresh()
 
@@ -530,6 +552,19 @@ class Kiosk:
             self._face_detector = FaceDetector()
         return self._face_detector.count(image), encode_jpeg(image)
 
+    def _check_still(self, purpose: str, image: Any) -> tuple[str | None, bytes]:
+        """A visitor's photo checked and made a JPEG; in a worker thread."""
+        from kiosk.imaging.faces import FaceDetector
+        from kiosk.imaging.stills import check_document_photo, check_face_photo, encode_jpeg
+
+        if purpose == "visitor_face":
+            if self._face_detector is None:
+                self._face_detector = FaceDetector()
+            verdict = check_face_photo(image, self._face_detector)
+        else:
+            verdict = check_document_photo(image)
+        return verdict.problem, encode_jpeg(image)
+
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
@@ -561,12 +596,43 @@ class Kiosk:
 
     # --- visits ----------------------------------------------------------------------------
 
-    def visitor_checked_in(self, visit_id: str) -> bool:
-        """The lobby's visitor has checked in for this visit (the lobby issue builds check-in)."""
-        visit = self.visit
-        if visit is None or visit.visit.visit_id != visit_id or self.config.role != "lobby":
+    def begin_check_in(self) -> bool:
+        """A visitor touched "Check in for your visit"; False when check-in is not open."""
+        if self.lobby is None or self.sessions_blocked or self._visit_joined():
             return False
-        return visit.join()
+        self.lobby.begin()
+        return True
+
+    def lobby_intent(self, name: str, *args: Any) -> None:
+        """What the visitor did on the check-in and photo screens."""
+        lobby = self.lobby
+        if lobby is None:
+            return
+        if name in ("back", "submit", "touched", "leave"):
+            getattr(lobby, name)()
+        elif lobby.capture is not None:
+            lobby.capture_intent(name, *args)
+        else:
+            lobby.check_in_intent(name, *args)
+
+    def visitor_checked_in(self, visit_id: str) -> bool:
+        """The lobby's visitor is here for this visit: they join it (False if it cannot be)."""
+        visit = next((v for v in self._visits if v.visit_id == visit_id), None)
+        return visit is not None and self._visitor_checked_in(visit)
+
+    def _visitor_checked_in(self, visit: Visit) -> bool:
+        if self.config.role != "lobby" or self._visit_joined():
+            return False
+        if self.visit is None or self.visit.visit.visit_id != visit.visit_id:
+            if visit.visit_id in self._visits_over:
+                return False
+            if self.visit is not None:
+                self._forget_visit()  # an earlier visit nobody came for gives way
+            self.visit = self._visit_in_progress(visit)
+        return self.visit.join()
+
+    def _visit_joined(self) -> bool:
+        return self.visit is not None and self.visit.joined_at is not None
 
     def hang_up(self) -> None:
         """The on-screen Hang up, once confirmed."""
@@ -604,7 +670,7 @@ class Kiosk:
                 ):
                     self._forget_visit()
                 return
-            if current is None or current.visit_id != visit.visit.visit_id:
+            if all(v.visit_id != visit.visit.visit_id for v in open_visits(self._visits, now)):
                 # Cancelled or moved by the facility: over for whoever was here.
                 if visit.joined_at is not None:
                     visit.end("command")
@@ -616,18 +682,27 @@ class Kiosk:
             and self.session is None
             and current.visit_id not in self._visits_over
         ):
-            self.visit = VisitInProgress(
-                current,
-                role=self.config.role,
-                now=self.clock.now,
-                event=self._event,
-                signal=self._send_signal,
-                tone=self.devices.handset.play_tone,
-                call_factory=self.call_factory,
-                changed=self._visit_changed,
-            )
+            self.visit = self._visit_in_progress(current)
             if self.sign_in is not None and not self._confirming_visit:
                 self.leave_sign_in()
+
+    def _visit_in_progress(self, visit: Visit) -> VisitInProgress:
+        return VisitInProgress(
+            visit,
+            role=self.config.role,
+            now=self.clock.now,
+            event=self._event,
+            signal=self._send_signal,
+            tone=self.devices.handset.play_tone,
+            call_factory=self.call_factory,
+            changed=self._visit_changed,
+        )
+
+    def _load_visits(self) -> None:
+        """The visits held here; a lobby also keeps its other stations', to point visitors."""
+        every = [Visit.from_row(row) for row in self._schedule.visits()]
+        self._visits = [visit for visit in every if visit.held_at(self.config.kiosk_id)]
+        self._lobby_visits = every
 
     def _visit_changed(self) -> None:
         visit = self.visit
@@ -642,6 +717,8 @@ class Kiosk:
         if self.visit is not None and self.visit.ended_at is not None:
             self._visits_over.add(self.visit.visit.visit_id)
         self.visit = None
+        if self.lobby is not None:
+            self.lobby.forget_sent()
         self._visit_confirmed = False
         self._visit_ended_shown_until = 0.0
         if self._confirming_visit:
@@ -739,6 +816,9 @@ class Kiosk:
             session = self.session.view(language, zone, self._visits, settings.message_max_chars)
         elif self.sign_in is not None:
             screen, sign_in = "sign_in", self.sign_in.view(language, zone)
+        lobby = self.lobby.view(language, zone) if self.lobby is not None else None
+        if lobby is not None and lobby.stage and screen != "visit":
+            screen = lobby.stage
         return KioskView(
             role=role,
             facility_name=settings.facility_name,
@@ -760,6 +840,7 @@ class Kiosk:
             session=session,
             words=self._words[self._language],
             visit=visit,
+            lobby=lobby,
         )
 
     def _paused_text(self, words: str | None, language: Language, zone: ZoneInfo) -> str:

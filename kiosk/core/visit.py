@@ -31,14 +31,20 @@ RECONNECTING = "reconnecting"
 ENDED = "ended"
 
 
-def visit_now(visits: list[Visit], now: datetime) -> Visit | None:
-    """The scheduled visit whose join window is open at ``now``, if any (the earliest)."""
-    open_ = [
+def open_visits(visits: list[Visit], now: datetime) -> list[Visit]:
+    """The scheduled visits whose join window is open at ``now``."""
+    return [
         visit
         for visit in visits
         if visit.status == SCHEDULED and join_window_opens(visit) <= now < visit.ends_at
     ]
-    return min(open_, key=lambda visit: (visit.starts_at, visit.visit_id), default=None)
+
+
+def visit_now(visits: list[Visit], now: datetime) -> Visit | None:
+    """The scheduled visit whose join window is open at ``now``, if any (the earliest)."""
+    return min(
+        open_visits(visits, now), key=lambda visit: (visit.starts_at, visit.visit_id), default=None
+    )
 
 
 class CallPort(Protocol):

@@ -177,12 +177,24 @@ def _v5_sign_in_and_refunds(db: Database) -> None:
     db.execute("ALTER TABLE messages ADD COLUMN credits_refunded INTEGER NULL")
 
 
+def _v6_lobby_visits(db: Database) -> None:
+    """What a lobby needs of a visit: the photos to take before it, and its station.
+
+    Captures are a comma-separated list of purposes (at most three, from a fixed set).
+    """
+    db.execute("ALTER TABLE visits ADD COLUMN visitor_first_visit INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE visits ADD COLUMN visitor_captures TEXT NULL")
+    db.execute("ALTER TABLE visits ADD COLUMN station_kiosk_id TEXT NULL")
+    db.execute("ALTER TABLE visits ADD COLUMN station_name TEXT NULL")
+
+
 MIGRATIONS: list[Migration] = [
     _v1_snapshots_and_schedule,
     _v2_residents_and_messaging,
     _v3_delivery,
     _v4_outbox_size_index,
     _v5_sign_in_and_refunds,
+    _v6_lobby_visits,
 ]
 
 

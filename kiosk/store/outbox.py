@@ -177,6 +177,15 @@ class OutboxRepository:
             self.delete(unique)
         return sent
 
+    def queued(self, record_ids: Sequence[str]) -> list[str]:
+        """Those of ``record_ids`` still waiting for the broker (a progress bar's count)."""
+        ids = list(dict.fromkeys(record_ids))
+        if not ids:
+            return []
+        marks = ", ".join("?" for _ in ids)
+        rows = self._db.execute(f"SELECT record_id FROM outbox WHERE record_id IN ({marks})", ids)
+        return [row[0] for row in rows]
+
     def depth(self) -> int:
         """How many records are queued."""
         return int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])

@@ -21,8 +21,22 @@ VISIT_COLUMNS = (
     "visitor_name",
     "confirmation_code_verifier",
     "peer_kiosk_id",
+    "visitor_first_visit",
+    "visitor_captures",
+    "station_kiosk_id",
+    "station_name",
 )
-_OPTIONAL_COLUMNS = frozenset({"confirmation_code_verifier", "peer_kiosk_id"})
+_OPTIONAL_COLUMNS = frozenset(
+    {
+        "confirmation_code_verifier",
+        "peer_kiosk_id",
+        "visitor_first_visit",
+        "visitor_captures",
+        "station_kiosk_id",
+        "station_name",
+    }
+)
+_DEFAULTS = {"visitor_first_visit": 0}
 
 
 def _utc_now() -> datetime:
@@ -97,4 +111,7 @@ def _visit_row(visit: Mapping[str, Any]) -> tuple[Any, ...]:
     missing = [c for c in VISIT_COLUMNS if c not in _OPTIONAL_COLUMNS and visit.get(c) is None]
     if missing:
         raise ValueError(f"visit {visit.get('visit_id')!r} lacks {', '.join(missing)}")
-    return tuple(visit.get(column) for column in VISIT_COLUMNS)
+    return tuple(
+        visit.get(column) if visit.get(column) is not None else _DEFAULTS.get(column)
+        for column in VISIT_COLUMNS
+    )

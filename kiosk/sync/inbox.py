@@ -41,6 +41,10 @@ def visit_row(visit: Any) -> dict[str, Any]:
         "visitor_name": visit.visitor.display_name,
         "confirmation_code_verifier": visit.visitor.confirmation_code_verifier,
         "peer_kiosk_id": visit.peer.kiosk_id if visit.peer is not None else None,
+        "visitor_first_visit": int(visit.visitor.first_visit),
+        "visitor_captures": ",".join(dict.fromkeys(visit.visitor.captures)) or None,
+        "station_kiosk_id": visit.station.kiosk_id if visit.station is not None else None,
+        "station_name": visit.station.display_name if visit.station is not None else None,
     }
 
 

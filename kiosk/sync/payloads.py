@@ -295,10 +295,23 @@ class VisitInmate(Payload):
 class Visitor(Payload):
     display_name: Name
     confirmation_code_verifier: Verifier | None = None
+    # Extensions (docs/protocol.md, "Lobby check-in"): what the facility asks the lobby to
+    # photograph before the visit. A cloud that sends neither gets the kiosk's own rule.
+    first_visit: bool = False
+    captures: list[Literal["visitor_id", "visitor_credential", "visitor_face"]] = Field(
+        default_factory=list, max_length=3
+    )
 
 
 class VisitPeer(Payload):
     kiosk_id: Id | None = None
+
+
+class VisitStation(Payload):
+    """Extension: the lobby station a visit is held at, when it is not this one."""
+
+    kiosk_id: Id
+    display_name: Name
 
 
 class Visit(Payload):
@@ -310,6 +323,7 @@ class Visit(Payload):
     inmate: VisitInmate
     visitor: Visitor
     peer: VisitPeer
+    station: VisitStation | None = None
 
     @field_validator("ends_at")
     @classmethod

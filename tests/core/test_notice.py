@@ -71,16 +71,18 @@ def test_housing_names_the_time_and_the_resident() -> None:
     assert shown.sentence == f"Next visit at this kiosk: 1:30{NBSP}PM — A. Resident"
 
 
-def test_lobby_shows_the_time_only_and_only_onsite_visits() -> None:
+def test_lobby_shows_the_time_only_and_only_visits_held_in_the_lobby() -> None:
     visits = [
         visit(at(19, 15), kind="remote", name="R. Emote"),
         visit(at(19, 45), kind="onsite", name="O. Nsite"),
         visit(at(19, 20), kind="privileged", name="P. Rivileged"),
     ]
+    # Attorneys' privileged visits are held at lobby stations too; remote ones never are.
     shown = notice(visits, role="lobby")
-    assert shown == NoticeText("Next on-site visit at this station", f"1:45{NBSP}PM", "")
-    assert shown.sentence == f"Next on-site visit at this station: 1:45{NBSP}PM"
-    assert "Nsite" not in shown.sentence
+    assert shown == NoticeText("Next on-site visit at this station", f"1:20{NBSP}PM", "")
+    assert shown.sentence == f"Next on-site visit at this station: 1:20{NBSP}PM"
+    assert "Rivileged" not in shown.sentence
+    assert notice(visits[:2], role="lobby").time == f"1:45{NBSP}PM"
     # The housing kiosk announces the earliest, whatever its kind.
     assert notice(visits).sentence == f"Next visit at this kiosk: 1:15{NBSP}PM — R. Emote"
 
@@ -246,7 +248,7 @@ def test_next_visit_is_the_earliest_scheduled_visit_not_yet_over(
     eligible = [
         v
         for v in visits
-        if v.status == "scheduled" and v.ends_at > now and (role == "housing" or v.kind == "onsite")
+        if v.status == "scheduled" and v.ends_at > now and (role == "housing" or v.kind != "remote")
     ]
     if not eligible:
         assert chosen is None
@@ -256,7 +258,7 @@ def test_next_visit_is_the_earliest_scheduled_visit_not_yet_over(
     assert chosen.status == "scheduled"
     assert chosen.ends_at > now
     if role == "lobby":
-        assert chosen.kind == "onsite"
+        assert chosen.kind != "remote"
     assert chosen.starts_at == min(v.starts_at for v in eligible)
 
 

@@ -39,9 +39,13 @@ TABLES_AT = {
 # Version 4 adds an index only.
 TABLES_AT[4] = TABLES_AT[3]
 TABLES_AT[5] = TABLES_AT[4] | {"sign_in_failures"}
+TABLES_AT[6] = TABLES_AT[5]
 # Columns added to an existing table, by the version that adds them: rows written before
 # that version read them back as NULL.
-COLUMNS_ADDED_AT = {5: {"messages": {"credits_refunded"}}}
+COLUMNS_ADDED_AT = {
+    5: {"messages": {"credits_refunded"}},
+    6: {"visits": {"visitor_first_visit", "visitor_captures", "station_kiosk_id", "station_name"}},
+}
 
 # Representative rows per table, in an order that satisfies the foreign keys.
 SAMPLE_ROWS: dict[str, list[dict[str, Any]]] = {
@@ -71,6 +75,10 @@ SAMPLE_ROWS: dict[str, list[dict[str, Any]]] = {
             "visitor_name": "Luis Díaz",
             "confirmation_code_verifier": "scrypt$16384$8$1$c2FsdA==$aGFzaA==",
             "peer_kiosk_id": "hu-b-01",
+            "visitor_first_visit": 0,
+            "visitor_captures": None,
+            "station_kiosk_id": None,
+            "station_name": None,
         },
         {
             "visit_id": "v-2",
@@ -83,6 +91,10 @@ SAMPLE_ROWS: dict[str, list[dict[str, Any]]] = {
             "visitor_name": "Counsel",
             "confirmation_code_verifier": None,
             "peer_kiosk_id": None,
+            "visitor_first_visit": 0,
+            "visitor_captures": None,
+            "station_kiosk_id": None,
+            "station_name": None,
         },
     ],
     "residents": [
@@ -526,7 +538,7 @@ def test_a_process_dying_mid_migration_leaves_the_old_version(tmp_path: pathlib.
         assert schema_version(db) == 1
         assert schema(db) == before
         for table in TABLES_AT[1]:
-            assert stored_rows(db, table) == SAMPLE_ROWS[table]
+            assert stored_rows(db, table, 1) == sample_rows(table, 1)
     finally:
         db.close()
     db = open_database(path)

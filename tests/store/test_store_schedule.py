@@ -27,6 +27,10 @@ def visit(visit_id: str, starts_at: str, **overrides: Any) -> dict[str, Any]:
         "visitor_name": "Luis Díaz",
         "confirmation_code_verifier": None,
         "peer_kiosk_id": None,
+        "visitor_first_visit": 0,
+        "visitor_captures": None,
+        "station_kiosk_id": None,
+        "station_name": None,
     }
     row.update(overrides)
     return row
