@@ -28,6 +28,12 @@ DEMO_BADGES = ("04A1B2C3D4", "04E5F60718")
 # Far enough for a resident to sign in (a session must end 10 minutes before a visit's start),
 # near enough that the notice and the session's cut-off show.
 DEMO_VISIT_IN_MINUTES = 25
+# The lobby's attorney visit begins this soon, so its check-in is open at once: the code and
+# the last name below check in, and the credential photos follow (a privileged visit).
+DEMO_ATTORNEY_IN_MINUTES = 5
+DEMO_CONFIRMATION_CODE = "K7Q2MX"
+DEMO_ATTORNEY = "J. Ortega"
+DEMO_FAMILY_CODE = "R4ALV2"  # R. Alvarez's on-site visit: too early to check in at first
 
 RESIDENTS = (
     # inmate_id, booking_number, display_name, language, badge, credits
@@ -55,6 +61,13 @@ def demo_visits(now: datetime, role: str) -> list[dict[str, object]]:
         ),
     ]
     peer = "demo-hu-01" if role == "lobby" else "demo-lobby-01"
+    codes: dict[str, str] = {}
+    if role == "lobby":
+        attorney = (now + timedelta(minutes=DEMO_ATTORNEY_IN_MINUTES)).replace(microsecond=0)
+        rows.append(
+            ("v-demo-4", attorney, "privileged", "scheduled", "A2048", "D. Johnson", DEMO_ATTORNEY)
+        )
+        codes = {"v-demo-4": DEMO_CONFIRMATION_CODE, "v-demo-1": DEMO_FAMILY_CODE}
     return [
         {
             "visit_id": visit_id,
@@ -65,7 +78,9 @@ def demo_visits(now: datetime, role: str) -> list[dict[str, object]]:
             "inmate_id": inmate_id,
             "inmate_name": inmate_name,
             "visitor_name": visitor_name,
-            "confirmation_code_verifier": None,
+            "confirmation_code_verifier": make_verifier(codes[visit_id])
+            if visit_id in codes
+            else None,
             "peer_kiosk_id": peer,
         }
         for visit_id, starts, kind_, status, inmate_id, inmate_name, visitor_name in rows

@@ -391,9 +391,12 @@ class Kiosk:
             if reason is not None:
                 self.sign_out(reason)
         if self.lobby is not None:
-            if self.lobby.busy and self.sessions_blocked:
+            busy = self.lobby.busy
+            if busy and self.sessions_blocked:
                 self.lobby.leave()  # a lockdown: nobody checks in, whatever they had typed
             self.lobby.tick()
+            if busy:
+                self._after_visitor()
         self._follow_visits()
         self._refresh()
 
@@ -608,12 +611,21 @@ class Kiosk:
         lobby = self.lobby
         if lobby is None:
             return
+        was_busy = lobby.busy
         if name in ("back", "submit", "touched", "leave"):
             getattr(lobby, name)()
         elif lobby.capture is not None:
             lobby.capture_intent(name, *args)
         else:
             lobby.check_in_intent(name, *args)
+        if was_busy:
+            self._after_visitor()
+
+    def _after_visitor(self) -> None:
+        """A visitor who left (not into their visit) takes their language choice with them."""
+        if self.lobby is not None and not self.lobby.busy and not self._visit_joined():
+            self._language = self.config.language
+            self._refresh()
 
     def visitor_checked_in(self, visit_id: str) -> bool:
         """The lobby's visitor is here for this visit: they join it (False if it cannot be)."""
@@ -712,7 +724,7 @@ class Kiosk:
         self._refresh()
 
     def _forget_visit(self) -> None:
-        if self._visit_confirmed:
+        if self._visit_confirmed or self.lobby is not None:
             self._language = self.config.language
         if self.visit is not None and self.visit.ended_at is not None:
             self._visits_over.add(self.visit.visit.visit_id)

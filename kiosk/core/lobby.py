@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hardware.interfaces import Camera, DeviceState
-from kiosk.core.capture import CaptureView, CredentialCapture, StillCheck
+from kiosk.core.capture import SUMMARY, CaptureView, CredentialCapture, StillCheck
 from kiosk.core.check_in import CheckIn, CheckInPause, CheckInView
 from kiosk.core.clock import Clock
 from kiosk.core.i18n import Language, _
@@ -35,7 +35,7 @@ CAPTURE_INTENTS = frozenset({"take", "accept", "retake"})
 class LobbyView:
     """What the lobby's own screens show; ``stage`` says which."""
 
-    stage: str  # check_in | capture | "" (nobody at the station)
+    stage: str  # check_in | capture | photo_review | "" (nobody at the station)
     check_in: CheckInView | None = None
     capture: CaptureView | None = None
     still_there: str = ""  # "Everything you entered will be erased in 0:12"
@@ -292,7 +292,7 @@ class Lobby:
 
     def _stage(self) -> str:
         if self.capture is not None:
-            return "capture"
+            return "photo_review" if self.capture.stage == SUMMARY else "capture"
         return "check_in" if self.check_in is not None else ""
 
     def _idle_s(self) -> float:

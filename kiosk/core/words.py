@@ -34,6 +34,13 @@ _ENGLISH = {
     "hang_up_sure": _("End your visit now?"),
     "keep_talking": _("No, keep talking"),
     "end_visit": _("Yes, end the visit"),
+    "start_over": _("Start over"),
+    "confirmation_code": _("Confirmation code"),
+    "last_name": _("Last name"),
+    "take_picture": _("Take picture"),
+    "accept": _("Accept"),
+    "retake": _("Retake"),
+    "submit": _("Submit"),
 }
 
 
@@ -66,6 +73,13 @@ class Words:
     hang_up_sure: str
     keep_talking: str
     end_visit: str
+    start_over: str
+    confirmation_code: str
+    last_name: str
+    take_picture: str
+    accept: str
+    retake: str
+    submit: str
 
     @classmethod
     def of(cls, language: Language) -> Words:

@@ -18,6 +18,8 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.core.kiosk import Kiosk, KioskView
 from kiosk.paths import FONTS_DIR
 from kiosk.runtime import startup_done
+from kiosk.ui.capture_screen import CaptureScreen
+from kiosk.ui.check_in_screen import CheckInScreen
 from kiosk.ui.compose_screen import ComposeScreen
 from kiosk.ui.contacts_screen import ContactsScreen
 from kiosk.ui.demo_keys import DemoKeys
@@ -25,6 +27,7 @@ from kiosk.ui.idle_screen import IdleScreen
 from kiosk.ui.inbox_screen import InboxScreen
 from kiosk.ui.lockdown import Lockdown
 from kiosk.ui.message_screen import MessageScreen
+from kiosk.ui.photo_review_screen import PhotoReviewScreen
 from kiosk.ui.photo_screen import PhotoScreen
 from kiosk.ui.sign_in_screen import SignInScreen
 from kiosk.ui.theme import Theme
@@ -43,6 +46,9 @@ SESSION_SCREENS = (
     ComposeScreen,
     ContactsScreen,
 )
+# Screens that show a visitor's code, name or photos: built anew once the visitor is done.
+LOBBY_SCREENS = (CheckInScreen, CaptureScreen, PhotoReviewScreen)
+LOBBY_STAGES = frozenset({"check_in", "capture", "photo_review"})
 
 
 def kv_files() -> list[Path]:
@@ -87,7 +93,7 @@ class KioskApp(App):
         screens = ScreenManager(transition=NoTransition())
         screens.add_widget(IdleScreen())
         screens.add_widget(VisitScreen())
-        for screen_class in SESSION_SCREENS:
+        for screen_class in SESSION_SCREENS + LOBBY_SCREENS:
             screens.add_widget(screen_class())
         self.root = screens
         self.show(self.kiosk.view)
@@ -136,6 +142,12 @@ class KioskApp(App):
         if view.screen != "visit" and self._showing == "visit":
             screens.get_screen("visit").unfollow()
             self._rebuild((VisitScreen,))  # no trace of the visit stays on screen
+            if view.role == "lobby":
+                self.theme.reset()  # the visitor's display choices end with their visit
+        if view.screen != self._showing and self._showing in ("capture", "photo_review"):
+            screens.get_screen(self._showing).hide()
+        if view.screen not in LOBBY_STAGES and self._showing in LOBBY_STAGES:
+            self._forget_the_visitor(reset_theme=view.screen != "visit")
         self._showing = view.screen
         if view.screen == "session":
             target = view.session.page
@@ -146,7 +158,10 @@ class KioskApp(App):
         screen = screens.get_screen(target)
         if target == "compose" and screens.current != "compose":
             screen.clear()
-        screen.show(view)
+        if target in ("capture", "photo_review"):
+            screen.show(view, self.kiosk.lobby.capture)
+        else:
+            screen.show(view)
         if screens.current != target:
             screens.current = target
         if target == "visit" and self.kiosk.visit is not None:
@@ -155,6 +170,8 @@ class KioskApp(App):
 
     def _show_still_there(self, view: KioskView) -> None:
         warning = view.session.still_there if view.session is not None else ""
+        if view.lobby is not None and view.screen in LOBBY_STAGES:
+            warning = view.lobby.still_there
         if warning:
             if self._still_there is None:
                 self._still_there = StillThere()
@@ -171,6 +188,15 @@ class KioskApp(App):
             self._still_there.dismiss(animation=False)
             self._still_there = None
         self.theme.reset()
+
+    def _forget_the_visitor(self, reset_theme: bool) -> None:
+        """The visitor is done or gone: their screens are built anew, empty."""
+        self._rebuild(LOBBY_SCREENS)
+        if self._still_there is not None:
+            self._still_there.dismiss(animation=False)
+            self._still_there = None
+        if reset_theme:
+            self.theme.reset()
 
     def _rebuild(self, screen_classes) -> None:
         screens = self.root
@@ -194,12 +220,35 @@ class KioskApp(App):
             return
         if self.kiosk.session is not None:
             self.kiosk.session_intent("touched")
+        elif self.kiosk.lobby is not None:
+            self.kiosk.lobby_intent("touched")
 
     def choose_language(self, code: str) -> None:
         self.kiosk.set_language(code)
 
     def begin_sign_in(self) -> None:
-        self.kiosk.begin_sign_in()
+        """The idle screen's button: sign in (housing) or check in (lobby)."""
+        if self.kiosk.lobby is not None:
+            self.kiosk.begin_check_in()
+        else:
+            self.kiosk.begin_sign_in()
+
+    def lobby_intent(self, name: str, *args) -> None:
+        self.kiosk.lobby_intent(name, *args)
+
+    def still_here(self) -> None:
+        """The walk-away warning's "I'm still here"."""
+        if self.kiosk.session is not None:
+            self.kiosk.session_intent("touched")
+        else:
+            self.kiosk.lobby_intent("touched")
+
+    def leave_now(self) -> None:
+        """The walk-away warning's other button: sign out, or start over with nothing kept."""
+        if self.kiosk.session is not None:
+            self.kiosk.sign_out("user")
+        else:
+            self.kiosk.lobby_intent("leave")
 
     def sign_in_back(self) -> None:
         sign_in = self.kiosk.sign_in

@@ -136,3 +136,112 @@ def test_screenshots_of_a_residents_session(ui, tmp_path, clock):
         ui(kiosk, scenario)
     finally:
         kiosk.close()
+
+
+LOBBY_SHOTS = (
+    "check-in-code.png",
+    "check-in-name-es.png",
+    "check-in-too-early.png",
+    "capture-id.png",
+    "capture-blurred.png",
+    "capture-face.png",
+    "photo-review.png",
+)
+
+
+def test_screenshots_of_a_visitor_checking_in(ui, tmp_path, clock):
+    """The demo lobby: an attorney checks in and photographs an ID, a bar card and a face."""
+    from hardware.simulated.scenes import document_scene, face_scene
+    from kiosk.demo import DEMO_CONFIRMATION_CODE, DEMO_FAMILY_CODE
+
+    config = make_config(
+        tmp_path,
+        role="lobby",
+        kiosk_id="demo-lobby-01",
+        kiosk_name="Visitor Lobby · Station 1",
+        housing_unit=None,
+    )
+    kiosk = Kiosk.open(config, clock)
+    seed(kiosk)
+    camera = kiosk.devices.camera
+
+    async def scenario(person):
+        app = person.app
+        shots = []
+
+        def shot(name):
+            shots.append(person.screenshot(SCREENSHOTS / name))
+
+        async def type_code(code):
+            keypad = person.screen("check_in").ids.keypad
+            for label in code:
+                await person.tap(keypad.key_for(label))
+            await person.tap(keypad.key_for(keypad.enter_text))
+
+        async def type_name(letters):
+            keyboard = person.screen("check_in").ids.keyboard
+            for label in letters:
+                await person.tap(keyboard.key_for(label))
+            await person.tap(keyboard.key_for(keyboard.enter_text))
+
+        kiosk.tick()
+        await person.tap(person.screen().ids.prompt)
+        await person.until(lambda: app.root.current == "check_in")
+        check_in = person.screen("check_in")
+        keypad = check_in.ids.keypad
+        for label in DEMO_FAMILY_CODE:
+            await person.tap(keypad.key_for(label))
+        shot("check-in-code.png")
+        await person.tap(keypad.key_for(keypad.enter_text))
+        shift = check_in.ids.keyboard.shift_text
+        await type_name((shift, "A", "l", "v", "a", "r", "e", "z"))
+        await person.until(lambda: "check in from" in check_in.ids.instruction.text)
+        shot("check-in-too-early.png")
+        kiosk.set_language("es")
+        await type_code(DEMO_CONFIRMATION_CODE)
+        keyboard = check_in.ids.keyboard
+        for label in (keyboard.shift_text, "O", "r", "t", "e", "g", "a"):
+            await person.tap(keyboard.key_for(label))
+        shot("check-in-name-es.png")
+        kiosk.set_language("en")
+        await person.frames(3)  # the English keys are laid out
+        await person.tap(keyboard.key_for(keyboard.enter_text))
+        await person.until(lambda: app.root.current == "capture", timeout=10)
+        capture = person.screen("capture")
+        camera.hold(document_scene(1280, 720))
+        await person.until(lambda: capture.ids.picture.texture is not None)
+        await person.frames(3)
+        shot("capture-id.png")
+        camera.hold(document_scene(1280, 720, blur=6))
+        await person.frames(3)
+        await person.tap(capture.ids.take)
+        await person.until(lambda: capture.problem != "")
+        shot("capture-blurred.png")
+        await person.tap(capture.ids.retake)
+        camera.hold(document_scene(1280, 720))
+        await person.frames(3)
+        await person.tap(capture.ids.take)
+        await person.until(lambda: capture.can_accept)
+        await person.tap(capture.ids.accept)
+        await person.until(lambda: capture.stage == "preview" and "2 of 3" in capture.title)
+        await person.frames(3)
+        await person.tap(capture.ids.take)
+        await person.until(lambda: capture.can_accept)
+        await person.tap(capture.ids.accept)
+        camera.hold(face_scene(1280, 720))
+        await person.until(lambda: capture.frame_shape == "face")
+        await person.frames(4)
+        shot("capture-face.png")
+        await person.tap(capture.ids.take)
+        await person.until(lambda: capture.can_accept)
+        await person.tap(capture.ids.accept)
+        await person.until(lambda: app.root.current == "photo_review")
+        await person.frames(3)
+        shot("photo-review.png")
+        for path in shots:
+            assert path.stat().st_size > 10_000
+
+    try:
+        ui(kiosk, scenario)
+    finally:
+        kiosk.close()

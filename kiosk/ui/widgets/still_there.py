@@ -1,4 +1,4 @@
-"""The full-screen "Are you still there?" over a session left untouched, with its countdown."""
+"""The full-screen "Are you still there?" over a session or a check-in left untouched."""
 
 from kivy.properties import StringProperty
 from kivy.uix.modalview import ModalView
@@ -18,13 +18,19 @@ class StillThere(ModalView):
         if not self.ids.sign_out.collide_point(*touch.pos):
             from kivy.app import App
 
-            App.get_running_app().session_intent("touched")
+            App.get_running_app().still_here()
         return True
 
     def show(self, view) -> None:
-        session, words = view.session, view.words
+        """A resident's session, or a visitor checking in at the lobby."""
+        words = view.words
         self.title = words.still_there
-        self.countdown = session.still_there
-        self.detail = session.still_there_detail
         self.still_here_text = words.still_here
-        self.sign_out_text = words.sign_out_now
+        if view.session is not None:
+            self.countdown = view.session.still_there
+            self.detail = view.session.still_there_detail
+            self.sign_out_text = words.sign_out_now
+        else:
+            self.countdown = view.lobby.still_there
+            self.detail = view.lobby.still_there_detail
+            self.sign_out_text = words.start_over
