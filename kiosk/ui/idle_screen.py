@@ -31,3 +31,5 @@ class IdleScreen(Screen):
         self.messages_waiting = view.messages_waiting
         self.connection = view.connection
         self.paused = view.paused
+        if view.lobby is not None and view.lobby.problem:
+            self.paused = view.lobby.problem  # why the last check-in could not go on

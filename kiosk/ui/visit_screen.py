@@ -1,7 +1,7 @@
 """A visit: the other side large, yourself small, the time left always in view, Hang up."""
 
 from kivy.clock import Clock
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.ui.kivy_setup import CALM_FPS, VIDEO_FPS, set_frame_rate
@@ -20,6 +20,8 @@ class VisitScreen(Screen):
     privileged = BooleanProperty(False)
     ended = StringProperty("")
     camera = StringProperty("")
+    photos = StringProperty("")  # lobby: the visitor's photos on their way to the facility
+    photos_sent = NumericProperty(0.0)  # 0..1, the bar under those words
     hang_up_text = StringProperty("")
     hang_up_sure = StringProperty("")
     keep_talking_text = StringProperty("")
@@ -40,6 +42,9 @@ class VisitScreen(Screen):
         self.warning, self.monitoring = visit.warning, visit.monitoring
         self.privileged, self.ended = visit.privileged, visit.ended
         self.camera = visit.camera
+        lobby = view.lobby
+        self.photos = lobby.sending if lobby is not None else ""
+        self.photos_sent = lobby.sent_fraction if lobby is not None else 0.0
         self.hang_up_text, self.hang_up_sure = words.hang_up, words.hang_up_sure
         self.keep_talking_text, self.end_visit_text = words.keep_talking, words.end_visit
         if visit.ended:
