@@ -3,7 +3,8 @@
 
 One difference: the cloud sees both kiosks of a visit, so every demo visit is ``onsite`` between
 the housing and the lobby kiosk on both sides (offline, the housing kiosk calls its first visit
-``remote``, having no lobby to pair with).
+``remote``, having no lobby to pair with). Both ways the lobby alone also has an attorney's
+privileged visit five minutes away, so that check-in and the credential photos can be tried.
 """
 
 from __future__ import annotations
@@ -14,12 +15,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cloudsim.sim import CloudSim, make_resident, make_visit
-from kiosk.demo import DEMO_BADGE_KEY, DEMO_PIN, DEMO_VISIT_IN_MINUTES, RESIDENTS
+from kiosk.demo import (
+    DEMO_ATTORNEY,
+    DEMO_BADGE_KEY,
+    DEMO_CONFIRMATION_CODES,
+    DEMO_PIN,
+    DEMO_VISIT_IN_MINUTES,
+    RESIDENTS,
+    attorney_visit_start,
+)
 
 FACILITY_NAME = "Riverside County Detention Center"
 KIOSK_NAMES = {"housing": "Housing B · Kiosk 1", "lobby": "Visitor Lobby · Station 1"}
-# Typed by the visitor at the lobby kiosk to check in (any case).
-CONFIRMATION_CODES = {"v-demo-1": "RA2026", "v-demo-2": "TJ2026", "v-demo-3": "KS2026"}
+CONFIRMATION_CODES = DEMO_CONFIRMATION_CODES  # typed at the lobby kiosk to check in
 MESSAGES = (
     # inmate_id, contact_id, contact name, body
     ("A1024", "c-1", "R. Alvarez", "Te mandamos una foto de la fiesta de la abuela. ¡Nos vemos!"),
@@ -46,18 +54,26 @@ def demo_visits(
     """kiosk/demo.py's visits (one 25 minutes away, one later, one cancelled) for one side."""
     now = now or datetime.now(UTC)
     soon = (now + timedelta(minutes=DEMO_VISIT_IN_MINUTES)).replace(second=0, microsecond=0)
-    rows = (
-        ("v-demo-1", soon, "scheduled", "A1024", "M. Alvarez", "R. Alvarez"),
-        ("v-demo-2", soon + timedelta(hours=2), "scheduled", "A2048", "D. Johnson", "T. Johnson"),
-        ("v-demo-3", soon - timedelta(minutes=30), "cancelled", "A2048", "D. Johnson", "K. Smith"),
-    )
+    rows = [
+        ("v-demo-1", soon, "onsite", "scheduled", "A1024", "M. Alvarez", "R. Alvarez"),
+        ("v-demo-2", soon + timedelta(hours=2), "onsite", "scheduled", "A2048", "D. Johnson",
+         "T. Johnson"),
+        ("v-demo-3", soon - timedelta(minutes=30), "onsite", "cancelled", "A2048", "D. Johnson",
+         "K. Smith"),
+    ]  # fmt: skip
+    if role == "lobby":
+        # As offline: the attorney's visit is the lobby's only, its check-in open at once.
+        rows.append(
+            ("v-demo-4", attorney_visit_start(now), "privileged", "scheduled", "A2048",
+             "D. Johnson", DEMO_ATTORNEY)
+        )  # fmt: skip
     peer = lobby_kiosk_id if role == "housing" else housing_kiosk_id
     return [
         make_visit(
             visit_id,
             starts,
             30,
-            "onsite",
+            kind,
             inmate_id,
             inmate_name,
             visitor_name,
@@ -66,7 +82,7 @@ def demo_visits(
             confirmation_code=CONFIRMATION_CODES[visit_id] if role == "lobby" else None,
             status=status,
         )
-        for visit_id, starts, status, inmate_id, inmate_name, visitor_name in rows
+        for visit_id, starts, kind, status, inmate_id, inmate_name, visitor_name in rows
     ]
 
 

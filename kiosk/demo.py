@@ -31,9 +31,17 @@ DEMO_VISIT_IN_MINUTES = 25
 # The lobby's attorney visit begins this soon, so its check-in is open at once: the code and
 # the last name below check in, and the credential photos follow (a privileged visit).
 DEMO_ATTORNEY_IN_MINUTES = 5
-DEMO_CONFIRMATION_CODE = "K7Q2MX"
 DEMO_ATTORNEY = "J. Ortega"
-DEMO_FAMILY_CODE = "R4ALV2"  # R. Alvarez's on-site visit: too early to check in at first
+# Typed by the visitor at the lobby kiosk to check in (any case); the cloud simulator's demo
+# uses the same. R. Alvarez's (v-demo-1) is too early at first: it shows that answer.
+DEMO_CONFIRMATION_CODES = {
+    "v-demo-1": "RA2026",
+    "v-demo-2": "TJ2026",
+    "v-demo-3": "KS2026",
+    "v-demo-4": "K7Q2MX",
+}
+DEMO_CONFIRMATION_CODE = DEMO_CONFIRMATION_CODES["v-demo-4"]
+DEMO_FAMILY_CODE = DEMO_CONFIRMATION_CODES["v-demo-1"]
 
 RESIDENTS = (
     # inmate_id, booking_number, display_name, language, badge, credits
@@ -63,11 +71,12 @@ def demo_visits(now: datetime, role: str) -> list[dict[str, object]]:
     peer = "demo-hu-01" if role == "lobby" else "demo-lobby-01"
     codes: dict[str, str] = {}
     if role == "lobby":
-        attorney = (now + timedelta(minutes=DEMO_ATTORNEY_IN_MINUTES)).replace(microsecond=0)
+        # Only the lobby knows of it: the housing demo stays free for a resident to sign in.
         rows.append(
-            ("v-demo-4", attorney, "privileged", "scheduled", "A2048", "D. Johnson", DEMO_ATTORNEY)
-        )
-        codes = {"v-demo-4": DEMO_CONFIRMATION_CODE, "v-demo-1": DEMO_FAMILY_CODE}
+            ("v-demo-4", attorney_visit_start(now), "privileged", "scheduled", "A2048",
+             "D. Johnson", DEMO_ATTORNEY)
+        )  # fmt: skip
+        codes = DEMO_CONFIRMATION_CODES
     return [
         {
             "visit_id": visit_id,
@@ -85,6 +94,11 @@ def demo_visits(now: datetime, role: str) -> list[dict[str, object]]:
         }
         for visit_id, starts, kind_, status, inmate_id, inmate_name, visitor_name in rows
     ]
+
+
+def attorney_visit_start(now: datetime) -> datetime:
+    """The demo attorney's privileged visit at the lobby: its check-in is open at once."""
+    return (now + timedelta(minutes=DEMO_ATTORNEY_IN_MINUTES)).replace(microsecond=0)
 
 
 def seed(kiosk: Kiosk) -> None:

@@ -1,4 +1,5 @@
-"""In the demo, keys stand in for the hardware: F2 taps a badge, F3 lifts or hangs up."""
+"""In the demo, keys stand in for the hardware: F2 taps a badge, F3 lifts or hangs up, F5 holds
+an ID card up to the lobby's camera and F6 takes it away again."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from hardware.factory import Devices
 
 KEY_F2 = 283
 KEY_F3 = 284
+KEY_F5 = 286
+KEY_F6 = 287
 
 
 class DemoKeys:
@@ -31,5 +34,12 @@ class DemoKeys:
             return True
         if key == KEY_F3:
             self._devices.handset.toggle()
+            return True
+        hold = getattr(self._devices.camera, "hold", None)  # the simulated camera's
+        if key in (KEY_F5, KEY_F6) and hold is not None:
+            from hardware.simulated.scenes import document_scene
+
+            camera = self._devices.camera
+            hold(document_scene(camera.width, camera.height) if key == KEY_F5 else None)
             return True
         return False
