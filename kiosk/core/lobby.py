@@ -236,7 +236,9 @@ class Lobby:
         camera_on = self._camera_on
         if camera_on is None or not camera_on.done():
             return False  # still opening: the preview says nothing yet
-        if camera_on.exception() is not None or self._camera.state != DeviceState.OK:
+        if camera_on.cancelled() or camera_on.exception() is not None:
+            return True
+        if self._camera.state != DeviceState.OK:
             return True
         silent = self._clock.monotonic() - self._capture_began >= CAMERA_SILENT_S
         return silent and self._camera.latest_frame() is None

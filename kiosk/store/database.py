@@ -62,6 +62,9 @@ def _configure(db: Database) -> None:
     db.execute("PRAGMA synchronous = FULL")
     # Off by default in SQLite, and per connection: without it the cascades in the schema are dead.
     db.execute("PRAGMA foreign_keys = ON")
+    # A visitor's ID photo or a resident's message, deleted once the broker has it, must not
+    # linger in free pages for anyone who copies the file: SQLite zeroes what it deletes.
+    db.execute("PRAGMA secure_delete = ON")
 
 
 def _check_schema(db: Database, path: pathlib.Path) -> None:

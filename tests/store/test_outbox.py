@@ -409,3 +409,34 @@ def test_a_failing_acknowledgement_changes_neither_message_nor_record(
         outbox.delete_acknowledged([seq])
     assert messages.get("m-1").status == "queued"  # not "sent" while its record is queued
     assert outbox.depth() == 1
+
+
+def _bytes_after_delivery(db: Database, path: pathlib.Path, clock: FakeClock, marker: str) -> bytes:
+    """A capture queued, delivered (deleted) and checkpointed: the file's bytes, WAL too."""
+    outbox = OutboxRepository(db, budget_bytes=10_000_000, now=clock)
+    body = ('{"v":1,"type":"capture","data_b64":"' + marker * 2000 + '"}').encode()
+    seq = outbox.append("kiosk/v1/f/lobby-01/up/captures", "c-1", body)
+    outbox.append("kiosk/v1/f/lobby-01/up/events", "e-1", payload(1))
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert marker.encode() in path.read_bytes()  # the photo is there to be found
+    outbox.delete([seq])
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def test_a_delivered_record_leaves_no_trace_in_the_database_file(
+    db: Database, path: pathlib.Path, tmp_path: pathlib.Path, clock: FakeClock
+) -> None:
+    """A visitor's ID photo, once the broker has it, cannot be read back from the file."""
+    marker = "VISITOR-PHOTO-7f3a9c"
+    # Control: where SQLite is built without zeroing deletes, the photo stays in free pages.
+    plain_path = tmp_path / "plain" / "kiosk.db"
+    plain_path.parent.mkdir()
+    plain = open_database(plain_path)
+    plain.execute("PRAGMA secure_delete = OFF")
+    try:
+        assert marker.encode() in _bytes_after_delivery(plain, plain_path, clock, marker)
+    finally:
+        plain.close()
+    assert marker.encode() not in _bytes_after_delivery(db, path, clock, marker)
