@@ -192,12 +192,7 @@ class CheckIn:
         message = ""
         if self._message is not None:
             words, values = self._message
-            message = text(words).format(
-                **{
-                    k: _local(language, zone, k, v) if isinstance(v, datetime) else v
-                    for k, v in values.items()
-                }
-            )
+            message = words_with_values(language, zone, words, values)
         paused = ""
         if (wait := self._pause.wait_s()) > 0:
             paused = text(
@@ -314,6 +309,15 @@ def refusal_for(visit: Visit, now: datetime, kiosk_id: str) -> tuple[str, dict[s
     return None
 
 
-def _local(language: Language, zone: ZoneInfo, key: str, moment: datetime) -> str:
-    local = moment.astimezone(zone)
-    return language.date(local) if key == "day" else language.time(local)
+def words_with_values(
+    language: Language, zone: ZoneInfo, words: str, values: dict[str, Any]
+) -> str:
+    """A message translated, its times local ("2:00 PM") and ``day`` a date."""
+
+    def local(key: str, value: Any) -> Any:
+        if not isinstance(value, datetime):
+            return value
+        moment = value.astimezone(zone)
+        return language.date(moment) if key == "day" else language.time(moment)
+
+    return language.text(words).format(**{k: local(k, v) for k, v in values.items()})

@@ -633,7 +633,8 @@ class Kiosk:
         return visit is not None and self._visitor_checked_in(visit)
 
     def _visitor_checked_in(self, visit: Visit) -> bool:
-        if self.config.role != "lobby" or self._visit_joined():
+        # A lockdown may have come while the code was being checked: no visit begins in one.
+        if self.config.role != "lobby" or self._visit_joined() or self.sessions_blocked:
             return False
         if self.visit is None or self.visit.visit.visit_id != visit.visit_id:
             if visit.visit_id in self._visits_over:

@@ -11,16 +11,22 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hardware.interfaces import Camera, DeviceState
 from kiosk.core.capture import SUMMARY, CaptureView, CredentialCapture, StillCheck
-from kiosk.core.check_in import CheckIn, CheckInPause, CheckInView
+from kiosk.core.check_in import (
+    CheckIn,
+    CheckInPause,
+    CheckInView,
+    refusal_for,
+    words_with_values,
+)
 from kiosk.core.clock import Clock
 from kiosk.core.i18n import Language, _
-from kiosk.core.visits import Visit
+from kiosk.core.visits import CANCELLED, Visit
 from kiosk.store.outbox import OutboxFull, OutboxRepository
 from kiosk.sync import uplink as uplink_payloads
 
@@ -86,7 +92,8 @@ class Lobby:
         self._capture_began = 0.0
         self._sending: list[str] = []  # capture ids not yet acknowledged by the broker
         self._sent = 0
-        self._problem = ""
+        # Why the last visitor could not go on (words and values), for the idle screen.
+        self._problem: tuple[str, dict[str, Any]] | None = None
 
     @property
     def busy(self) -> bool:
@@ -99,7 +106,7 @@ class Lobby:
         """Check in for your visit: the keypad, empty."""
         if self.busy:
             return
-        self._problem = ""
+        self._problem = None
         self._touch()
         self.check_in = CheckIn(
             kiosk_id=self._kiosk_id,
@@ -147,6 +154,16 @@ class Lobby:
         capture, visit = self.capture, self._visit
         if capture is None or visit is None:
             return False
+        if capture.stage != SUMMARY:
+            return False
+        # The visit may have been cancelled, or run nearly out, while the photos were taken.
+        now = self._clock.now()
+        current = next((v for v in self._visits() if v.visit_id == visit.visit_id), None)
+        refusal = refusal_for(current or replace(visit, status=CANCELLED), now, self._kiosk_id)
+        if refusal is not None:
+            self._problem = refusal
+            self.leave()
+            return False
         photos = capture.submitted()
         if photos is None:
             return False
@@ -161,7 +178,7 @@ class Lobby:
             self._outbox.append_many(records)
         except OutboxFull:
             # Nothing was written; the visitor must not be told the facility has them.
-            self._problem = _("Your photos could not be saved. Please ask the lobby officer.")
+            self._problem = (_("Your photos could not be saved. Please ask the lobby officer."), {})
             self._event("captures_not_kept", {"visit_id": visit.visit_id, "count": len(records)})
             self.leave()
             return False
@@ -228,7 +245,7 @@ class Lobby:
             still_there_detail=detail,
             sending=sending,
             sent_fraction=fraction,
-            problem=text(self._problem) if self._problem else "",
+            problem=words_with_values(language, zone, *self._problem) if self._problem else "",
         )
 
     def _camera_missing(self) -> bool:
@@ -272,8 +289,12 @@ class Lobby:
     def _enter_visit(self, visit: Visit) -> None:
         self._visit = None
         if not self._join(visit):
-            self._problem = _(
-                "Your visit cannot start at this station right now. Please ask the lobby officer."
+            self._problem = (
+                _(
+                    "Your visit cannot start at this station right now. "
+                    "Please ask the lobby officer."
+                ),
+                {},
             )
         self._changed()
 

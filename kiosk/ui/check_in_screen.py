@@ -23,7 +23,8 @@ class CheckInScreen(Screen):
     checking = BooleanProperty(False)
 
     def on_kv_post(self, base_widget) -> None:
-        self._inputs = {"code": self.ids.keypad, "name": self.ids.keyboard}
+        # The widgets themselves, not the ids' weak proxies: the one off screen must live on.
+        self._inputs = {"code": self.ids.keypad.__self__, "name": self.ids.keyboard.__self__}
         self._show_input("code")
 
     def on_step(self, _screen, step: str) -> None:

@@ -203,6 +203,7 @@ def test_the_photos_asked_for_come_in_order_then_a_summary(
             assert view.frame_shape == ("face" if purpose == FACE else "card")
             assert view.instruction  # how to hold the card, or where to look
             await take_and_accept(kiosk, camera, purpose)
+        assert kiosk.view.screen == "photo_review"
         view = kiosk.view.lobby.capture
         assert (view.stage, view.title) == ("summary", "Check your photos")
         assert view.photos == tuple((p, TITLES[p]) for p in purposes)
@@ -274,7 +275,7 @@ def test_each_still_is_checked_before_it_can_be_accepted(
 
 
 def test_the_camera_not_working_is_said_and_nothing_is_taken(
-    make_lobby, camera: SimulatedCamera, clock: FakeClock
+    make_lobby, camera: SimulatedCamera
 ) -> None:
     kiosk = make_lobby(captures="visitor_face")
 
@@ -379,9 +380,7 @@ def test_back_steps_through_the_photos_and_from_the_first_leaves(
 # --- Submit -----------------------------------------------------------------------------------
 
 
-def test_submit_queues_the_photos_and_joins_the_visit(
-    make_lobby, camera: SimulatedCamera, clock: FakeClock
-) -> None:
+def test_submit_queues_the_photos_and_joins_the_visit(make_lobby, camera: SimulatedCamera) -> None:
     kiosk = make_lobby(kind="privileged")
     statements: list[str] = []
 
@@ -453,9 +452,7 @@ def test_photos_that_do_not_fit_the_outbox_are_kept_none_and_said_so(
     # Room for about one ID photo, not for all three.
     room = len(encode_jpeg(good_picture(ID))) * 4 // 3 + 2000
     filler = json.dumps({"v": 1, "pad": "x" * (1024 * 1024 - room)}).encode()
-    OutboxRepository(kiosk.database, budget_bytes=1 << 30).append(
-        "f/k/up/events", "filler", filler
-    )
+    OutboxRepository(kiosk.database, budget_bytes=1 << 30).append("f/k/up/events", "filler", filler)
 
     async def scenario() -> None:
         await check_in(kiosk)
@@ -465,7 +462,9 @@ def test_photos_that_do_not_fit_the_outbox_are_kept_none_and_said_so(
     asyncio.run(scenario())
     assert capture_payloads(kiosk) == []
     assert kiosk.view.screen == "idle"
-    assert kiosk.view.lobby.problem == "Your photos could not be saved. Please ask the lobby officer."
+    assert (
+        kiosk.view.lobby.problem == "Your photos could not be saved. Please ask the lobby officer."
+    )
     assert kiosk.view.lobby.sending == ""
     assert kiosk.visit is None or kiosk.visit.joined_at is None
     assert kiosk.uplink.of("captures_not_kept") == [{"visit_id": "v1", "count": 3}]
@@ -549,3 +548,53 @@ def test_leaving_while_the_camera_is_still_opening_turns_it_off(
 
     asyncio.run(scenario())
     assert camera.state != DeviceState.OK
+
+
+def test_a_lockdown_during_the_photos_erases_them(make_lobby, camera: SimulatedCamera) -> None:
+    kiosk = make_lobby(kind="privileged")
+
+    async def scenario() -> Any:
+        await check_in(kiosk)
+        await take_and_accept(kiosk, camera, ID)
+        return kiosk.lobby.capture
+
+    capture = asyncio.run(scenario())
+    kiosk.cloud_update("notice", {"notice_id": "n-1", "text": "Lockdown", "severity": "lockdown"})
+    kiosk.tick()
+    assert kiosk.view.screen == "idle"
+    assert kiosk.view.prompt == "Check-in is paused"
+    assert kiosk.lobby.capture is None
+    assert capture.accepted_picture(ID) is None
+    assert capture_payloads(kiosk) == []
+    assert kiosk.visit is None or kiosk.visit.joined_at is None
+    assert camera.latest_frame() is None
+
+
+def test_a_visit_cancelled_while_the_photos_are_taken_is_not_joined(
+    make_lobby, camera: SimulatedCamera
+) -> None:
+    kiosk = make_lobby(captures="visitor_face")
+
+    async def scenario() -> None:
+        await check_in(kiosk)
+        await to_summary(kiosk, camera)
+
+    asyncio.run(scenario())
+    cancelled = visit_row(
+        VISIT_START,
+        visit_id="v1",
+        kind="onsite",
+        status="cancelled",
+        visitor_name="Ana de la Cruz",
+        code_verifier=verifier(CODE),
+        captures="visitor_face",
+    )
+    assert kiosk.apply_schedule(2, [cancelled])
+    kiosk.tick()
+    kiosk.lobby_intent("submit")
+    assert kiosk.uplink.of("visit_joined") == []
+    assert kiosk.view.screen == "idle"
+    # Told why, and nothing of the visitor kept for a visit that will not happen.
+    assert "This visit was cancelled" in kiosk.view.lobby.problem
+    queued = kiosk.database.execute("SELECT count(*) FROM outbox WHERE topic LIKE '%/captures'")
+    assert queued.fetchone()[0] == 0
