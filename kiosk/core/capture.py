@@ -40,6 +40,7 @@ INSTRUCTIONS = {
 PROBLEMS = {
     "no_face": _("We could not see a face. Look straight at the camera and take it again."),
     "several_faces": _("We see more than one face. Only you should be in the picture."),
+    "face_too_small": _("Come closer, so that your face fills the oval, and take it again."),
     "blurred": _("The picture is blurred. Hold the card still, a little farther away."),
     "overexposed": _("There is glare on the card. Tilt it a little and take it again."),
     "unreadable": _("This picture could not be used. Please take it again."),

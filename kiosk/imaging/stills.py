@@ -37,6 +37,11 @@ SHARPNESS_MIN = 150.0
 # 0.10 of the frame is about a fifth of the card: enough glare to hide the photo or a line of
 # text, while a small specular glint on a laminated card still passes.
 OVEREXPOSED_MAX = 0.10
+# A visitor's face photo: the face's box at least this share of the picture's height. Measured
+# on the generated scenes: a face filling the lobby's oval gives 0.46-0.47 at 640x480 and
+# 1280x720; the portrait on an ID card held up to the camera instead gives 0.21-0.25, and must
+# not pass for the visitor's own face.
+FACE_MIN_HEIGHT_SHARE = 0.33
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,8 @@ class StillCheck:
     """The verdict on one still: ``problem`` is a machine code for the UI to word, else None."""
 
     ok: bool
-    problem: str | None = None  # "no_face" | "several_faces" | "blurred" | "overexposed"
+    # "no_face" | "several_faces" | "face_too_small" | "blurred" | "overexposed"
+    problem: str | None = None
 
     @classmethod
     def passed(cls) -> StillCheck:
@@ -99,12 +105,15 @@ def overexposed_fraction(image: np.ndarray) -> float:
 
 
 def check_face_photo(image: np.ndarray, detector: FaceDetector) -> StillCheck:
-    """A visitor's face photo must show exactly one face."""
-    count = detector.count(image)
-    if count == 0:
+    """A visitor's face photo must show exactly one face, near enough to fill the guide."""
+    faces = detector.faces(image)
+    if not faces:
         return StillCheck.failed("no_face")
-    if count > 1:
+    if len(faces) > 1:
         return StillCheck.failed("several_faces")
+    _x, _y, _w, height = faces[0]
+    if height < FACE_MIN_HEIGHT_SHARE * image.shape[0]:
+        return StillCheck.failed("face_too_small")
     return StillCheck.passed()
 
 

@@ -127,6 +127,14 @@ def test_face_photo_with_two_people(detector: FaceDetector) -> None:
     assert result == StillCheck(ok=False, problem="several_faces")
 
 
+def test_an_id_card_held_up_to_the_camera_is_not_the_visitors_face(detector) -> None:
+    """The card's portrait is a face, but far too small to be the one in front of the kiosk."""
+    for width, height in ((1280, 720), (640, 480)):
+        assert detector.count(document_scene(width, height)) == 1
+        result = check_face_photo(document_scene(width, height), detector)
+        assert result == StillCheck.failed("face_too_small")
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_sharp_id_photo_is_ok(size: tuple[int, int]) -> None:
     assert check_document_photo(document_scene(*size)) == StillCheck(ok=True)
