@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from kiosk.core.clock import Clock
 from kiosk.core.credentials import check_verifier
-from kiosk.core.i18n import Language, _
+from kiosk.core.i18n import Language, _, words_with_values
 from kiosk.core.visits import CANCELLED, Visit, join_window_opens
 
 CODE_MAX_CHARS = 16
@@ -307,17 +307,3 @@ def refusal_for(visit: Visit, now: datetime, kiosk_id: str) -> tuple[str, dict[s
             {"reason": "early", "day": visit.starts_at, "time": visit.starts_at, "opens": opens},
         )
     return None
-
-
-def words_with_values(
-    language: Language, zone: ZoneInfo, words: str, values: dict[str, Any]
-) -> str:
-    """A message translated, its times local ("2:00 PM") and ``day`` a date."""
-
-    def local(key: str, value: Any) -> Any:
-        if not isinstance(value, datetime):
-            return value
-        moment = value.astimezone(zone)
-        return language.date(moment) if key == "day" else language.time(moment)
-
-    return language.text(words).format(**{k: local(k, v) for k, v in values.items()})

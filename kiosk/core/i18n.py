@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import gettext
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_skeleton, format_time, get_date_format
 
@@ -56,3 +59,17 @@ class Language:
         """ "14:05": minutes and seconds left, the same in every language."""
         whole = max(0, int(seconds + 0.999))
         return f"{whole // 60}:{whole % 60:02d}"
+
+
+def words_with_values(
+    language: Language, zone: ZoneInfo, words: str, values: Mapping[str, Any]
+) -> str:
+    """A message translated, its times local ("2:00 PM") and ``day`` a date."""
+
+    def local(key: str, value: Any) -> Any:
+        if not isinstance(value, datetime):
+            return value
+        moment = value.astimezone(zone)
+        return language.date(moment) if key == "day" else language.time(moment)
+
+    return language.text(words).format(**{k: local(k, v) for k, v in values.items()})

@@ -17,15 +17,9 @@ from zoneinfo import ZoneInfo
 
 from hardware.interfaces import Camera, DeviceState
 from kiosk.core.capture import SUMMARY, CaptureView, CredentialCapture, StillCheck
-from kiosk.core.check_in import (
-    CheckIn,
-    CheckInPause,
-    CheckInView,
-    refusal_for,
-    words_with_values,
-)
+from kiosk.core.check_in import CheckIn, CheckInPause, CheckInView, refusal_for
 from kiosk.core.clock import Clock
-from kiosk.core.i18n import Language, _
+from kiosk.core.i18n import Language, _, words_with_values
 from kiosk.core.visits import CANCELLED, Visit
 from kiosk.store.outbox import OutboxFull, OutboxRepository
 from kiosk.sync import uplink as uplink_payloads

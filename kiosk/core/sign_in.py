@@ -11,13 +11,12 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.core.clock import Clock
 from kiosk.core.credentials import badge_lookup, check_verifier, make_verifier
-from kiosk.core.i18n import Language, _
+from kiosk.core.i18n import Language, _, words_with_values
 from kiosk.core.lockout import Lockouts, Pace
 from kiosk.store.residents import ResidentsRepository
 
@@ -176,12 +175,7 @@ class SignIn:
         message = ""
         if self._message is not None:
             words, values = self._message
-            message = text(words).format(
-                **{
-                    k: language.time(v.astimezone(zone)) if isinstance(v, datetime) else v
-                    for k, v in values.items()
-                }
-            )
+            message = words_with_values(language, zone, words, values)
         greeting = ""
         if self.method == "badge" and self._resident is not None:
             greeting = text(_("Hello, {name}")).format(name=self._resident["display_name"])
