@@ -246,8 +246,15 @@ class CheckIn:
         if paused:
             self.code, self.name = "", ""
             self._say(_("Too many wrong codes."))
-        else:
+        elif self._pause.tries_left == 1:
             # Both stay typed, so a slip in either can be seen and fixed.
+            self._say(
+                _(
+                    "The code or the last name does not match a visit at this station. "
+                    "Check both and try again. This is the last try before a pause."
+                )
+            )
+        else:
             self._say(
                 _(
                     "The code or the last name does not match a visit at this station. "

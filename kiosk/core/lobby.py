@@ -200,6 +200,8 @@ class Lobby:
 
     def tick(self) -> None:
         """The walk-away countdown, and the photos' progress out of the outbox."""
+        if self.check_in is not None and self._pause.wait_s() > 0:
+            self._touch()  # waiting out the pause is not walking away
         if self.busy and self._idle_s() >= WALK_AWAY_S + WARNING_S:
             self._event("visitor_walked_away", {"stage": self._stage()})
             self.leave()

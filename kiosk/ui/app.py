@@ -148,6 +148,8 @@ class KioskApp(App):
             screens.get_screen(self._showing).hide()
         if view.screen not in LOBBY_STAGES and self._showing in LOBBY_STAGES:
             self._forget_the_visitor(reset_theme=view.screen != "visit")
+        elif self._showing == "check_in" and view.screen != "check_in":
+            self._rebuild((CheckInScreen,))  # on to the photos: the code and name are done
         self._showing = view.screen
         if view.screen == "session":
             target = view.session.page

@@ -30,6 +30,7 @@ CODE = "K7Q2"
 WRONG = (
     "The code or the last name does not match a visit at this station. Check both and try again."
 )
+LAST_TRY = "This is the last try before a pause."  # not "1 tries left"
 PAUSED = "Check-in is paused for 60 seconds. Please ask the lobby officer."
 LOCKDOWN = {"notice_id": "n-1", "text": "Lockdown", "severity": "lockdown"}
 
@@ -238,17 +239,20 @@ def test_a_right_code_starts_the_count_of_wrong_ones_again(lobby: Kiosk) -> None
     )
     for _ in range(4):
         asyncio.run(attempt(lobby, "ZZZZ", "Cancel"))
-    assert message(lobby) == f"{WRONG} 1 tries left."
+    assert message(lobby) == f"{WRONG} {LAST_TRY}"
     asyncio.run(attempt(lobby, "C4NC", "Cancel"))  # the right code, for a cancelled visit
     asyncio.run(attempt(lobby, "ZZZZ", "Cancel"))
     assert message(lobby) == f"{WRONG} 4 tries left."
 
 
 def test_five_wrong_codes_pause_check_in_for_a_minute(lobby: Kiosk, clock: FakeClock) -> None:
-    for tries_left in (4, 3, 2, 1):
+    for tries_left in (4, 3, 2):
         asyncio.run(attempt(lobby, f"BAD{tries_left}", "Cruz"))
         assert message(lobby) == f"{WRONG} {tries_left} tries left."
         assert lobby.view.lobby.check_in.paused == ""
+    asyncio.run(attempt(lobby, "BAD1", "Cruz"))
+    assert message(lobby) == f"{WRONG} {LAST_TRY}"
+    assert lobby.view.lobby.check_in.paused == ""
     asyncio.run(attempt(lobby, "BAD0", "Cruz"))
 
     view = lobby.view.lobby.check_in
