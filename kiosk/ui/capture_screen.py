@@ -45,7 +45,9 @@ class CaptureScreen(Screen):
             self._still_id = -1
             self._start_preview()
         else:
-            self._stop_preview()
+            # While the still is checked the frame rate stays up: Accept or the problem is drawn
+            # in the next frame, not up to 50 ms later.
+            self._stop_preview(calm=shown.stage != "checking")
             if shown.still_id != self._still_id:
                 self._still_id = shown.still_id
                 self._draw_still()
@@ -60,15 +62,16 @@ class CaptureScreen(Screen):
     # --- the pictures ------------------------------------------------------------------------
 
     def _start_preview(self) -> None:
+        set_frame_rate(VIDEO_FPS)  # the camera's rate: no frame waits for a redraw
         if self._preview is None:
-            set_frame_rate(VIDEO_FPS)  # the camera's rate: no frame waits for a redraw
             self._preview = Clock.schedule_interval(self._draw_preview, 1 / VIDEO_FPS)
             self._draw_preview(0)
 
-    def _stop_preview(self) -> None:
+    def _stop_preview(self, calm: bool = True) -> None:
         if self._preview is not None:
             self._preview.cancel()
             self._preview = None
+        if calm:
             set_frame_rate(CALM_FPS)
 
     def _draw_preview(self, _dt) -> None:
