@@ -30,6 +30,34 @@ class CaptureScreen(Screen):
         self._shown_seq = -1  # the camera frame in the texture (a frame is uploaded once)
         self._still_id = -1
 
+    def on_kv_post(self, base_widget) -> None:
+        # The widgets themselves, not the ids' weak proxies: those off screen must live on.
+        self._take = self.ids.take.__self__
+        self._retake = self.ids.retake.__self__
+        self._accept = self.ids.accept.__self__
+        self._place_buttons()
+
+    def on_stage(self, *_args) -> None:
+        self._place_buttons()
+
+    def on_can_accept(self, *_args) -> None:
+        self._place_buttons()
+
+    def _place_buttons(self) -> None:
+        """Take picture under the preview; Retake, and Accept when the still passed its checks,
+        under a still; none while it is checked. A hidden button would still take touches."""
+        if not hasattr(self, "_take"):
+            return
+        wanted = {
+            "preview": (self._take,),
+            "still": (self._retake, self._accept) if self.can_accept else (self._retake,),
+        }.get(self.stage, ())
+        actions = self.ids.actions
+        if tuple(reversed(actions.children)) != wanted:
+            actions.clear_widgets()
+            for button in wanted:
+                actions.add_widget(button)
+
     def show(self, view, capture) -> None:
         fill_header(self.ids.header, view)
         shown, words = view.lobby.capture, view.words
