@@ -51,13 +51,13 @@ What is measured, the same way in both apps, at the end of every buffer swap (``
 
 Touches go through Kivy's input pipeline as bench/session.py sends them: a small input provider
 holds them until the next frame's ``dispatch_input``; the finger is held 80-120 ms and lifted at
-a random moment. Unlike bench/session.py, the lift is queued from a thread at its own deadline,
-which is the figure's start: lifted from the person's coroutine it could only happen when Kivy
-gives the asyncio loop a turn, which is just before the next frame when frames run back to
-back (the kiosk's preview here), so the wait for that frame would not be seen. Both apps run
-on ``App.async_run``, at ``maxfps`` 30 while previewing and 20 otherwise, as the kiosk switches
-it (Kivy's clock on asyncio ticks about a third faster than ``maxfps`` on this machine: its
-clock's tick rate is printed).
+a random moment (bench/harness.py's ``Harness``). Unlike bench/session.py, the lift is queued
+from a thread at its own deadline (``lift="thread"``), which is the figure's start: lifted from
+the person's coroutine it could only happen when Kivy gives the asyncio loop a turn, which is
+just before the next frame when frames run back to back (the kiosk's preview here), so the wait
+for that frame would not be seen. Both apps run on ``App.async_run``, at ``maxfps`` 30 while
+previewing and 20 otherwise, as the kiosk switches it (Kivy's clock on asyncio ticks about a
+third faster than ``maxfps`` on this machine: its clock's tick rate is printed).
 
 An Xvfb (1280x800x24) is started when DISPLAY is unset: software rendering (llvmpipe) on a
 shared machine, so the absolute figures are this machine's, not a kiosk's; compare ratios.
@@ -70,16 +70,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import math
-import os
-import platform
 import random
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -93,20 +87,33 @@ for _path in (str(REPO_DIR), str(BENCH_DIR)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-from session import gl_info, machine_load, percentile  # noqa: E402
-from startup import (  # noqa: E402
-    SCREEN,
-    BenchError,
+from harness import (  # noqa: E402
+    HOLD_S,
     Children,
-    ended_on_signals,
-    git_state,
-    last_line,
-    start_xvfb,
+    Harness,
+    add_child_options,
+    add_output_options,
+    bench_header,
+    child_main,
+    compare_in_children,
+    configure_bare_kivy,
+    configure_kiosk_kivy,
+    demo_config,
+    medians_by_part,
+    orchestrate,
+    percentile,
+    pooled,
+    print_touches,
+    run_app,
+    simulated_kiosk,
+    summary,
+    tap_key,
+    thread_cpu_s,
+    versus,
 )
 
 RESULTS_FILE = BENCH_DIR / "results" / "capture.json"
 RESULT_MARK = "BENCH-CAPTURE-RESULT "
-WIDTH, HEIGHT = 1280, 800
 CAMERA_W, CAMERA_H, CAMERA_FPS = 1280, 720, 30
 CALM_FPS, VIDEO_FPS = 20, 30  # as kiosk/ui/kivy_setup.py
 CONFIRMATION_CODE, LAST_NAME = "K7Q2MX", "Ortega"  # kiosk.demo's attorney visit
@@ -114,22 +121,8 @@ GOAL_STILL_SHOWN_MS = 200.0
 GOAL_CHECK_MS = 150.0
 GOAL_BEHIND_FRAMES = 1
 GOAL_RATE_SHARE = 0.95  # "at the camera's rate": this share of the camera's frames, or more
-HOLD_S = (0.08, 0.12)  # how long the finger stays down
-GAP_S = (0.0, 0.06)  # pause after a figure before the next touch
 SETTLE_S = 1.5  # the preview runs this long before it is watched
-TAP_TIMEOUT_S = 15.0
-
-
-def summary(values: list[float]) -> dict[str, Any]:
-    if not values:
-        return {"n": 0}
-    return {
-        "n": len(values),
-        "median_ms": statistics.median(values),
-        "p95_ms": percentile(values, 0.95),
-        "min_ms": min(values),
-        "max_ms": max(values),
-    }
+REDRAWS = 7  # unchanged frames timed for the redraw cost
 
 
 # --- inside a child: the camera, watched ------------------------------------------------------
@@ -153,231 +146,8 @@ def timed_camera() -> Any:
     return TimedCamera()
 
 
-def thread_cpu_s(thread: threading.Thread | None) -> float:
-    """A thread's time on a CPU so far (Linux schedstat), NaN if unknown."""
-    if thread is None or thread.native_id is None:
-        return math.nan
-    try:
-        with open(f"/proc/self/task/{thread.native_id}/schedstat", encoding="ascii") as stat:
-            return int(stat.read().split()[0]) / 1e9
-    except (OSError, ValueError, IndexError):
-        return math.nan
-
-
 def camera_thread(camera: Any) -> threading.Thread | None:
     return next((t for t in threading.enumerate() if t.name == camera.thread_name), None)
-
-
-# --- inside a child: touches through Kivy's input pipeline, timed to the drawn frame ---------
-
-
-class Probe:
-    """One timed touch: from the lift to the first swapped frame that shows each milestone."""
-
-    def __init__(
-        self, touch: Any, milestones: dict[str, Callable[[], bool]], future: asyncio.Future
-    ) -> None:
-        self.touch = touch
-        self.milestones = milestones  # name -> shown? (the first is the touch's own figure)
-        self.future = future
-        self.lifted = 0.0
-        self.read = 0.0  # the frame's dispatch_input took the lift
-        self.frames0 = 0  # Clock.frames_displayed at the lift
-        self.flips0 = 0
-        self.shown: dict[str, dict[str, float]] = {}
-
-
-class Harness:
-    """Touches held until the next frame reads its input, as a real provider's are; every
-    buffer swap checks whether the touch being timed shows on screen yet, and hands the swap
-    to ``sampler`` (the preview's watcher) when one is set."""
-
-    def __init__(self) -> None:
-        self.pending: list[tuple[str, Any]] = []
-        self.pending_lock = threading.Lock()  # lifts are queued from a thread of their own
-        self.probe: Probe | None = None
-        self.sampler: Callable[[float], None] | None = None
-        self.flips = 0
-        self.provider: Any = None
-        self.draw_started = 0.0
-        self.last_frame_ms = (0.0, 0.0)  # the last drawn frame's (draw, swap)
-
-    def install(self) -> None:
-        from kivy.base import EventLoop
-        from kivy.clock import Clock
-        from kivy.core.window import Window
-        from kivy.input.provider import MotionEventProvider
-
-        harness = self
-
-        class QueuedTouches(MotionEventProvider):
-            def update(self, dispatch_fn: Callable[..., None]) -> None:
-                with harness.pending_lock:
-                    pending, harness.pending = harness.pending, []
-                probe = harness.probe
-                for etype, touch in pending:
-                    if probe is not None and etype == "end" and touch is probe.touch:
-                        probe.read = time.perf_counter()
-                    dispatch_fn(etype, touch)
-
-        self.provider = QueuedTouches("bench", None)
-        EventLoop.add_input_provider(self.provider)
-        swap = Window.flip  # WindowBase.on_flip calls self.flip(): the real buffer swap
-
-        def drawing(*_args: Any) -> None:
-            self.draw_started = time.perf_counter()  # bound handlers run before on_draw's own
-
-        def flip() -> None:
-            swap_started = time.perf_counter()
-            swap()
-            now = time.perf_counter()
-            self.flips += 1
-            self.last_frame_ms = (
-                (swap_started - self.draw_started) * 1000,
-                (now - swap_started) * 1000,
-            )
-            if self.sampler is not None:
-                self.sampler(time.monotonic())
-            probe = self.probe
-            if probe is None or not probe.read or probe.future.done():
-                return
-            try:
-                for name, shown in probe.milestones.items():
-                    if name not in probe.shown and shown():
-                        probe.shown[name] = {
-                            "drawn": now,
-                            "draw_started": self.draw_started,
-                            "swap_started": swap_started,
-                            "frames": Clock.frames_displayed - probe.frames0,
-                            "flips": self.flips - probe.flips0,
-                        }
-            except Exception as error:  # reported by the waiting tap
-                probe.future.set_exception(error)
-                return
-            if len(probe.shown) == len(probe.milestones):
-                probe.future.set_result(now)
-
-        Window.bind(on_draw=drawing)
-        Window.flip = flip
-
-    async def frames(self, count: int = 1) -> None:
-        from kivy.clock import Clock
-
-        for _ in range(count):
-            start = Clock.frames_displayed
-            deadline = time.monotonic() + 5
-            while Clock.frames_displayed == start and time.monotonic() < deadline:
-                await asyncio.sleep(1 / 200)
-
-    async def redraw_cost(self, count: int = 7) -> dict[str, float]:
-        """What one frame of the screen in view costs to draw and swap, redrawn unchanged."""
-        from kivy.core.window import Window
-
-        draws, swaps = [], []
-        for _ in range(count):
-            flips = self.flips
-            Window.canvas.ask_update()
-            deadline = time.monotonic() + 5
-            while self.flips == flips and time.monotonic() < deadline:
-                await asyncio.sleep(1 / 200)
-            draw, swap = self.last_frame_ms
-            draws.append(draw)
-            swaps.append(swap)
-            await asyncio.sleep(0.06)
-        return {
-            "draw_ms": statistics.median(draws),
-            "swap_ms": statistics.median(swaps),
-            "swap_min_ms": min(swaps),
-        }
-
-    async def until(self, condition: Callable[[], bool], timeout: float = TAP_TIMEOUT_S) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise TimeoutError("the screen did not change as expected in time")
-            await asyncio.sleep(0.01)
-        await self.frames(1)
-
-    async def tap(
-        self, widget: Any, done: Callable[[], bool] | None = None, **more: Callable[[], bool]
-    ) -> dict[str, float]:
-        """Finger down on the widget's centre, held, lifted; waits for the frames showing
-        ``done()`` (any frame with the lift read when None) and each of ``more``. Returns the
-        lift's timings: ``ms`` and its parts for ``done``, ``<name>_ms`` for the others."""
-        from kivy.clock import Clock
-        from kivy.tests.common import UnitTestTouch
-
-        x, y = widget.to_window(*widget.center)
-        touch = UnitTestTouch(x, y)
-        milestones = {"done": done or (lambda: True), **more}
-        probe = Probe(touch, milestones, asyncio.get_running_loop().create_future())
-        self.probe = probe
-        with self.pending_lock:
-            self.pending.append(("begin", touch))
-        # The finger lifts at a moment of its own, as a real one does: from a thread, not from
-        # this coroutine, which runs only when Kivy gives the asyncio loop a turn (just before
-        # the next frame when frames run back to back, which would hide the wait for it). The
-        # lift's time is its deadline; the event waits in the queue, as the OS's would, until
-        # the next frame's dispatch_input reads it.
-        lift_at = time.perf_counter() + random.uniform(*HOLD_S)
-
-        def lift() -> None:
-            delay = lift_at - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            probe.lifted = lift_at
-            probe.frames0, probe.flips0 = Clock.frames_displayed, self.flips
-            with self.pending_lock:
-                self.pending.append(("end", touch))
-
-        threading.Thread(target=lift, name="bench-finger", daemon=True).start()
-        try:
-            await asyncio.wait_for(probe.future, TAP_TIMEOUT_S)
-        finally:
-            self.probe = None
-        first = probe.shown["done"]
-        figures = {
-            "ms": (first["drawn"] - probe.lifted) * 1000,
-            # The parts, which add up to "ms": the lift waits for a frame to read it; then it
-            # is handled until the frame that shows it begins drawing; that frame's canvas is
-            # drawn; its buffers are swapped (under Xvfb the software renderer rasterises the
-            # whole window in the swap).
-            "input_wait_ms": (probe.read - probe.lifted) * 1000,
-            "handling_ms": (first["draw_started"] - probe.read) * 1000,
-            "draw_ms": (first["swap_started"] - first["draw_started"]) * 1000,
-            "swap_ms": (first["drawn"] - first["swap_started"]) * 1000,
-            "frames": first["frames"],  # frames from the lift to the one that showed it
-            "flips": first["flips"],
-            "lifted": probe.lifted,
-            "drawn": first["drawn"],
-        }
-        for name in more:
-            figures[f"{name}_ms"] = (probe.shown[name]["drawn"] - probe.lifted) * 1000
-            figures[f"{name}_frames"] = probe.shown[name]["frames"]
-        await asyncio.sleep(random.uniform(*GAP_S))
-        return figures
-
-
-def run_app(app: Any, scenario: Callable[[Harness], Any]) -> Any:
-    """Run ``app`` on asyncio (as the kiosk runs) with ``scenario`` as the person."""
-
-    async def main() -> Any:
-        started = asyncio.Event()
-        app.bind(on_start=lambda *_: started.set())
-        running = asyncio.create_task(app.async_run(async_lib="asyncio"))
-        await asyncio.wait_for(started.wait(), timeout=60)
-        harness = Harness()
-        harness.install()
-        await harness.frames(5)
-        try:
-            results = await scenario(harness)
-            results["gl"] = gl_info()
-            return results
-        finally:
-            app.stop()
-            await asyncio.wait_for(running, timeout=30)
-
-    return asyncio.run(main())
 
 
 async def watch_preview(
@@ -458,52 +228,23 @@ async def watch_preview(
 
 
 def open_lobby(workdir: Path, camera: Any) -> Any:
-    """A fresh demo lobby kiosk on ``camera`` (devices built as tests/core/residents.py does)."""
-    from hardware.factory import Devices
-    from hardware.simulated import SimulatedBadgeReader, SimulatedHandset, SimulatedHotplug
-    from kiosk.config import KioskConfig, load
-    from kiosk.core.clock import SystemClock
-    from kiosk.core.kiosk import Kiosk
+    """A fresh demo lobby kiosk on ``camera`` (as tests/ui/test_screenshots.py's lobby)."""
     from kiosk.demo import seed
-    from kiosk.store import open_database
 
-    data = workdir / "kiosk-data"
-    # As tests/conftest.py's make_config and tests/ui/test_screenshots.py's lobby.
-    flags = argparse.Namespace(demo=True, config=None, windowed=True)
-    config = load(flags, environ={"XDG_DATA_HOME": str(data), "HOME": str(data)})
-    config = KioskConfig(
-        **{
-            **config.__dict__,
-            "data_dir": data / "kiosk",
-            "role": "lobby",
-            "kiosk_id": "demo-lobby-01",
-            "kiosk_name": "Visitor Lobby · Station 1",
-            "housing_unit": None,
-        }
+    config = demo_config(
+        workdir / "kiosk-data",
+        role="lobby",
+        kiosk_id="demo-lobby-01",
+        kiosk_name="Visitor Lobby · Station 1",
+        housing_unit=None,
     )
-    devices = Devices(
-        camera=camera,
-        handset=SimulatedHandset(),
-        badge_reader=SimulatedBadgeReader(),
-        hotplug=SimulatedHotplug(),
-    )
-    kiosk = Kiosk(
-        config,
-        clock=SystemClock(),
-        database=open_database(config.database_path),
-        devices=devices,
-    )
+    kiosk = simulated_kiosk(config, camera)
     seed(kiosk)
     return kiosk
 
 
 def kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
-    import logging
-
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from kiosk.ui.kivy_setup import configure
-
-    configure(fullscreen=False, width=WIDTH, height=HEIGHT, kivy_home=args.workdir / "kivy-home")
+    configure_kiosk_kivy(args.workdir)
 
     from hardware.simulated.scenes import document_scene, face_scene
 
@@ -592,7 +333,7 @@ def kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
                 figure["purpose"] = checks[before][0]
                 figures.append(figure)
                 if index == count - 1 and "redraw_still" not in out:
-                    out["redraw_still"] = await person.redraw_cost()
+                    out["redraw_still"] = await person.redraw_cost(REDRAWS)
                 if index < count - 1:
                     await person.tap(
                         capture.ids.retake,
@@ -620,7 +361,7 @@ def kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
         return out
 
     try:
-        results = run_app(app, scenario)
+        results = run_app(app, scenario, lift="thread")
     finally:
         lobby._check_still = original_check
         kiosk.close()
@@ -636,11 +377,6 @@ def kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
         {"purpose": purpose, "ms": (end - start) * 1000} for purpose, start, end in checks
     ]
     return results
-
-
-async def tap_key(person: Harness, keys: Any, label: str) -> None:
-    key = keys.key_for(label)
-    await person.tap(key, lambda: key.state == "normal")
 
 
 # --- the bare child ---------------------------------------------------------------------------
@@ -660,12 +396,7 @@ def bgr_into_texture(frame: Any, reuse: Any) -> Any:
 
 
 def bare_child(args: argparse.Namespace) -> dict[str, Any]:
-    import logging
-
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from bare_kivy_app import configure
-
-    configure(args.workdir / "bare-kivy-home")
+    configure_bare_kivy(args.workdir)
 
     from kivy.app import App
     from kivy.clock import Clock
@@ -760,67 +491,16 @@ def bare_child(args: argparse.Namespace) -> dict[str, Any]:
                 )
             )
             if "redraw_still" not in out:
-                out["redraw_still"] = await person.redraw_cost()
+                out["redraw_still"] = await person.redraw_cost(REDRAWS)
             await person.tap(app.retake, lambda: app.stage == "preview" and app.shown_seq > 0)
             await asyncio.sleep(random.uniform(0.2, 0.4))
         out["take"] = takes
         return out
 
-    return run_app(app, scenario)
-
-
-def child_main(args: argparse.Namespace) -> int:
-    load0 = machine_load()
-    results = kiosk_child(args) if args.child == "kiosk" else bare_child(args)
-    results["load_average"] = [load0, machine_load()]
-    sys.stdout.write(RESULT_MARK + json.dumps(results) + "\n")
-    sys.stdout.flush()
-    return 0
+    return run_app(app, scenario, lift="thread")
 
 
 # --- the orchestrator -------------------------------------------------------------------------
-
-
-def run_child(
-    children: Children, which: str, args: argparse.Namespace, workdir: Path, display: str, n: int
-) -> dict[str, Any]:
-    folder = workdir / f"{which}-{n}"
-    folder.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIVY_")}
-    env.update(DISPLAY=display, PYTHONUNBUFFERED="1")
-    argv = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        *("--child", which, "--workdir", str(folder)),
-        *("--seconds", str(args.seconds), "--takes", str(args.takes)),
-    ]
-    log_path = folder / "child.log"
-    with log_path.open("wb") as log:
-        proc = children.spawn(
-            argv,
-            env=env,
-            cwd=REPO_DIR,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=log,
-        )
-    try:
-        out, _ = proc.communicate(timeout=args.timeout)
-    except subprocess.TimeoutExpired:
-        children.stop(proc)
-        raise BenchError(f"{which}: not done within {args.timeout:g} s (log: {log_path})") from None
-    children.stop(proc)
-    for line in out.decode(errors="replace").splitlines():
-        if line.startswith(RESULT_MARK):
-            return json.loads(line[len(RESULT_MARK) :])
-    raise BenchError(
-        f"{which} exited with {proc.returncode} without results: {last_line(log_path)}"
-        f" (log: {log_path})"
-    )
-
-
-def pooled(runs: list[dict[str, Any]], key: str, field: str = "ms") -> list[float]:
-    return [sample[field] for run in runs for sample in run[key]]
 
 
 def preview_medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -860,28 +540,14 @@ def analyse(kiosk_runs: list[dict[str, Any]], bare_runs: list[dict[str, Any]]) -
     kiosk_preview, bare_preview = preview_medians(kiosk_runs), preview_medians(bare_runs)
     bare_take = pooled(bare_runs, "take")
     kiosk_shown = pooled(kiosk_runs, "id") + pooled(kiosk_runs, "face")
-    base = summary(bare_take)
-    figures: dict[str, Any] = {}
-
-    def figure(name: str, values: list[float], stat: str, goal: float | None) -> None:
-        mine = summary(values)
-        figures[name] = {
-            "stat": stat,
-            "kiosk": mine,
-            "baseline": base,
-            "ratio": mine[stat] / base[stat],
-            "goal_ms": goal,
-            "meets_goal_here": None if goal is None else mine[stat] <= goal,
-        }
-
-    figure("still_shown", kiosk_shown, "median_ms", GOAL_STILL_SHOWN_MS)
-    figures["still_shown_p95"] = {**figures["still_shown"], "stat": "p95_ms"}
-    figures["still_shown_p95"]["ratio"] = summary(kiosk_shown)["p95_ms"] / base["p95_ms"]
-    figures["still_shown_p95"]["meets_goal_here"] = (
-        summary(kiosk_shown)["p95_ms"] <= GOAL_STILL_SHOWN_MS
-    )
+    base, shown = summary(bare_take), summary(kiosk_shown)
+    figures: dict[str, Any] = {
+        "still_shown": versus(shown, base, "median_ms", GOAL_STILL_SHOWN_MS),
+        "still_shown_p95": versus(shown, base, "p95_ms", GOAL_STILL_SHOWN_MS),
+    }
     for kind in ("id", "face"):
-        figure(f"accept_{kind}", pooled(kiosk_runs, kind, "accept_ms"), "median_ms", None)
+        accept = summary(pooled(kiosk_runs, kind, "accept_ms"))
+        figures[f"accept_{kind}"] = versus(accept, base, "median_ms", None)
         checks = summary(pooled(kiosk_runs, kind, "check_ms"))
         figures[f"check_{kind}"] = {
             "stat": "median_ms",
@@ -889,32 +555,24 @@ def analyse(kiosk_runs: list[dict[str, Any]], bare_runs: list[dict[str, Any]]) -
             "goal_ms": GOAL_CHECK_MS,
             "meets_goal_here": checks["median_ms"] <= GOAL_CHECK_MS,
         }
-    parts = (
-        "input_wait_ms",
-        "handling_ms",
-        "draw_ms",
-        "swap_ms",
-        "frames",
-        "flips",
-    )
     breakdown = {
-        name: {part: statistics.median(pooled(runs, key, part)) for part in parts}
+        name: medians_by_part(runs, key)
         for name, runs, key in (
             ("kiosk_id", kiosk_runs, "id"),
             ("kiosk_face", kiosk_runs, "face"),
             ("bare_take", bare_runs, "take"),
         )
     }
+    checks_parts = (
+        "check_started_ms",
+        "check_ms",
+        "check_done_to_accept_ms",
+        "check_done_to_screen_ms",
+        "screen_to_accept_drawn_ms",
+        "accept_frames",
+    )
     for kind in ("id", "face"):
-        for part in (
-            "check_started_ms",
-            "check_ms",
-            "check_done_to_accept_ms",
-            "check_done_to_screen_ms",
-            "screen_to_accept_drawn_ms",
-            "accept_frames",
-        ):
-            breakdown[f"kiosk_{kind}"][part] = statistics.median(pooled(kiosk_runs, kind, part))
+        breakdown[f"kiosk_{kind}"].update(medians_by_part(kiosk_runs, kind, checks_parts))
     alone = {
         purpose: summary([ms for run in kiosk_runs for ms in run["check_alone_ms"][purpose]])
         for purpose in ("visitor_id", "visitor_face")
@@ -970,41 +628,23 @@ def print_table(results: dict[str, Any]) -> None:
     )
     row("  share of the camera's frames", k["shown_share"] * 100, b["shown_share"] * 100, "%")
     row("  buffer swaps/s", k["flips_per_s"], b["flips_per_s"], "")
-    row(
-        "preview: frames behind, p95",
-        k["behind_p95"],
-        b["behind_p95"],
-        "",
-        f"<= {GOAL_BEHIND_FRAMES} frame",
-        k["behind_p95"] <= GOAL_BEHIND_FRAMES,
-    )
-    row("  median", k["behind_median"], b["behind_median"], "")
-    row(
-        "  max",
-        k["behind_max"],
-        b["behind_max"],
-        "",
-        f"<= {GOAL_BEHIND_FRAMES} frame",
-        k["behind_max"] <= GOAL_BEHIND_FRAMES,
-    )
+    for label, key, judged in (
+        ("preview: frames behind, p95", "behind_p95", True),
+        ("  median", "behind_median", False),
+        ("  max", "behind_max", True),
+    ):
+        goal = f"<= {GOAL_BEHIND_FRAMES} frame" if judged else ""
+        met = k[key] <= GOAL_BEHIND_FRAMES if judged else None
+        row(label, k[key], b[key], "", goal, met)
     row("preview: age of picture shown, median", k["age_median_ms"], b["age_median_ms"], "ms")
     row("  p95", k["age_p95_ms"], b["age_p95_ms"], "ms", f"(1 frame = {1000 / CAMERA_FPS:.0f} ms)")
-    row(
-        "take -> still shown, median",
-        figs["still_shown"]["kiosk"]["median_ms"],
-        figs["still_shown"]["baseline"]["median_ms"],
-        "ms",
-        f"<= {GOAL_STILL_SHOWN_MS:g} ms",
-        figs["still_shown"]["meets_goal_here"],
-    )
-    row(
-        "  p95",
-        figs["still_shown"]["kiosk"]["p95_ms"],
-        figs["still_shown"]["baseline"]["p95_ms"],
-        "ms",
-        f"<= {GOAL_STILL_SHOWN_MS:g} ms",
-        figs["still_shown_p95"]["meets_goal_here"],
-    )
+    for label, name in (
+        ("take -> still shown, median", "still_shown"),
+        ("  p95", "still_shown_p95"),
+    ):
+        f, stat = figs[name], figs[name]["stat"]
+        goal = f"<= {GOAL_STILL_SHOWN_MS:g} ms"
+        row(label, f["kiosk"][stat], f["baseline"][stat], "ms", goal, f["meets_goal_here"])
     for kind, label in (("id", "ID"), ("face", "face")):
         f, c = figs[f"accept_{kind}"], figs[f"check_{kind}"]
         # The 150 ms budget is the check's; the in-app figure also holds the frames around it,
@@ -1026,40 +666,26 @@ def print_table(results: dict[str, Any]) -> None:
             f"<= {GOAL_CHECK_MS:g} ms",
             c["meets_goal_here"],
         )
-    row("CPU in preview, % of one core", k["cpu_percent"], b["cpu_percent"], "%")
-    row("  UI thread", k["ui_thread_cpu_percent"], b["ui_thread_cpu_percent"], "%")
-    row(
-        "  camera's grab thread",
-        k["camera_thread_cpu_percent"],
-        b["camera_thread_cpu_percent"],
-        "%",
-    )
-    row(
-        "  other threads (llvmpipe)",
-        k["other_threads_cpu_percent"],
-        b["other_threads_cpu_percent"],
-        "%",
-    )
+    for label, key in (
+        ("CPU in preview, % of one core", "cpu_percent"),
+        ("  UI thread", "ui_thread_cpu_percent"),
+        ("  camera's grab thread", "camera_thread_cpu_percent"),
+        ("  other threads (llvmpipe)", "other_threads_cpu_percent"),
+    ):
+        row(label, k[key], b[key], "%")
     print("  (baselines: for the take figures the bare app's Take picture -> still shown; for the")
     print("   preview the bare app polling the same camera at 30/s into one reused texture)")
     print()
-    print(
-        f"{'take samples':<28}{'n':>4}{'median':>9}{'p95':>8}{'min':>8}{'max':>8}"
-        "  | medians: input wait  handling   draw   swap  frames"
-    )
     samples = (
         ("kiosk_still_shown_id", "kiosk still shown, ID", "kiosk_id"),
         ("kiosk_still_shown_face", "kiosk still shown, face", "kiosk_face"),
         ("bare_take_shown", "bare still shown", "bare_take"),
     )
-    for key, label, part in samples:
-        s, p = summary(a["samples_ms"][key]), parts[part]
-        print(
-            f"  {label:<26}{s['n']:>4}{s['median_ms']:>7.0f}ms{s['p95_ms']:>6.0f}ms"
-            f"{s['min_ms']:>6.0f}ms{s['max_ms']:>6.0f}ms"
-            f"  |{p['input_wait_ms']:>16.0f}ms{p['handling_ms']:>8.0f}ms{p['draw_ms']:>5.0f}ms"
-            f"{p['swap_ms']:>5.0f}ms{p['frames']:>6.0f}"
-        )
+    print_touches(
+        "take samples",
+        [(label, a["samples_ms"][key], parts[part]) for key, label, part in samples],
+        width=28,
+    )
     print()
     for kind in ("id", "face"):
         p = parts[f"kiosk_{kind}"]
@@ -1118,15 +744,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--timeout", type=float, default=180.0, help="longest a child may take, in seconds [180]"
     )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=RESULTS_FILE,
-        help=f"the JSON results [{RESULTS_FILE.relative_to(REPO_DIR)}]",
-    )
-    parser.add_argument("--keep-logs", action="store_true", help="keep the children's logs")
-    parser.add_argument("--child", choices=("kiosk", "bare"), help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    add_output_options(parser, RESULTS_FILE)
+    add_child_options(parser)
     args = parser.parse_args(argv)
     if min(args.runs, args.takes) < 1 or args.seconds < 1:
         parser.error("--runs and --takes must be at least 1, --seconds at least 1")
@@ -1137,13 +756,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace, children: Children, workdir: Path) -> dict[str, Any]:
     results: dict[str, Any] = {
-        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "git": git_state(),
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-        },
+        **bench_header(),
         "settings": {
             "runs": args.runs,
             "seconds": args.seconds,
@@ -1159,51 +772,23 @@ def run(args: argparse.Namespace, children: Children, workdir: Path) -> dict[str
             "still_shown_ms": GOAL_STILL_SHOWN_MS,
         },
     }
-    display = os.environ.get("DISPLAY")
-    if display:
-        results["display"] = {"display": display, "own_xvfb": False}
-    else:
-        display, _pid = start_xvfb(children, workdir / "xvfb.log")
-        results["display"] = {"display": display, "own_xvfb": True, "screen": SCREEN}
-    print(f"display {display}; logs in {workdir}", flush=True)
-    kiosk_runs, bare_runs = [], []
-    for n in range(1, args.runs + 1):
-        for which, into in (("bare", bare_runs), ("kiosk", kiosk_runs)):
-            start = time.monotonic()
-            into.append(run_child(children, which, args, workdir, display, n))
-            print(f"  run {n}/{args.runs} {which:<5} {time.monotonic() - start:.0f} s", flush=True)
-    results["kiosk_runs"], results["bare_runs"] = kiosk_runs, bare_runs
-    results["analysis"] = analyse(kiosk_runs, bare_runs)
-    return results
+    return compare_in_children(
+        children,
+        workdir,
+        results,
+        ["--seconds", str(args.seconds), "--takes", str(args.takes)],
+        args=args,
+        script=Path(__file__).resolve(),
+        mark=RESULT_MARK,
+        analyse=analyse,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.child:
-        return child_main(args)
-    children = Children()
-    workdir = Path(tempfile.mkdtemp(prefix="kiosk-bench-capture-"))
-    keep = args.keep_logs
-    try:
-        with ended_on_signals():
-            try:
-                results = run(args, children, workdir)
-            except BenchError as error:
-                print(f"capture bench: {error}", file=sys.stderr)
-                keep = True
-                return 1
-            finally:
-                children.stop_all()
-    finally:
-        if keep:
-            print(f"logs kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    print_table(results)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwritten to {args.output}")
-    return 0
+        return child_main(args, RESULT_MARK, kiosk_child, bare_child)
+    return orchestrate("capture", args, run, print_table)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import statistics
 import sys
 import time
@@ -37,6 +36,7 @@ if str(REPO_DIR) not in sys.path:
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from av import VideoFrame  # noqa: E402
+from harness import percentile  # noqa: E402
 
 from hardware.simulated.scenes import document_scene, face_scene  # noqa: E402
 from kiosk.calls.face_gate import blur  # noqa: E402
@@ -50,12 +50,6 @@ from kiosk.imaging import (  # noqa: E402
 RESULTS_FILE = BENCH_DIR / "results" / "image_checks.json"
 BUDGET_MS = 150.0
 WARMUP = 2
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile: with 30 runs, p95 is the second slowest."""
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(len(ordered) * share)) - 1]
 
 
 def timed_pair(

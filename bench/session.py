@@ -19,18 +19,19 @@ window per process), both on the same display, ``--runs`` times interleaved (bar
   (the baseline for sign-in and opening a message), and a Button that appends a character to
   a TextInput (the baseline for keys).
 
-How a touch is timed. Touches go through Kivy's input pipeline as a real finger's do: a small
-input provider holds them until the next frame's ``dispatch_input`` (the SDL mouse and the
-touchscreen providers also deliver at most once a frame), then the postproc modules and the
-widgets see them. The finger is held 80-120 ms and lifted at a random moment. A figure runs
-from the lift to the end of the first buffer swap (``Window.flip`` returned) after which the
-screen shows the result (inbox: screen current and its RecycleView's row widgets laid out;
-message: screen current, body label text and texture set, for m-demo-1 its photo thumbnail;
-key: the draft holds one more character). Both apps run at the kiosk's ``maxfps`` of 20 on
-``App.async_run``: a frame every 50 ms, so a touch waits 0-50 ms for the frame that reads it,
-and it is then handled and drawn in that frame at best. With a 50 ms frame, a p95 of 50 ms
-for a key is about the floor of the frame rate itself; the bare app shows what the frame rate
-alone costs, and the ratio is what the kiosk adds.
+How a touch is timed (bench/harness.py's ``Harness``, its lift from the person's coroutine).
+Touches go through Kivy's input pipeline as a real finger's do: a small input provider holds
+them until the next frame's ``dispatch_input`` (the SDL mouse and the touchscreen providers also
+deliver at most once a frame), then the postproc modules and the widgets see them. The finger is
+held 80-120 ms and lifted at a random moment. A figure runs from the lift to the end of the
+first buffer swap (``Window.flip`` returned) after which the screen shows the result (inbox:
+screen current and its RecycleView's row widgets laid out; message: screen current, body label
+text and texture set, for m-demo-1 its photo thumbnail; key: the draft holds one more
+character). Both apps run at the kiosk's ``maxfps`` of 20 on ``App.async_run``: a frame every
+50 ms, so a touch waits 0-50 ms for the frame that reads it, and it is then handled and drawn in
+that frame at best. With a 50 ms frame, a p95 of 50 ms for a key is about the floor of the frame
+rate itself; the bare app shows what the frame rate alone costs, and the ratio is what the kiosk
+adds.
 
 Each figure is split into its parts (input wait, handling, the canvas draw, the buffer swap)
 and, for comparison, one frame of each screen is redrawn unchanged and timed (draw + swap):
@@ -49,20 +50,10 @@ bench/results/session.json.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import json
-import math
-import os
-import platform
 import random
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,249 +63,44 @@ for _path in (str(REPO_DIR), str(BENCH_DIR)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-from startup import (  # noqa: E402
-    SCREEN,
-    BenchError,
+from harness import (  # noqa: E402
+    HOLD_S,
     Children,
-    ended_on_signals,
-    git_state,
-    last_line,
-    start_xvfb,
+    Harness,
+    add_child_options,
+    add_output_options,
+    bench_header,
+    child_main,
+    compare_in_children,
+    configure_bare_kivy,
+    configure_kiosk_kivy,
+    demo_config,
+    medians_by_part,
+    orchestrate,
+    pooled,
+    print_touches,
+    run_app,
+    summary,
+    tap_key,
+    versus,
 )
 
 RESULTS_FILE = BENCH_DIR / "results" / "session.json"
 RESULT_MARK = "BENCH-SESSION-RESULT "
-WIDTH, HEIGHT = 1280, 800
 MESSAGES = 10_000
 INMATE, PIN = "A1024", "1234"
 PHOTO_MESSAGE = "m-demo-1"
 GOAL_SIGN_IN_MS = 300.0
 GOAL_OPEN_MS = 100.0
 GOAL_KEY_P95_MS = 50.0
-HOLD_S = (0.08, 0.12)  # how long the finger stays down
-GAP_S = (0.0, 0.06)  # pause after a figure before the next touch
-TAP_TIMEOUT_S = 15.0
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile (as bench/image_checks.py): with 100 keys, p95 is the 95th."""
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(len(ordered) * share)) - 1]
-
-
-def summary(values: list[float]) -> dict[str, Any]:
-    return {
-        "n": len(values),
-        "median_ms": statistics.median(values),
-        "p95_ms": percentile(values, 0.95),
-        "min_ms": min(values),
-        "max_ms": max(values),
-    }
-
-
-# --- inside a child: touches through Kivy's input pipeline, timed to the drawn frame ---------
-
-
-class Probe:
-    """One timed touch: from the lift to the first swapped frame that shows ``done()``."""
-
-    def __init__(self, touch: Any, done: Callable[[], bool], future: asyncio.Future) -> None:
-        self.touch = touch
-        self.done = done
-        self.future = future
-        self.lifted = 0.0
-        self.read = 0.0  # the frame's dispatch_input took the lift
-        self.frames0 = 0  # Clock.frames_displayed at the lift
-        self.flips0 = 0
-        self.draw_started = 0.0  # of the frame that showed it: on_draw began
-        self.swap_started = 0.0  # and Window.flip began
-        self.frames = 0
-        self.flips = 0
-
-
-class Harness:
-    """Touches held until the next frame reads its input, as a real provider's are; every
-    buffer swap checks whether the touch being timed shows on screen yet."""
-
-    def __init__(self) -> None:
-        self.pending: list[tuple[str, Any]] = []
-        self.probe: Probe | None = None
-        self.flips = 0
-        self.provider: Any = None
-        self.draw_started = 0.0
-        self.last_frame_ms = (0.0, 0.0)  # the last drawn frame's (draw, swap)
-
-    def install(self) -> None:
-        from kivy.base import EventLoop
-        from kivy.clock import Clock
-        from kivy.core.window import Window
-        from kivy.input.provider import MotionEventProvider
-
-        harness = self
-
-        class QueuedTouches(MotionEventProvider):
-            def update(self, dispatch_fn: Callable[..., None]) -> None:
-                pending, harness.pending = harness.pending, []
-                probe = harness.probe
-                for etype, touch in pending:
-                    if probe is not None and etype == "end" and touch is probe.touch:
-                        probe.read = time.perf_counter()
-                    dispatch_fn(etype, touch)
-
-        self.provider = QueuedTouches("bench", None)
-        EventLoop.add_input_provider(self.provider)
-        swap = Window.flip  # WindowBase.on_flip calls self.flip(): the real buffer swap
-
-        def drawing(*_args: Any) -> None:
-            self.draw_started = time.perf_counter()  # bound handlers run before on_draw's own
-
-        def flip() -> None:
-            swap_started = time.perf_counter()
-            swap()
-            now = time.perf_counter()
-            self.flips += 1
-            self.last_frame_ms = (
-                (swap_started - self.draw_started) * 1000,
-                (now - swap_started) * 1000,
-            )
-            probe = self.probe
-            if probe is None or not probe.read or probe.future.done():
-                return
-            try:
-                shown = probe.done()
-            except Exception as error:  # reported by the waiting tap
-                probe.future.set_exception(error)
-                return
-            if shown:
-                probe.draw_started, probe.swap_started = self.draw_started, swap_started
-                probe.frames = Clock.frames_displayed - probe.frames0
-                probe.flips = self.flips - probe.flips0
-                probe.future.set_result(now)
-
-        Window.bind(on_draw=drawing)
-        Window.flip = flip
-
-    async def frames(self, count: int = 1) -> None:
-        from kivy.clock import Clock
-
-        for _ in range(count):
-            start = Clock.frames_displayed
-            deadline = time.monotonic() + 5
-            while Clock.frames_displayed == start and time.monotonic() < deadline:
-                await asyncio.sleep(1 / 200)
-
-    async def redraw_cost(self, count: int = 5) -> dict[str, float]:
-        """What one frame of the screen in view costs to draw and swap, redrawn unchanged."""
-        from kivy.core.window import Window
-
-        draws, swaps = [], []
-        for _ in range(count):
-            flips = self.flips
-            Window.canvas.ask_update()
-            deadline = time.monotonic() + 5
-            while self.flips == flips and time.monotonic() < deadline:
-                await asyncio.sleep(1 / 200)
-            draw, swap = self.last_frame_ms
-            draws.append(draw)
-            swaps.append(swap)
-            await asyncio.sleep(0.06)
-        return {"draw_ms": statistics.median(draws), "swap_ms": statistics.median(swaps)}
-
-    async def until(self, condition: Callable[[], bool], timeout: float = TAP_TIMEOUT_S) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise TimeoutError("the screen did not change as expected in time")
-            await asyncio.sleep(0.01)
-        await self.frames(1)
-
-    async def tap(self, widget: Any, done: Callable[[], bool] | None = None) -> dict[str, float]:
-        """Finger down on the widget's centre, held, lifted; waits for the frame showing
-        ``done()`` (any frame with the lift read when None). Returns the lift's timings."""
-        from kivy.clock import Clock
-        from kivy.tests.common import UnitTestTouch
-
-        x, y = widget.to_window(*widget.center)
-        touch = UnitTestTouch(x, y)
-        self.pending.append(("begin", touch))
-        await asyncio.sleep(random.uniform(*HOLD_S))
-        probe = Probe(touch, done or (lambda: True), asyncio.get_running_loop().create_future())
-        probe.frames0, probe.flips0 = Clock.frames_displayed, self.flips
-        self.probe = probe
-        probe.lifted = time.perf_counter()
-        self.pending.append(("end", touch))
-        try:
-            drawn = await asyncio.wait_for(probe.future, TAP_TIMEOUT_S)
-        finally:
-            self.probe = None
-        figures = {
-            "ms": (drawn - probe.lifted) * 1000,
-            # The parts, which add up to "ms": the lift waits for a frame to read it; then
-            # it is handled (maybe over several frames) until the frame that shows it begins
-            # drawing; that frame's canvas is drawn; its buffers are swapped (under Xvfb the
-            # software renderer rasterises the whole window in the swap).
-            "input_wait_ms": (probe.read - probe.lifted) * 1000,
-            "handling_ms": (probe.draw_started - probe.read) * 1000,
-            "draw_ms": (probe.swap_started - probe.draw_started) * 1000,
-            "swap_ms": (drawn - probe.swap_started) * 1000,
-            "frames": probe.frames,  # frames from the lift to the one that showed it, included
-            "flips": probe.flips,  # of which drawn (a frame with nothing new is not)
-            "lifted": probe.lifted,
-            "drawn": drawn,
-        }
-        await asyncio.sleep(random.uniform(*GAP_S))
-        return figures
-
-
-def run_app(app: Any, scenario: Callable[[Harness], Any]) -> Any:
-    """Run ``app`` on asyncio (as the kiosk runs) with ``scenario`` as the person."""
-
-    async def main() -> Any:
-        started = asyncio.Event()
-        app.bind(on_start=lambda *_: started.set())
-        running = asyncio.create_task(app.async_run(async_lib="asyncio"))
-        await asyncio.wait_for(started.wait(), timeout=60)
-        harness = Harness()
-        harness.install()
-        await harness.frames(5)
-        try:
-            results = await scenario(harness)
-            results["gl"] = gl_info()
-            return results
-        finally:
-            app.stop()
-            await asyncio.wait_for(running, timeout=30)
-
-    return asyncio.run(main())
-
-
-def gl_info() -> dict[str, str]:
-    from kivy.graphics.opengl import GL_RENDERER, GL_VERSION, glGetString
-
-    def text(name: int) -> str:
-        value = glGetString(name)
-        return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-
-    return {"renderer": text(GL_RENDERER), "version": text(GL_VERSION)}
-
-
-def machine_load() -> list[float]:
-    with contextlib.suppress(OSError):
-        return list(os.getloadavg())
-    return []
 
 
 # --- the kiosk child --------------------------------------------------------------------------
 
 
 def kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
-    import logging
-
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     workdir = args.workdir
-    from kiosk.ui.kivy_setup import configure
-
-    configure(fullscreen=False, width=WIDTH, height=HEIGHT, kivy_home=workdir / "kivy-home")
+    configure_kiosk_kivy(workdir)
 
     from kiosk.core import sign_in as sign_in_module
     from kiosk.core.credentials import check_verifier
@@ -407,7 +193,7 @@ def kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
         return out
 
     try:
-        results = run_app(app, scenario)
+        results = run_app(app, scenario, lift="coroutine")
     finally:
         sign_in_module.check_verifier = original_check
         kiosk.close()
@@ -420,17 +206,11 @@ def open_kiosk(workdir: Path) -> tuple[Any, dict[str, Any]]:
     """A fresh demo housing kiosk whose resident A1024 has ``MESSAGES`` more messages."""
     from datetime import timedelta
 
-    from kiosk.config import KioskConfig, load
     from kiosk.core.kiosk import Kiosk
     from kiosk.demo import seed
     from kiosk.sync.uplink import utc_text
 
-    data = workdir / "kiosk-data"
-    # As tests/conftest.py's make_config: the demo's values on a scratch folder, windowed.
-    flags = argparse.Namespace(demo=True, config=None, windowed=True)
-    config = load(flags, environ={"XDG_DATA_HOME": str(data), "HOME": str(data)})
-    config = KioskConfig(**{**config.__dict__, "data_dir": data / "kiosk"})
-    kiosk = Kiosk.open(config)
+    kiosk = Kiosk.open(demo_config(workdir / "kiosk-data"))
     start = time.perf_counter()
     seed(kiosk)
     seeded = time.perf_counter()
@@ -497,11 +277,6 @@ async def kiosk_sign_in(person: Harness, app: Any) -> dict[str, Any]:
     return await person.tap(keypad.key_for(keypad.enter_text), inbox_drawn)
 
 
-async def tap_key(person: Harness, keys: Any, label: str) -> None:
-    key = keys.key_for(label)
-    await person.tap(key, lambda: key.state == "normal")
-
-
 def visible_rows(inbox: Any) -> list[Any]:
     """The inbox's row widgets wholly inside its list, top to bottom."""
     rows = inbox.ids.rows
@@ -543,12 +318,7 @@ async def type_keys(person: Harness, keyboard: Any, draft: Any, count: int) -> l
 
 
 def bare_child(args: argparse.Namespace) -> dict[str, Any]:
-    import logging
-
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from bare_kivy_app import configure
-
-    configure(args.workdir / "bare-kivy-home")
+    configure_bare_kivy(args.workdir)
 
     from kivy.app import App
     from kivy.uix.boxlayout import BoxLayout
@@ -604,65 +374,10 @@ def bare_child(args: argparse.Namespace) -> dict[str, Any]:
         redraw["keys"] = await person.redraw_cost()
         return {"switch": switches, "keys": keys, "redraw": redraw}
 
-    return run_app(app, scenario)
-
-
-def child_main(args: argparse.Namespace) -> int:
-    load0 = machine_load()
-    results = kiosk_child(args) if args.child == "kiosk" else bare_child(args)
-    results["load_average"] = [load0, machine_load()]
-    sys.stdout.write(RESULT_MARK + json.dumps(results) + "\n")
-    sys.stdout.flush()
-    return 0
+    return run_app(app, scenario, lift="coroutine")
 
 
 # --- the orchestrator -------------------------------------------------------------------------
-
-
-def run_child(
-    children: Children, which: str, args: argparse.Namespace, workdir: Path, display: str, n: int
-) -> dict[str, Any]:
-    folder = workdir / f"{which}-{n}"
-    folder.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIVY_")}
-    env.update(DISPLAY=display, PYTHONUNBUFFERED="1")
-    argv = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        which,
-        "--workdir",
-        str(folder),
-        *("--sign-ins", str(args.sign_ins), "--opens", str(args.opens)),
-        *("--photo-opens", str(args.photo_opens), "--keys", str(args.keys)),
-    ]
-    log_path = folder / "child.log"
-    with log_path.open("wb") as log:
-        proc = children.spawn(
-            argv,
-            env=env,
-            cwd=REPO_DIR,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=log,
-        )
-    try:
-        out, _ = proc.communicate(timeout=args.timeout)
-    except subprocess.TimeoutExpired:
-        children.stop(proc)
-        raise BenchError(f"{which}: not done within {args.timeout:g} s (log: {log_path})") from None
-    children.stop(proc)
-    for line in out.decode(errors="replace").splitlines():
-        if line.startswith(RESULT_MARK):
-            return json.loads(line[len(RESULT_MARK) :])
-    raise BenchError(
-        f"{which} exited with {proc.returncode} without results: {last_line(log_path)}"
-        f" (log: {log_path})"
-    )
-
-
-def pooled(runs: list[dict[str, Any]], key: str, field: str = "ms") -> list[float]:
-    return [sample[field] for run in runs for sample in run[key]]
 
 
 def analyse(kiosk_runs: list[dict[str, Any]], bare_runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -670,28 +385,18 @@ def analyse(kiosk_runs: list[dict[str, Any]], bare_runs: list[dict[str, Any]]) -
     sign_in, opens = pooled(kiosk_runs, "sign_in"), pooled(kiosk_runs, "open")
     photo, keys = pooled(kiosk_runs, "open_photo"), pooled(kiosk_runs, "keys")
     base_switch, base_keys = summary(switch), summary(keys_bare)
-    figures: dict[str, Any] = {}
-
-    def figure(name: str, values: list[float], base: dict, stat: str, goal: float) -> None:
-        if not values:
-            return
-        mine = summary(values)
-        figures[name] = {
-            "stat": stat,
-            "kiosk": mine,
-            "baseline": base,
-            "ratio": mine[stat] / base[stat],
-            "goal_ms": goal,
-            "meets_goal_here": mine[stat] <= goal,
-        }
-
-    figure("sign_in", sign_in, base_switch, "median_ms", GOAL_SIGN_IN_MS)
-    figure("open_message", opens, base_switch, "median_ms", GOAL_OPEN_MS)
-    figure("open_message_with_photo", photo, base_switch, "median_ms", GOAL_OPEN_MS)
-    figure("key", keys, base_keys, "p95_ms", GOAL_KEY_P95_MS)
-    parts = ("input_wait_ms", "handling_ms", "draw_ms", "swap_ms", "frames", "flips")
+    figures = {
+        name: versus(summary(values), base, stat, goal)
+        for name, values, base, stat, goal in (
+            ("sign_in", sign_in, base_switch, "median_ms", GOAL_SIGN_IN_MS),
+            ("open_message", opens, base_switch, "median_ms", GOAL_OPEN_MS),
+            ("open_message_with_photo", photo, base_switch, "median_ms", GOAL_OPEN_MS),
+            ("key", keys, base_keys, "p95_ms", GOAL_KEY_P95_MS),
+        )
+        if values
+    }
     breakdown = {
-        name: {part: statistics.median(pooled(runs, key, part)) for part in parts}
+        name: medians_by_part(runs, key)
         for name, runs, key in (
             ("sign_in", kiosk_runs, "sign_in"),
             ("open_message", kiosk_runs, "open"),
@@ -756,29 +461,19 @@ def print_table(results: dict[str, Any]) -> None:
     print("  (baselines: bare Kivy screen switch for sign-in and messages, Button ->")
     print("   TextInput.insert_text for keys; same window, maxfps 20, App.async_run)")
     print()
-    print(
-        f"{'all samples':<26}{'n':>4}{'median':>9}{'p95':>8}{'min':>8}{'max':>8}"
-        "  | medians: input wait  handling   draw   swap  frames"
-    )
     samples = (
-        ("sign_in", "kiosk sign-in", "sign_in"),
-        ("open_message", "kiosk open message", "open_message"),
-        ("open_message_with_photo", "kiosk open, photo", "open_message_with_photo"),
-        ("key", "kiosk key", "key"),
-        ("bare_switch", "bare switch", "bare_switch"),
-        ("bare_key", "bare key", "bare_key"),
+        ("sign_in", "kiosk sign-in"),
+        ("open_message", "kiosk open message"),
+        ("open_message_with_photo", "kiosk open, photo"),
+        ("key", "kiosk key"),
+        ("bare_switch", "bare switch"),
+        ("bare_key", "bare key"),
     )
-    for key, label, part in samples:
-        values = a["samples_ms"][key]
-        if not values:
-            continue
-        s, p = summary(values), parts[part]
-        print(
-            f"  {label:<24}{s['n']:>4}{s['median_ms']:>7.0f}ms{s['p95_ms']:>6.0f}ms"
-            f"{s['min_ms']:>6.0f}ms{s['max_ms']:>6.0f}ms"
-            f"  |{p['input_wait_ms']:>16.0f}ms{p['handling_ms']:>8.0f}ms{p['draw_ms']:>5.0f}ms"
-            f"{p['swap_ms']:>5.0f}ms{p['frames']:>6.0f}"
-        )
+    print_touches(
+        "all samples",
+        [(label, a["samples_ms"][key], parts.get(key, {})) for key, label in samples],
+        width=26,
+    )
     p, alone = parts["sign_in"], a["scrypt_alone"]
     print()
     print(
@@ -822,15 +517,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--timeout", type=float, default=300.0, help="longest a child may take, in seconds [300]"
     )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=RESULTS_FILE,
-        help=f"the JSON results [{RESULTS_FILE.relative_to(REPO_DIR)}]",
-    )
-    parser.add_argument("--keep-logs", action="store_true", help="keep the children's logs")
-    parser.add_argument("--child", choices=("kiosk", "bare"), help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    add_output_options(parser, RESULTS_FILE)
+    add_child_options(parser)
     args = parser.parse_args(argv)
     if min(args.runs, args.sign_ins, args.keys) < 1 or min(args.opens, args.photo_opens) < 0:
         parser.error("--runs, --sign-ins and --keys must be at least 1")
@@ -843,13 +531,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace, children: Children, workdir: Path) -> dict[str, Any]:
     results: dict[str, Any] = {
-        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "git": git_state(),
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-        },
+        **bench_header(),
         "settings": {
             "runs": args.runs,
             "sign_ins": args.sign_ins,
@@ -866,51 +548,26 @@ def run(args: argparse.Namespace, children: Children, workdir: Path) -> dict[str
             "key_p95": GOAL_KEY_P95_MS,
         },
     }
-    display = os.environ.get("DISPLAY")
-    if display:
-        results["display"] = {"display": display, "own_xvfb": False}
-    else:
-        display, _pid = start_xvfb(children, workdir / "xvfb.log")
-        results["display"] = {"display": display, "own_xvfb": True, "screen": SCREEN}
-    print(f"display {display}; logs in {workdir}", flush=True)
-    kiosk_runs, bare_runs = [], []
-    for n in range(1, args.runs + 1):
-        for which, into in (("bare", bare_runs), ("kiosk", kiosk_runs)):
-            start = time.monotonic()
-            into.append(run_child(children, which, args, workdir, display, n))
-            print(f"  run {n}/{args.runs} {which:<5} {time.monotonic() - start:.0f} s", flush=True)
-    results["kiosk_runs"], results["bare_runs"] = kiosk_runs, bare_runs
-    results["analysis"] = analyse(kiosk_runs, bare_runs)
-    return results
+    return compare_in_children(
+        children,
+        workdir,
+        results,
+        [
+            *("--sign-ins", str(args.sign_ins), "--opens", str(args.opens)),
+            *("--photo-opens", str(args.photo_opens), "--keys", str(args.keys)),
+        ],
+        args=args,
+        script=Path(__file__).resolve(),
+        mark=RESULT_MARK,
+        analyse=analyse,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.child:
-        return child_main(args)
-    children = Children()
-    workdir = Path(tempfile.mkdtemp(prefix="kiosk-bench-session-"))
-    keep = args.keep_logs
-    try:
-        with ended_on_signals():
-            try:
-                results = run(args, children, workdir)
-            except BenchError as error:
-                print(f"session bench: {error}", file=sys.stderr)
-                keep = True
-                return 1
-            finally:
-                children.stop_all()
-    finally:
-        if keep:
-            print(f"logs kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    print_table(results)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwritten to {args.output}")
-    return 0
+        return child_main(args, RESULT_MARK, kiosk_child, bare_child)
+    return orchestrate("session", args, run, print_table)
 
 
 if __name__ == "__main__":

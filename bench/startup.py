@@ -29,127 +29,42 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import re
-import select
-import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_DIR = BENCH_DIR.parent
+from harness import (
+    BENCH_DIR,
+    SCREEN,
+    BenchError,
+    Children,
+    add_output_options,
+    bench_header,
+    child_env,
+    cpu_seconds,
+    last_line,
+    open_display,
+    orchestrate,
+)
+
 PROBE = BENCH_DIR / "probe.py"
 BARE_APP = BENCH_DIR / "bare_kivy_app.py"
 RESULTS_FILE = BENCH_DIR / "results" / "startup.json"
 
-SCREEN = "1280x800x24"
 GOAL_STARTUP_RATIO = 1.5
 GOAL_IDLE_CPU_PERCENT = 2.0
 GOAL_IDLE_RSS_MIB = 250.0
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 POLL_S = 0.005
 
 
-class BenchError(Exception):
-    """A program did not get as far as its first frame; the message says why."""
-
-
-# --- processes ---------------------------------------------------------------------------
-
-
-class Children:
-    """Every process this script starts; all of them are ended by ``stop_all``."""
-
-    def __init__(self) -> None:
-        self._procs: list[subprocess.Popen[bytes]] = []
-
-    def spawn(self, argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
-        # A session of its own: the child and anything it starts can be ended as a group.
-        proc = subprocess.Popen(argv, start_new_session=True, **kwargs)
-        self._procs.append(proc)
-        return proc
-
-    def stop(self, proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
-        """SIGTERM to the child's process group, SIGKILL if it is still there after ``grace_s``.
-
-        Signals go only while the child is unreaped, so its id cannot belong to anyone else.
-        """
-        if proc.poll() is None:
-            self._signal(proc, signal.SIGTERM)
-            try:
-                proc.wait(grace_s)
-            except subprocess.TimeoutExpired:
-                self._signal(proc, signal.SIGKILL)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(grace_s)
-        if proc in self._procs:
-            self._procs.remove(proc)
-
-    def stop_all(self) -> None:
-        for proc in reversed(list(self._procs)):
-            self.stop(proc, grace_s=3.0)
-
-    @staticmethod
-    def _signal(proc: subprocess.Popen[bytes], signum: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signum)
-
-
-def start_xvfb(children: Children, log_path: Path, timeout_s: float = 15.0) -> tuple[str, int]:
-    """An Xvfb on a free display number (Xvfb picks it); returns (DISPLAY, pid)."""
-    if shutil.which("Xvfb") is None:
-        raise BenchError("DISPLAY is unset and Xvfb is not installed")
-    read_end, write_end = os.pipe()
-    try:
-        with log_path.open("wb") as log:
-            proc = children.spawn(
-                ["Xvfb", "-displayfd", str(write_end), "-screen", "0", SCREEN, "-nolisten", "tcp"],
-                pass_fds=(write_end,),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        os.close(write_end)
-        write_end = -1
-        number = b""
-        deadline = time.monotonic() + timeout_s
-        while not number.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0 or proc.poll() is not None:
-                raise BenchError(f"Xvfb did not start (see {log_path})")
-            ready, _, _ = select.select([read_end], [], [], left)
-            if ready:
-                chunk = os.read(read_end, 16)
-                if not chunk:
-                    raise BenchError(f"Xvfb did not start (see {log_path})")
-                number += chunk
-        return f":{int(number)}", proc.pid
-    finally:
-        os.close(read_end)
-        if write_end >= 0:
-            os.close(write_end)
-
-
 # --- /proc ------------------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int | str, task: str | None = None) -> float:
-    """utime + stime of a process (all its threads), or of one of its threads."""
-    path = f"/proc/{pid}/task/{task}/stat" if task else f"/proc/{pid}/stat"
-    with open(path, encoding="ascii") as handle:
-        text = handle.read()
-    fields = text[text.rindex(")") + 2 :].split()  # the name may hold spaces and parentheses
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # fields 14 and 15 of stat(5)
 
 
 def thread_cpu(pid: int) -> dict[str, float]:
@@ -185,8 +100,7 @@ class Program:
 
 
 def programs(workdir: Path, display: str, *, bare_async: bool = False) -> list[Program]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("KIVY_")}
-    base.update(DISPLAY=display, PYTHONUNBUFFERED="1")
+    base = child_env(display)
     kiosk_env = {**base, "XDG_DATA_HOME": str(workdir / "kiosk-data")}
     python = sys.executable
     return [
@@ -262,11 +176,6 @@ def start_until_first_frame(
         time.sleep(POLL_S)
     timings = json.loads(out.read_text(encoding="utf-8"))
     return Started(proc, spawn_time, timings, log_path)
-
-
-def last_line(path: Path) -> str:
-    lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
-    return lines[-1].strip()[:200] if lines else "(no output)"
 
 
 def time_startup(
@@ -451,20 +360,6 @@ def print_table(results: dict[str, Any]) -> None:
         print("  " + ", ".join(f"{name} +{ms:.0f} ms" for name, ms in top))
 
 
-def git_state() -> dict[str, Any]:
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=REPO_DIR, capture_output=True, text=True, timeout=10, check=False
-        ).stdout.strip()
-
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        return {
-            "commit": git("rev-parse", "HEAD"),
-            "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
-        }
-    return {}
-
-
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     parts = ("python_start_s", "to_window_s", "window_to_frame_s")
     return {
@@ -477,21 +372,6 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # --- main -------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def ended_on_signals() -> Iterator[None]:
-    """SIGTERM and SIGHUP end the benchmark through its ``finally`` blocks, like Ctrl-C."""
-
-    def stop(signum: int, _frame: Any) -> None:
-        raise SystemExit(128 + signum)
-
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -525,17 +405,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="skip the python -X importtime start of each program",
     )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=RESULTS_FILE,
-        help=f"the JSON results [{RESULTS_FILE.relative_to(REPO_DIR)}]",
-    )
-    parser.add_argument(
-        "--keep-logs",
-        action="store_true",
-        help="keep the temporary folder with every program's log",
-    )
+    add_output_options(parser, RESULTS_FILE)
     args = parser.parse_args(argv)
     if args.runs < 1 or args.idle_seconds < 0 or args.settle_seconds < 0 or args.timeout <= 0:
         parser.error("--runs must be at least 1; times must not be negative")
@@ -544,13 +414,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace, children: Children, workdir: Path) -> dict[str, Any]:
     results: dict[str, Any] = {
-        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "git": git_state(),
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-        },
+        **bench_header(),
         "settings": {
             "runs": args.runs,
             "idle_seconds": args.idle_seconds,
@@ -565,13 +429,7 @@ def run(args: argparse.Namespace, children: Children, workdir: Path) -> dict[str
             "idle_rss_mib_max": GOAL_IDLE_RSS_MIB,
         },
     }
-    xvfb_pid = None
-    display = os.environ.get("DISPLAY")
-    if display:
-        results["display"] = {"display": display, "own_xvfb": False}
-    else:
-        display, xvfb_pid = start_xvfb(children, workdir / "xvfb.log")
-        results["display"] = {"display": display, "own_xvfb": True, "screen": SCREEN}
+    display, xvfb_pid, results["display"] = open_display(children, workdir)
     print(
         f"display {display}{' (own Xvfb ' + SCREEN + ')' if xvfb_pid else ''}; logs in {workdir}",
         flush=True,
@@ -630,30 +488,7 @@ def run(args: argparse.Namespace, children: Children, workdir: Path) -> dict[str
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    children = Children()
-    workdir = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
-    keep = args.keep_logs
-    try:
-        with ended_on_signals():
-            try:
-                results = run(args, children, workdir)
-            except BenchError as error:
-                print(f"startup bench: {error}", file=sys.stderr)
-                keep = True  # the logs say why
-                return 1
-            finally:
-                children.stop_all()
-    finally:
-        if keep:
-            print(f"logs kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    print_table(results)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwritten to {args.output}")
-    return 0
+    return orchestrate("startup", parse_args(argv), run, print_table)
 
 
 if __name__ == "__main__":

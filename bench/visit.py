@@ -58,10 +58,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import math
-import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -80,13 +77,19 @@ for _path in (str(REPO_DIR), str(BENCH_DIR)):
         sys.path.insert(0, _path)
 
 import numpy as np  # noqa: E402
-from startup import (  # noqa: E402
+from harness import (  # noqa: E402
     BenchError,
     Children,
+    add_output_options,
+    bench_header,
     cpu_seconds,
-    ended_on_signals,
-    git_state,
+    demo_config,
+    emit_result,
     last_line,
+    orchestrate,
+    percentile,
+    read_result,
+    simulated_kiosk,
 )
 
 from hardware.simulated import timecode  # noqa: E402
@@ -106,12 +109,6 @@ FACILITY = "f1"
 HOUSING, LOBBY = "hu-01", "lobby-01"
 INMATE, BADGE, PIN = "A1024", "04A1B2C3D4", "1234"
 VISIT_ID = "v-bench"
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile (as bench/session.py)."""
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(len(ordered) * share)) - 1]
 
 
 def camera() -> SimulatedCamera:
@@ -352,42 +349,19 @@ async def bare_pair(args: argparse.Namespace) -> dict[str, Any]:
 
 def kiosk_config(data_dir: Path, broker_url: str, kiosk_id: str, role: str) -> Any:
     """A checked configuration built as the CLI builds one (as tests/conftest.py make_config)."""
-    from kiosk.config import KioskConfig, load
-
-    namespace = argparse.Namespace(demo=True, config=None, windowed=True)
-    config = load(namespace, environ={"XDG_DATA_HOME": str(data_dir), "HOME": str(data_dir)})
-    values = {
-        **config.__dict__,
-        "data_dir": data_dir / "kiosk",
-        "kiosk_id": kiosk_id,
-        "role": role,
-        "facility_id": FACILITY,
-        "brokers": (broker_url,),
-        "housing_unit": "B" if role == "housing" else None,
-    }
-    return KioskConfig(**values)
+    return demo_config(
+        data_dir,
+        kiosk_id=kiosk_id,
+        role=role,
+        facility_id=FACILITY,
+        brokers=(broker_url,),
+        housing_unit="B" if role == "housing" else None,
+    )
 
 
 def open_kiosk(workdir: Path, broker_url: str, kiosk_id: str, role: str) -> Any:
-    from hardware.factory import Devices
-    from hardware.simulated import SimulatedBadgeReader, SimulatedHandset, SimulatedHotplug
-    from kiosk.core.clock import SystemClock
-    from kiosk.core.kiosk import Kiosk
-    from kiosk.store import open_database
-
     config = kiosk_config(workdir / kiosk_id, broker_url, kiosk_id, role)
-    devices = Devices(
-        camera=camera(),
-        handset=SimulatedHandset(),
-        badge_reader=SimulatedBadgeReader(),
-        hotplug=SimulatedHotplug(),
-    )
-    return Kiosk(
-        config,
-        clock=SystemClock(),
-        database=open_database(config.database_path),
-        devices=devices,
-    )
+    return simulated_kiosk(config, camera())
 
 
 def publish_facility(cloud: Any, ends_in_s: float) -> None:
@@ -526,7 +500,7 @@ def kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
 
 def child(args: argparse.Namespace) -> int:
     result = kiosk_child(args) if args.child == "kiosk" else asyncio.run(bare_pair(args))
-    print(RESULT_MARK + json.dumps(result), flush=True)
+    emit_result(RESULT_MARK, result)
     return 0
 
 
@@ -550,9 +524,9 @@ def run_child(
             children.stop(proc)
             raise BenchError(f"{name} did not finish in time: {last_line(log_path)}") from None
         children.stop(proc)
-    for line in reversed(log_path.read_text(errors="replace").splitlines()):
-        if line.startswith(RESULT_MARK):
-            return json.loads(line[len(RESULT_MARK) :])
+    result = read_result(log_path.read_text(errors="replace"), RESULT_MARK)
+    if result is not None:
+        return result
     raise BenchError(f"{name} gave no result (exit {proc.returncode}): {last_line(log_path)}")
 
 
@@ -664,15 +638,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="the bare pair sends no audio track (default: aiortc's silence, as the kiosk a tone)",
     )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=RESULTS_FILE,
-        help=f"the JSON results [{RESULTS_FILE.relative_to(REPO_DIR)}]",
-    )
-    parser.add_argument(
-        "--keep-logs", action="store_true", help="keep the temporary folder with each child's log"
-    )
+    add_output_options(parser, RESULTS_FILE)
     parser.add_argument("--child", choices=("kiosk", "bare"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.runs < 1 or args.seconds <= 0 or args.settle_seconds < 0:
@@ -681,6 +647,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace, children: Children, workdir: Path) -> dict[str, Any]:
+    print(f"logs in {workdir}", flush=True)
     runs: dict[str, list[dict[str, Any]]] = {"bare": [], "kiosk": []}
     for index in range(args.runs):
         for key in ("bare", "kiosk"):  # interleaved: bare, kiosk, bare, kiosk, ...
@@ -690,7 +657,11 @@ def run(args: argparse.Namespace, children: Children, workdir: Path) -> dict[str
                 end="",
                 flush=True,
             )
-            result = run_child(children, args, key, workdir, f"{key}-{index + 1}")
+            try:
+                result = run_child(children, args, key, workdir, f"{key}-{index + 1}")
+            except BenchError:
+                print(flush=True)  # ends the line of progress before the error
+                raise
             runs[key].append(result)
             f = figures(result)
             print(
@@ -702,13 +673,7 @@ def run(args: argparse.Namespace, children: Children, workdir: Path) -> dict[str
     per_run = {key: [figures(r) for r in results] for key, results in runs.items()}
     keys = per_run["kiosk"][0].keys()
     return {
-        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "git": git_state(),
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-        },
+        **bench_header(),
         "settings": {
             "seconds": args.seconds,
             "settle_seconds": args.settle_seconds,
@@ -736,30 +701,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.child:
         return child(args)
-    children = Children()
-    workdir = Path(tempfile.mkdtemp(prefix="kiosk-bench-visit-"))
-    keep = args.keep_logs
-    print(f"logs in {workdir}", flush=True)
-    try:
-        with ended_on_signals():
-            try:
-                results = run(args, children, workdir)
-            except BenchError as error:
-                print(f"\nvisit bench: {error}", file=sys.stderr)
-                keep = True  # the logs say why
-                return 1
-            finally:
-                children.stop_all()
-    finally:
-        if keep:
-            print(f"logs kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    print_table(results)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwritten to {args.output}")
-    return 0
+    return orchestrate("visit", args, run, print_table)
 
 
 if __name__ == "__main__":
