@@ -78,6 +78,7 @@ class VisitView:
     privileged: bool
     ended: str  # why the visit ended, in words (phase ended only)
     camera: str = ""  # our camera failed: the visit goes on with sound only
+    starts: str = ""  # before its start: "Your visit begins at 2:00 PM, in 7:45"
 
 
 class VisitInProgress:
@@ -279,6 +280,12 @@ class VisitInProgress:
         if phase in (WAITING_FOR_US, WAITING_FOR_PEER):
             joined = self.peer_ready_at is not None
             peer = text(_("{name} has joined.") if joined else _("{name} has not joined yet."))
+        starts = ""
+        if phase in (WAITING_FOR_US, WAITING_FOR_PEER) and now < visit.starts_at:
+            starts = text(_("Your visit begins at {time}, in {countdown}.")).format(
+                time=language.time(visit.starts_at.astimezone(zone)),
+                countdown=language.countdown((visit.starts_at - now).total_seconds()),
+            )
         warning = ""
         if phase != ENDED and left <= WARNINGS[0].total_seconds():
             minutes = 1 if left <= WARNINGS[1].total_seconds() else 5
@@ -304,6 +311,7 @@ class VisitInProgress:
             camera=text(_("Your camera is not working. The visit goes on with sound only."))
             if phase != ENDED and self._call is not None and self._call.camera_failed()
             else "",
+            starts=starts,
         )
 
     def _ended_words(self, language: Language) -> str:

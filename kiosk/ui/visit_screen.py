@@ -13,6 +13,7 @@ class VisitScreen(Screen):
     title = StringProperty("")
     instruction = StringProperty("")
     peer_status = StringProperty("")
+    starts = StringProperty("")
     time_left = StringProperty("")
     ends_at = StringProperty("")
     warning = StringProperty("")
@@ -42,6 +43,7 @@ class VisitScreen(Screen):
         self.warning, self.monitoring = visit.warning, visit.monitoring
         self.privileged, self.ended = visit.privileged, visit.ended
         self.camera = visit.camera
+        self.starts = visit.starts
         lobby = view.lobby
         self.photos = lobby.sending if lobby is not None else ""
         self.photos_sent = lobby.sent_fraction if lobby is not None else 0.0

@@ -23,6 +23,7 @@ from tests.visits import visit_row
 
 pytestmark = pytest.mark.ui
 
+NBSP = "\u00a0"
 RESIDENT = "M. Okafor"
 CODE = "K7Q2"
 NO_MATCH = (
@@ -99,6 +100,8 @@ def test_a_visitor_with_the_right_code_and_name_sees_their_visit(ui, open_lobby,
         assert visit.ids.title.text == f"Your visit with {RESIDENT}"
         shown = person.texts()
         assert f"Your visit with {RESIDENT}" in shown
+        # Checked in five minutes early: when it begins, and the time until then.
+        assert f"Your visit begins at 1:05{NBSP}PM, in 5:00." in shown
         # A visit at the lobby is never sold: no price, no credits anywhere on the screen.
         for text in shown:
             words = text.casefold()
