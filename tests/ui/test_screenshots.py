@@ -146,6 +146,7 @@ LOBBY_SHOTS = (
     "capture-blurred.png",
     "capture-face.png",
     "photo-review.png",
+    "lobby-visit-waiting.png",
 )
 
 
@@ -238,6 +239,11 @@ def test_screenshots_of_a_visitor_checking_in(ui, tmp_path, clock):
         await person.until(lambda: app.root.current == "photo_review")
         await person.frames(3)
         shot("photo-review.png")
+        await person.tap(person.screen("photo_review").ids.submit)
+        visit = person.screen("visit")
+        await person.until(lambda: app.root.current == "visit" and visit.photos != "")
+        await person.frames(3)
+        shot("lobby-visit-waiting.png")
         for path in shots:
             assert path.stat().st_size > 10_000
 
