@@ -147,13 +147,22 @@ class FakeUplink:
         return [kind for kind, _detail in self.events]
 
 
-def open_kiosk(config: KioskConfig, clock: FakeClock, *, camera_scene: str | None = None) -> Kiosk:
-    """A kiosk with a fake uplink; ``camera_scene`` gives it a simulated camera of that scene."""
-    if camera_scene is None:
+def open_kiosk(
+    config: KioskConfig,
+    clock: FakeClock,
+    *,
+    camera_scene: str | None = None,
+    camera: SimulatedCamera | None = None,
+) -> Kiosk:
+    """A kiosk with a fake uplink; ``camera_scene`` gives it a simulated camera of that scene,
+    ``camera`` that very camera."""
+    if camera is None and camera_scene is not None:
+        camera = SimulatedCamera(320, 240, scene=camera_scene)
+    if camera is None:
         kiosk = Kiosk.open(config, clock)
     else:
         devices = Devices(
-            camera=SimulatedCamera(320, 240, scene=camera_scene),
+            camera=camera,
             handset=SimulatedHandset(),
             badge_reader=SimulatedBadgeReader(),
             hotplug=SimulatedHotplug(),

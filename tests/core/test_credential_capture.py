@@ -23,23 +23,18 @@ import cv2
 import numpy as np
 import pytest
 
-from hardware.factory import Devices
 from hardware.interfaces import DeviceState
 from hardware.simulated import (
-    SimulatedBadgeReader,
     SimulatedCamera,
-    SimulatedHandset,
-    SimulatedHotplug,
 )
 from hardware.simulated.scenes import document_scene, face_scene
 from kiosk.core.clock import FakeClock
 from kiosk.core.credentials import make_verifier
 from kiosk.core.kiosk import Kiosk
 from kiosk.imaging.stills import encode_jpeg
-from kiosk.store import open_database
 from kiosk.store.outbox import OutboxRepository
 from tests.conftest import make_config
-from tests.core.residents import START, FakeUplink, outbox_records
+from tests.core.residents import START, open_kiosk, outbox_records
 from tests.visits import visit_row
 
 WIDTH, HEIGHT = 1280, 720
@@ -87,17 +82,7 @@ def make_lobby(
         overrides: dict[str, Any] = {"role": "lobby", "kiosk_id": "lobby-01"}
         if outbox_budget_mb is not None:
             overrides["outbox_budget_mb"] = outbox_budget_mb
-        config = make_config(tmp_path, **overrides)
-        devices = Devices(
-            camera=camera,
-            handset=SimulatedHandset(),
-            badge_reader=SimulatedBadgeReader(),
-            hotplug=SimulatedHotplug(),
-        )
-        kiosk = Kiosk(
-            config, clock=clock, database=open_database(config.database_path), devices=devices
-        )
-        kiosk.uplink = FakeUplink()
+        kiosk = open_kiosk(make_config(tmp_path, **overrides), clock, camera=camera)
         opened.append(kiosk)
         fields: dict[str, Any] = {
             "visit_id": "v1",

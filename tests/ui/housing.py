@@ -10,6 +10,7 @@ from kiosk.core.i18n import Language
 from kiosk.core.kiosk import Kiosk
 from kiosk.demo import DEMO_BADGES, DEMO_PIN, seed
 from tests.conftest import make_config
+from tests.ui.touches import press, type_keys
 
 ALVAREZ = "A1024"  # M. Alvarez: Spanish, 12 credits, two messages (the first with a photo)
 JOHNSON = "A2048"  # D. Johnson: English, 3 credits, one message
@@ -28,31 +29,6 @@ def demo_kiosk(tmp_path: Path, clock, **overrides) -> Kiosk:
     kiosk = Kiosk.open(make_config(tmp_path, **overrides), clock)
     seed(kiosk)
     return kiosk
-
-
-async def type_keys(person, keys, *labels: str) -> None:
-    """Tap keys one after another through Kivy's input events, quicker than a person types.
-
-    ``keys`` is a Keypad or a TouchKeyboard (anything with ``key_for(label)``).
-    """
-    from kivy.tests.common import UnitTestTouch
-
-    for label in labels:
-        key = keys.key_for(label)
-        touch = UnitTestTouch(*key.to_window(*key.center))
-        touch.touch_down()
-        touch.touch_up()
-    await person.frames(1)
-
-
-async def press(person, widget) -> None:
-    """A quick touch on ``widget`` (``person.tap`` holds it; pressed states have their tests)."""
-    from kivy.tests.common import UnitTestTouch
-
-    touch = UnitTestTouch(*widget.to_window(*widget.center))
-    touch.touch_down()
-    touch.touch_up()
-    await person.frames(1)
 
 
 async def enter(person, keypad) -> None:

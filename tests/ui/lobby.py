@@ -12,6 +12,7 @@ from typing import Any
 from kiosk.core.credentials import make_verifier
 from kiosk.core.kiosk import Kiosk
 from tests.conftest import make_config
+from tests.ui.touches import press, type_keys
 
 __all__ = [
     "KIOSK_ID",
@@ -22,7 +23,7 @@ __all__ = [
     "images_held",
     "lobby_kiosk",
     "press",
-    "tap_keys",
+    "type_keys",
     "verifier",
 ]
 
@@ -50,33 +51,6 @@ def lobby_kiosk(tmp_path: Path, clock, rows: list[dict[str, Any]]) -> Kiosk:
     return kiosk
 
 
-async def tap_keys(person, keys, *labels: str) -> None:
-    """Tap keys one after another through Kivy's input events, quicker than a person types.
-
-    ``keys`` is the Keypad or the TouchKeyboard; each key is looked up as it is reached, so
-    Shift's capitals are found on the page it brings up (every page is laid out in advance).
-    """
-    from kivy.tests.common import UnitTestTouch
-
-    for label in labels:
-        key = keys.key_for(label)
-        touch = UnitTestTouch(*key.to_window(*key.center))
-        touch.touch_down()
-        touch.touch_up()
-    await person.frames(1)
-
-
-async def press(person, widget) -> None:
-    """A quick touch on ``widget``'s centre, through Kivy's input events (``person.tap`` holds
-    the finger for frames: on a busy preview that is most of a test's time)."""
-    from kivy.tests.common import UnitTestTouch
-
-    touch = UnitTestTouch(*widget.to_window(*widget.center))
-    touch.touch_down()
-    touch.touch_up()
-    await person.frames(1)
-
-
 async def begin_check_in(person) -> Any:
     """From the idle screen: touch "Check in for your visit"; returns the check-in screen."""
     await person.tap(person.screen("idle").ids.prompt)
@@ -89,8 +63,8 @@ async def begin_check_in(person) -> Any:
 async def type_code(person, screen, code: str) -> None:
     """On the code step: the code on the keypad, then Next; waits for the keyboard."""
     keypad = screen.ids.keypad
-    await tap_keys(person, keypad, *code)
-    await tap_keys(person, keypad, keypad.enter_text)
+    await type_keys(person, keypad, *code)
+    await type_keys(person, keypad, keypad.enter_text)
     await person.until(lambda: screen.step == "name")
     await person.frames(3)  # the keyboard is laid out where the keypad was
 
@@ -98,8 +72,8 @@ async def type_code(person, screen, code: str) -> None:
 async def type_name(person, screen, *letters: str) -> None:
     """On the name step: the last name key by key, then Check in; waits for the check."""
     keyboard = screen.ids.keyboard
-    await tap_keys(person, keyboard, *letters)
-    await tap_keys(person, keyboard, keyboard.enter_text)
+    await type_keys(person, keyboard, *letters)
+    await type_keys(person, keyboard, keyboard.enter_text)
     app = person.app
     await person.until(lambda: app.root.current != "check_in" or not screen.checking, 10)
     await person.frames(2)

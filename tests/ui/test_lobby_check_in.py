@@ -14,8 +14,8 @@ from tests.ui.lobby import (
     check_in,
     everything_held,
     lobby_kiosk,
-    tap_keys,
     type_code,
+    type_keys,
     type_name,
     verifier,
 )
@@ -89,11 +89,11 @@ def test_a_visitor_with_the_right_code_and_name_sees_their_visit(ui, open_lobby,
         assert field(screen, "code_field") == CODE
         assert instruction(screen) == "Type your last name"
         assert screen.ids.keyboard.enter_text == "Check in"
-        await tap_keys(person, screen.ids.keyboard, "c", "r", "u", "z")
+        await type_keys(person, screen.ids.keyboard, "c", "r", "u", "z")
         assert field(screen, "name_field") == "cruz"
         assert not any("Okafor" in text for text in person.texts())
 
-        await tap_keys(person, screen.ids.keyboard, "Check in")
+        await type_keys(person, screen.ids.keyboard, "Check in")
         await person.until(lambda: app.root.current == "visit", timeout=10)
         visit = person.screen("visit")
         await person.until(lambda: visit.ids.title.text != "")
@@ -148,7 +148,7 @@ def test_wrong_codes_say_how_many_tries_are_left_then_pause_check_in(ui, open_lo
         assert field(screen, "code_field") == "" and field(screen, "name_field") == ""
         keypad = screen.ids.keypad
         assert keypad.disabled
-        await tap_keys(person, keypad, "7", "K", keypad.enter_text)
+        await type_keys(person, keypad, "7", "K", keypad.enter_text)
         assert field(screen, "code_field") == ""
         assert screen.step == "code"
 
@@ -309,7 +309,7 @@ def test_back_goes_from_the_name_to_the_code_then_to_an_empty_idle_screen(ui, op
         )
         await person.until(lambda: screen.ids.title.text == "Regístrese para su visita")
         await type_code(person, screen, CODE)
-        await tap_keys(person, screen.ids.keyboard, "c", "r", "u", "z")
+        await type_keys(person, screen.ids.keyboard, "c", "r", "u", "z")
         assert field(screen, "name_field") == "cruz"
 
         await person.tap(screen.ids.back)
