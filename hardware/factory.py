@@ -21,17 +21,64 @@ from hardware.simulated import (
 
 T = TypeVar("T")
 
-# kind -> constructor, per device. Real V4L2, evdev and serial adapters will be added here.
+
+@dataclass(frozen=True)
+class DeviceSettings:
+    """What the real adapters need besides their kind: where the device is, what to ask of it."""
+
+    camera_source: str = "/dev/kiosk-camera"  # a V4L2 node (the udev rules' stable name) or file
+    camera_width: int = 1280
+    camera_height: int = 720
+    camera_fps: float = 30.0
+    badge_port: str = "/dev/kiosk-badge"  # a serial reader's port (/dev/serial/by-id/... is stable)
+    badge_baudrate: int = 9600
+    badge_format: str = "raw"  # raw | h10301 | auto
+
+
+def _opencv_camera(settings: DeviceSettings) -> Camera:
+    # Imported here: a simulated kiosk need not load the V4L2 path.
+    from hardware.opencv_camera import OpenCvCamera
+
+    return OpenCvCamera(
+        settings.camera_source,
+        width=settings.camera_width,
+        height=settings.camera_height,
+        fps=settings.camera_fps,
+    )
+
+
+def _serial_badge_reader(settings: DeviceSettings) -> BadgeReader:
+    from hardware.serial_badge_reader import SerialBadgeReader
+
+    return SerialBadgeReader(
+        settings.badge_port, baudrate=settings.badge_baudrate, card_format=settings.badge_format
+    )
+
+
+# kind -> constructor, per device. evdev handsets and keyboard-wedge readers come next.
 # The simulated camera films a generated person, as a kiosk's camera would: the login snapshot's
 # face check and a visit's self-view then have someone to see.
-_CAMERAS: Mapping[str, Callable[[], Camera]] = MappingProxyType(
-    {"simulated": lambda: SimulatedCamera(scene="face")}
+_CAMERAS: Mapping[str, Callable[[DeviceSettings], Camera]] = MappingProxyType(
+    {
+        "simulated": lambda _settings: SimulatedCamera(scene="face"),
+        "v4l2": _opencv_camera,  # a /dev node through OpenCV's V4L2 backend
+        "file": _opencv_camera,  # a video file or stream, looped: demos and bench set-ups
+    }
 )
-_HANDSETS: Mapping[str, Callable[[], Handset]] = MappingProxyType({"simulated": SimulatedHandset})
-_BADGE_READERS: Mapping[str, Callable[[], BadgeReader]] = MappingProxyType(
-    {"simulated": SimulatedBadgeReader}
+_HANDSETS: Mapping[str, Callable[[DeviceSettings], Handset]] = MappingProxyType(
+    {"simulated": lambda _settings: SimulatedHandset()}
+)
+_BADGE_READERS: Mapping[str, Callable[[DeviceSettings], BadgeReader]] = MappingProxyType(
+    {"simulated": lambda _settings: SimulatedBadgeReader(), "serial": _serial_badge_reader}
 )
 _DEVICES = ("badge_reader", "camera", "handset")
+KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "camera": tuple(_CAMERAS),
+        "handset": tuple(_HANDSETS),
+        "badge_reader": tuple(_BADGE_READERS),
+    }
+)
 
 
 @dataclass
@@ -44,7 +91,7 @@ class Devices:
     hotplug: Hotplug
 
 
-def build_devices(kinds: Mapping[str, str]) -> Devices:
+def build_devices(kinds: Mapping[str, str], settings: DeviceSettings | None = None) -> Devices:
     """Build the devices ``kinds`` names, e.g. ``{"camera": "simulated", ...}``.
 
     Every device must be named: silently falling back to a simulated camera on a real kiosk
@@ -53,10 +100,11 @@ def build_devices(kinds: Mapping[str, str]) -> Devices:
     for device in kinds:
         if device not in _DEVICES:
             raise ValueError(f"hardware.{device}: unknown device (known: {', '.join(_DEVICES)})")
+    settings = settings or DeviceSettings()
     return Devices(
-        camera=_pick(kinds, "camera", _CAMERAS)(),
-        handset=_pick(kinds, "handset", _HANDSETS)(),
-        badge_reader=_pick(kinds, "badge_reader", _BADGE_READERS)(),
+        camera=_pick(kinds, "camera", _CAMERAS)(settings),
+        handset=_pick(kinds, "handset", _HANDSETS)(settings),
+        badge_reader=_pick(kinds, "badge_reader", _BADGE_READERS)(settings),
         # One implementation today; the pyudev monitor will be chosen here.
         hotplug=SimulatedHotplug(),
     )

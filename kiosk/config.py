@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hardware.factory import KINDS as HARDWARE_KINDS
+from hardware.factory import DeviceSettings
 from kiosk.sync.endpoints import parse_endpoint
 
 DEFAULT_CONFIG_PATH = Path("/etc/kiosk/kiosk.toml")
 DEFAULT_DATA_DIR = Path("/var/lib/kiosk")
 ROLES = ("housing", "lobby")
 LANGUAGES = ("en", "es")
-HARDWARE_KINDS = ("simulated",)
 KIOSK_ID_PATTERN = re.compile(r"[a-z0-9-]{3,40}")
 
 
@@ -157,6 +158,33 @@ def _megabytes(value: Any) -> int:
     return number
 
 
+def _camera_fps(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"must be frames a second from 1 to 120, got {_shown(value)}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"must be frames a second from 1 to 120, got {_shown(value)}") from None
+    if not 1 <= number <= 120:
+        raise ValueError(f"must be frames a second from 1 to 120, got {_shown(value)}")
+    return number
+
+
+# What serial badge readers speak; anything else is a typo, not a reader.
+BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+
+
+def _baudrate(value: Any) -> int:
+    try:
+        number = int(value) if not isinstance(value, bool | float) else None
+    except (TypeError, ValueError):
+        number = None
+    if number not in BAUDRATES:
+        allowed = ", ".join(str(rate) for rate in BAUDRATES)
+        raise ValueError(f"must be one of {allowed}, got {_shown(value)}")
+    return number
+
+
 def _path(value: Any) -> Path:
     if isinstance(value, Path):
         return value
@@ -254,14 +282,51 @@ KEYS: tuple[Key, ...] = (
         _flag,
         False,
     ),
-    Key("hardware.camera", "--camera", "camera adapter", _choice(HARDWARE_KINDS), "simulated"),
-    Key("hardware.handset", "--handset", "handset adapter", _choice(HARDWARE_KINDS), "simulated"),
+    Key(
+        "hardware.camera",
+        "--camera",
+        "camera adapter",
+        _choice(HARDWARE_KINDS["camera"]),
+        "simulated",
+    ),
+    Key(
+        "hardware.camera_source",
+        "--camera-source",
+        "the camera's V4L2 node, or a video file (file)",
+        _text,
+        DeviceSettings.camera_source,
+    ),
+    Key("hardware.camera_width", "--camera-width", "picture width asked", _size, 1280),
+    Key("hardware.camera_height", "--camera-height", "picture height asked", _size, 720),
+    Key("hardware.camera_fps", "--camera-fps", "frames a second asked", _camera_fps, 30.0),
+    Key(
+        "hardware.handset",
+        "--handset",
+        "handset adapter",
+        _choice(HARDWARE_KINDS["handset"]),
+        "simulated",
+    ),
     Key(
         "hardware.badge_reader",
         "--badge-reader",
         "badge reader adapter",
-        _choice(HARDWARE_KINDS),
+        _choice(HARDWARE_KINDS["badge_reader"]),
         "simulated",
+    ),
+    Key(
+        "hardware.badge_port",
+        "--badge-port",
+        "a serial badge reader's port",
+        _text,
+        DeviceSettings.badge_port,
+    ),
+    Key("hardware.badge_baudrate", "--badge-baudrate", "its speed", _baudrate, 9600),
+    Key(
+        "hardware.badge_format",
+        "--badge-format",
+        "what its cards carry: raw | h10301 | auto",
+        _choice(("raw", "h10301", "auto")),
+        "raw",
     ),
     Key(
         "storage.data_dir",
@@ -313,8 +378,15 @@ class KioskConfig:
     login_snapshot: bool
     blur_without_face: bool
     camera: str
+    camera_source: str
+    camera_width: int
+    camera_height: int
+    camera_fps: float
     handset: str
     badge_reader: str
+    badge_port: str
+    badge_baudrate: int
+    badge_format: str
     data_dir: Path
     demo: bool = False
     source: str = "defaults"  # the file read, for messages
@@ -322,6 +394,19 @@ class KioskConfig:
     @property
     def database_path(self) -> Path:
         return self.data_dir / "kiosk.sqlite3"
+
+    @property
+    def device_settings(self) -> DeviceSettings:
+        """What the real adapters need besides their kind."""
+        return DeviceSettings(
+            camera_source=self.camera_source,
+            camera_width=self.camera_width,
+            camera_height=self.camera_height,
+            camera_fps=self.camera_fps,
+            badge_port=self.badge_port,
+            badge_baudrate=self.badge_baudrate,
+            badge_format=self.badge_format,
+        )
 
 
 _FIELD_OF = {
@@ -345,8 +430,15 @@ _FIELD_OF = {
     "session.login_snapshot": "login_snapshot",
     "visits.blur_without_face": "blur_without_face",
     "hardware.camera": "camera",
+    "hardware.camera_source": "camera_source",
+    "hardware.camera_width": "camera_width",
+    "hardware.camera_height": "camera_height",
+    "hardware.camera_fps": "camera_fps",
     "hardware.handset": "handset",
     "hardware.badge_reader": "badge_reader",
+    "hardware.badge_port": "badge_port",
+    "hardware.badge_baudrate": "badge_baudrate",
+    "hardware.badge_format": "badge_format",
     "storage.data_dir": "data_dir",
 }
 

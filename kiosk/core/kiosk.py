@@ -187,7 +187,8 @@ class Kiosk:
                 "camera": config.camera,
                 "handset": config.handset,
                 "badge_reader": config.badge_reader,
-            }
+            },
+            config.device_settings,
         )
         return cls(
             config,

@@ -43,16 +43,22 @@ blur_without_face = true
 
 [hardware]
 camera = "simulated"
+camera_source = "/dev/video2"
+camera_width = 640
+camera_height = 480
+camera_fps = 15
 handset = "simulated"
 badge_reader = "simulated"
+badge_port = "/dev/ttyUSB0"
+badge_baudrate = 19200
+badge_format = "h10301"
 
 [storage]
 data_dir = "/file/data"
 """
 
 # key -> (the line the file holds for it, the flag's value, the field, what the flag gives).
-# The hardware keys have a single valid kind: the file names one that does not exist, so the
-# configuration only loads if the flag's value is the one used.
+# Each flag gives a value other than the file's, so the configuration shows which one was used.
 OVERRIDES = {
     "kiosk.id": ('id = "hu-file-01"', "hu-flag-02", "kiosk_id", "hu-flag-02"),
     "kiosk.role": ('role = "housing"', "lobby", "role", "lobby"),
@@ -98,14 +104,26 @@ OVERRIDES = {
         "blur_without_face",
         False,
     ),
-    "hardware.camera": ('camera = "simulated"', "simulated", "camera", "simulated"),
-    "hardware.handset": ('handset = "simulated"', "simulated", "handset", "simulated"),
-    "hardware.badge_reader": (
-        'badge_reader = "simulated"',
-        "simulated",
-        "badge_reader",
-        "simulated",
+    "hardware.camera": ('camera = "simulated"', "v4l2", "camera", "v4l2"),
+    "hardware.camera_source": (
+        'camera_source = "/dev/video2"',
+        "/dev/kiosk-camera",
+        "camera_source",
+        "/dev/kiosk-camera",
     ),
+    "hardware.camera_width": ("camera_width = 640", "1920", "camera_width", 1920),
+    "hardware.camera_height": ("camera_height = 480", "1080", "camera_height", 1080),
+    "hardware.camera_fps": ("camera_fps = 15", "30", "camera_fps", 30.0),
+    "hardware.handset": ('handset = "simulated"', "simulated", "handset", "simulated"),
+    "hardware.badge_reader": ('badge_reader = "simulated"', "serial", "badge_reader", "serial"),
+    "hardware.badge_port": (
+        'badge_port = "/dev/ttyUSB0"',
+        "/dev/kiosk-badge",
+        "badge_port",
+        "/dev/kiosk-badge",
+    ),
+    "hardware.badge_baudrate": ("badge_baudrate = 19200", "9600", "badge_baudrate", 9600),
+    "hardware.badge_format": ('badge_format = "h10301"', "raw", "badge_format", "raw"),
     "storage.data_dir": ('data_dir = "/file/data"', "/flag/data", "data_dir", Path("/flag/data")),
 }
 HARDWARE_KEYS = {"hardware.camera", "hardware.handset", "hardware.badge_reader"}
@@ -165,8 +183,15 @@ def test_a_good_file_loads_every_key(tmp_path: Path) -> None:
         login_snapshot=True,
         blur_without_face=True,
         camera="simulated",
+        camera_source="/dev/video2",
+        camera_width=640,
+        camera_height=480,
+        camera_fps=15.0,
         handset="simulated",
         badge_reader="simulated",
+        badge_port="/dev/ttyUSB0",
+        badge_baudrate=19200,
+        badge_format="h10301",
         data_dir=Path("/file/data"),
         demo=False,
         source=str(path),
@@ -360,6 +385,14 @@ def test_an_unknown_key_with_a_newline_in_its_name_stays_on_one_line(tmp_path: P
         ('data_dir = "/file/data"', 'data_dir = "/a\\u0000b"', "storage.data_dir"),
         ('ca_file = "/file/ca.pem"', "ca_file = []", "cloud.ca_file"),
         ('housing_unit = "A"', "housing_unit = 7", "kiosk.housing_unit"),
+        ("camera_fps = 15", "camera_fps = 0", "hardware.camera_fps"),
+        ("camera_fps = 15", "camera_fps = true", "hardware.camera_fps"),
+        ("camera_width = 640", "camera_width = 10", "hardware.camera_width"),
+        ('camera_source = "/dev/video2"', 'camera_source = ""', "hardware.camera_source"),
+        ("badge_baudrate = 19200", "badge_baudrate = 12345", "hardware.badge_baudrate"),
+        ("badge_baudrate = 19200", "badge_baudrate = 9600.5", "hardware.badge_baudrate"),
+        ('badge_format = "h10301"', 'badge_format = "wiegand37"', "hardware.badge_format"),
+        ('badge_reader = "simulated"', 'badge_reader = "usb"', "hardware.badge_reader"),
     ],
 )
 def test_a_wrong_value_names_the_key_and_the_file(

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from hardware.factory import Devices, build_devices
+from hardware.factory import Devices, DeviceSettings, build_devices
 from hardware.interfaces import BadgeEvent
 from hardware.simulated import (
     SimulatedBadgeReader,
@@ -49,13 +49,34 @@ def test_two_kiosks_get_their_own_devices() -> None:
 def test_unknown_kind_names_device_and_known_kinds() -> None:
     with pytest.raises(ValueError) as raised:
         build_devices({**SIMULATED, "camera": "v4l3"})
-    assert str(raised.value) == 'hardware.camera: unknown kind "v4l3" (known: simulated)'
+    assert (
+        str(raised.value) == 'hardware.camera: unknown kind "v4l3" (known: file, simulated, v4l2)'
+    )
 
 
 @pytest.mark.parametrize("device", ["handset", "badge_reader"])
 def test_unknown_kind_for_other_devices(device: str) -> None:
-    with pytest.raises(ValueError, match=f'^hardware.{device}: unknown kind "serial"'):
-        build_devices({**SIMULATED, device: "serial"})
+    with pytest.raises(ValueError, match=f'^hardware.{device}: unknown kind "hid"'):
+        build_devices({**SIMULATED, device: "hid"})
+
+
+def test_real_adapters_are_built_from_their_settings_and_start_nothing(tmp_path) -> None:
+    from hardware.opencv_camera import OpenCvCamera
+    from hardware.serial_badge_reader import SerialBadgeReader
+
+    before = set(threading.enumerate())
+    settings = DeviceSettings(
+        camera_source=str(tmp_path / "no-camera"), camera_width=640, camera_height=480,
+        badge_port=str(tmp_path / "no-reader"), badge_format="h10301",
+    )  # fmt: skip
+    devices = build_devices(
+        {"camera": "v4l2", "handset": "simulated", "badge_reader": "serial"}, settings
+    )
+    assert isinstance(devices.camera, OpenCvCamera)
+    assert isinstance(devices.badge_reader, SerialBadgeReader)
+    assert devices.badge_reader.port == str(tmp_path / "no-reader")
+    assert set(threading.enumerate()) == before
+    assert devices.camera.latest_frame() is None
 
 
 def test_missing_device_is_an_error_not_a_silent_simulation() -> None:
@@ -67,3 +88,29 @@ def test_missing_device_is_an_error_not_a_silent_simulation() -> None:
 def test_unknown_device_is_an_error() -> None:
     with pytest.raises(ValueError, match=r"^hardware\.camra: unknown device"):
         build_devices({**SIMULATED, "camra": "simulated"})
+
+
+def test_a_kiosk_configured_with_a_video_file_films_it(tmp_path) -> None:
+    """`hardware.camera = "file"`: the configured file through the real OpenCV path, as a
+    bench set-up or a demo without a camera would run it."""
+    import time
+    from datetime import UTC, datetime
+
+    from kiosk.core.clock import FakeClock
+    from kiosk.core.kiosk import Kiosk
+    from tests.conftest import make_config
+    from tests.hardware.videos import frame_index, write_counting_video
+
+    video = write_counting_video(tmp_path / "lobby.avi", width=640, height=480)
+    config = make_config(tmp_path, camera="file", camera_source=str(video))
+    kiosk = Kiosk.open(config, FakeClock(datetime(2026, 11, 23, 19, 0, tzinfo=UTC)))
+    try:
+        kiosk.devices.camera.start()
+        deadline = time.monotonic() + 5
+        while kiosk.devices.camera.latest_frame() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        frame = kiosk.devices.camera.latest_frame()
+        assert frame is not None and frame.image.shape == (480, 640, 3)
+        assert frame_index(frame.image) is not None  # the file's own pictures
+    finally:
+        kiosk.close()
