@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -259,3 +260,37 @@ def test_provision_help(env: dict[str, str]) -> None:
     result = run([*PROVISION, "--help"], env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: kiosk-provision")
+
+
+def test_provision_selftest_passes_on_the_demo_devices(env: dict[str, str]) -> None:
+    result = run([*PROVISION, "selftest", "--demo"], env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("ok   camera") and "30 frames 640x480" in lines[0]
+    assert lines[-1] == "all devices pass"
+
+
+def test_provision_selftest_names_a_missing_camera_and_fails(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-video.avi"
+    result = run(
+        [*PROVISION, "selftest", "--demo", "--camera", "file", "--camera-source", str(missing)],
+        env,
+    )
+    assert result.returncode == 1
+    assert f"FAIL camera        missing  not found: {missing}" in result.stdout
+    report = run(
+        [
+            *PROVISION,
+            "selftest",
+            "--demo",
+            "--json",
+            "--camera",
+            "file",
+            "--camera-source",
+            str(missing),
+        ],
+        env,
+    )
+    assert json.loads(report.stdout)["hardware"]["camera"]["state"] == "missing"
