@@ -106,8 +106,19 @@ def build_devices(kinds: Mapping[str, str], settings: DeviceSettings | None = No
         handset=_pick(kinds, "handset", _HANDSETS)(settings),
         badge_reader=_pick(kinds, "badge_reader", _BADGE_READERS)(settings),
         # One implementation today; the pyudev monitor will be chosen here.
-        hotplug=SimulatedHotplug(),
+        hotplug=_hotplug(kinds),
     )
+
+
+def _hotplug(kinds: Mapping[str, str]) -> Hotplug:
+    """udev's notices for real devices (matched by the stable names of hardware/udev/); the
+    simulated twin when every device is simulated."""
+    if all(kind == "simulated" for kind in kinds.values()):
+        return SimulatedHotplug()
+    from hardware.device_match import rules_from_config
+    from hardware.udev_hotplug import UdevHotplug
+
+    return UdevHotplug(rules_from_config({}))
 
 
 def _pick(kinds: Mapping[str, str], device: str, registry: Mapping[str, T]) -> T:

@@ -9,12 +9,12 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from hardware.factory import Devices, build_devices
-from hardware.interfaces import BadgeEvent, HookEvent, HookState
+from hardware.interfaces import BadgeEvent, DeviceEvent, DeviceState, HookEvent, HookState
 from kiosk.config import LANGUAGES, KioskConfig
 from kiosk.core.clock import Clock, SystemClock, seconds_to_next_second
 from kiosk.core.commands import run_command
@@ -168,6 +168,9 @@ class Kiosk:
             )
         self._unsubscribes: list[Callable[[], None]] = []
         self.tamper_attempts: Counter[str] = Counter()
+        self._hardware: dict[str, dict[str, str]] | None = None  # as last reported
+        # udev says the camera is gone: while off, "standby" would hide that.
+        self._camera_unplugged = False
         # What the cloud said last time is in force until it says something new.
         self.settings = FacilitySettings.from_config(config)
         self.notice: FacilityNotice | None = None
@@ -370,15 +373,40 @@ class Kiosk:
         return run_command(self, name, args)
 
     def hardware_report(self) -> dict[str, dict[str, str]]:
+        """Each device's state and, from the real adapters, what it is doing or lacks."""
         report = {}
         for name in ("camera", "handset", "badge_reader"):
             device = getattr(self.devices, name)
-            if name == "camera" and device.latest_frame() is None:
+            if name == "camera" and device.latest_frame() is None and not self._camera_unplugged:
                 # Off while nothing needs it: not a fault.
                 report[name] = {"state": "ok", "detail": "standby"}
             else:
-                report[name] = {"state": str(device.state), "detail": ""}
+                detail = getattr(device, "detail", "")
+                report[name] = {"state": str(device.state), "detail": str(detail)}
         return report
+
+    def _check_hardware(self) -> None:
+        """A device that came, went or failed: a `hardware_changed` event and fresh telemetry."""
+        report = self.hardware_report()
+        previous, self._hardware = self._hardware, report
+        if previous is None:
+            return
+        changed = [name for name in report if report[name]["state"] != previous[name]["state"]]
+        for name in changed:
+            log.warning("%s is now %s: %s", name, report[name]["state"], report[name]["detail"])
+            self._event(
+                "hardware_changed",
+                {"device": name, "previous": previous[name]["state"], **report[name]},
+            )
+        if changed and self.uplink is not None:
+            self.uplink.telemetry_changed()
+
+    def _on_device(self, event: DeviceEvent) -> None:
+        """udev saw a device come or go (on the loop's thread)."""
+        if event.device == "camera":
+            self._camera_unplugged = event.state != DeviceState.OK
+        self._check_hardware()
+        self._refresh()
 
     def tick(self) -> None:
         """Time passed: the clock, the notice and the session's countdowns read differently."""
@@ -399,6 +427,7 @@ class Kiosk:
             if busy:
                 self._after_visitor()
         self._follow_visits()
+        self._check_hardware()
         self._refresh()
 
     def refresh(self) -> None:
@@ -431,16 +460,22 @@ class Kiosk:
                 lambda e: loop.call_soon_threadsafe(self._on_badge, e)
             ),
             self.devices.handset.subscribe(lambda e: loop.call_soon_threadsafe(self._on_hook, e)),
+            self.devices.hotplug.subscribe(lambda e: loop.call_soon_threadsafe(self._on_device, e)),
         ]
         # The camera stays off until a visit or a capture needs it: an idle kiosk films nobody.
-        for device in (self.devices.handset, self.devices.badge_reader):
+        for device in (self.devices.handset, self.devices.badge_reader, self.devices.hotplug):
             device.start()
 
     def _stop_devices(self) -> None:
         for unsubscribe in self._unsubscribes:
             unsubscribe()
         self._unsubscribes = []
-        for device in (self.devices.camera, self.devices.handset, self.devices.badge_reader):
+        for device in (
+            self.devices.camera,
+            self.devices.handset,
+            self.devices.badge_reader,
+            self.devices.hotplug,
+        ):
             device.stop()
 
     def _on_badge(self, event: BadgeEvent) -> None:
@@ -813,6 +848,14 @@ class Kiosk:
         screen, sign_in, session, visit = "idle", None, None, None
         if self.visit is not None:
             visit = self.visit.view(language, zone)
+            if self.devices.handset.state != DeviceState.OK and visit.phase != "ended":
+                # Pulled or broken: it ends nothing by itself; the screen's buttons still work.
+                visit = replace(
+                    visit,
+                    handset=language.text(
+                        _("The handset is not working. Use the buttons on the screen.")
+                    ),
+                )
             if self.visit.joined_at is not None:
                 screen = "visit"
             elif role == "housing":

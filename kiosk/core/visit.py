@@ -79,6 +79,7 @@ class VisitView:
     ended: str  # why the visit ended, in words (phase ended only)
     camera: str = ""  # our camera failed: the visit goes on with sound only
     starts: str = ""  # before its start: "Your visit begins at 2:00 PM, in 7:45"
+    handset: str = ""  # the handset is unplugged or broken: the screen's controls still work
 
 
 class VisitInProgress:

@@ -14,6 +14,7 @@ class VisitScreen(Screen):
     instruction = StringProperty("")
     peer_status = StringProperty("")
     starts = StringProperty("")
+    handset = StringProperty("")
     time_left = StringProperty("")
     ends_at = StringProperty("")
     warning = StringProperty("")
@@ -44,6 +45,7 @@ class VisitScreen(Screen):
         self.privileged, self.ended = visit.privileged, visit.ended
         self.camera = visit.camera
         self.starts = visit.starts
+        self.handset = visit.handset
         lobby = view.lobby
         self.photos = lobby.sending if lobby is not None else ""
         self.photos_sent = lobby.sent_fraction if lobby is not None else 0.0
