@@ -30,9 +30,14 @@ class DeviceSettings:
     camera_width: int = 1280
     camera_height: int = 720
     camera_fps: float = 30.0
-    badge_port: str = "/dev/kiosk-badge"  # a serial reader's port (/dev/serial/by-id/... is stable)
-    badge_baudrate: int = 9600
+    # The reader's node (evdev), or its port (serial): /dev/serial/by-id/..., /dev/input/by-id/...
+    # and the udev rules' stable name keep theirs; evdev also takes "vvvv:pppp" USB ids.
+    badge_device: str = "/dev/kiosk-badge"
+    badge_baudrate: int = 9600  # serial readers
     badge_format: str = "raw"  # raw | h10301 | auto
+    handset_device: str = "/dev/kiosk-handset"
+    handset_mode: str = "level"  # level (a key held while lifted) | toggle (each press flips)
+    handset_codes: tuple[str, ...] = ()  # key names of the hook switch; () the usual ones
 
 
 def _opencv_camera(settings: DeviceSettings) -> Camera:
@@ -51,11 +56,27 @@ def _serial_badge_reader(settings: DeviceSettings) -> BadgeReader:
     from hardware.serial_badge_reader import SerialBadgeReader
 
     return SerialBadgeReader(
-        settings.badge_port, baudrate=settings.badge_baudrate, card_format=settings.badge_format
+        settings.badge_device, baudrate=settings.badge_baudrate, card_format=settings.badge_format
     )
 
 
-# kind -> constructor, per device. evdev handsets and keyboard-wedge readers come next.
+def _evdev_badge_reader(settings: DeviceSettings) -> BadgeReader:
+    from hardware.evdev_badge_reader import EvdevBadgeReader
+
+    return EvdevBadgeReader(settings.badge_device, card_format=settings.badge_format)
+
+
+def _evdev_handset(settings: DeviceSettings) -> Handset:
+    from hardware.evdev_handset import EvdevHandset
+
+    return EvdevHandset(
+        settings.handset_device,
+        mode=settings.handset_mode,
+        codes=list(settings.handset_codes) or None,
+    )
+
+
+# kind -> constructor, per device.
 # The simulated camera films a generated person, as a kiosk's camera would: the login snapshot's
 # face check and a visit's self-view then have someone to see.
 _CAMERAS: Mapping[str, Callable[[DeviceSettings], Camera]] = MappingProxyType(
@@ -66,10 +87,14 @@ _CAMERAS: Mapping[str, Callable[[DeviceSettings], Camera]] = MappingProxyType(
     }
 )
 _HANDSETS: Mapping[str, Callable[[DeviceSettings], Handset]] = MappingProxyType(
-    {"simulated": lambda _settings: SimulatedHandset()}
+    {"simulated": lambda _settings: SimulatedHandset(), "evdev": _evdev_handset}
 )
 _BADGE_READERS: Mapping[str, Callable[[DeviceSettings], BadgeReader]] = MappingProxyType(
-    {"simulated": lambda _settings: SimulatedBadgeReader(), "serial": _serial_badge_reader}
+    {
+        "simulated": lambda _settings: SimulatedBadgeReader(),
+        "serial": _serial_badge_reader,  # a reader on a serial port
+        "evdev": _evdev_badge_reader,  # a USB keyboard-wedge reader, grabbed exclusively
+    }
 )
 _DEVICES = ("badge_reader", "camera", "handset")
 KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(

@@ -185,6 +185,17 @@ def _baudrate(value: Any) -> int:
     return number
 
 
+def _key_names(value: Any) -> tuple[str, ...]:
+    names = value.split(",") if isinstance(value, str) else value
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"must be key names such as KEY_PHONE, got {_shown(value)}")
+    names = tuple(name.strip() for name in names if name.strip())
+    bad = [name for name in names if not re.fullmatch(r"(KEY|BTN)_[A-Z0-9_]+", name)]
+    if bad:
+        raise ValueError(f"must be key names such as KEY_PHONE, got {_shown(bad[0])}")
+    return names
+
+
 def _path(value: Any) -> Path:
     if isinstance(value, Path):
         return value
@@ -307,6 +318,27 @@ KEYS: tuple[Key, ...] = (
         "simulated",
     ),
     Key(
+        "hardware.handset_device",
+        "--handset-device",
+        "the handset's input node (evdev)",
+        _text,
+        DeviceSettings.handset_device,
+    ),
+    Key(
+        "hardware.handset_mode",
+        "--handset-mode",
+        "how its hook switch reports: level | toggle",
+        _choice(("level", "toggle")),
+        "level",
+    ),
+    Key(
+        "hardware.handset_codes",
+        "--handset-codes",
+        "the hook switch's key names, comma separated (evtest shows them)",
+        _key_names,
+        (),
+    ),
+    Key(
         "hardware.badge_reader",
         "--badge-reader",
         "badge reader adapter",
@@ -314,11 +346,11 @@ KEYS: tuple[Key, ...] = (
         "simulated",
     ),
     Key(
-        "hardware.badge_port",
-        "--badge-port",
-        "a serial badge reader's port",
+        "hardware.badge_device",
+        "--badge-device",
+        "the badge reader's node or serial port",
         _text,
-        DeviceSettings.badge_port,
+        DeviceSettings.badge_device,
     ),
     Key("hardware.badge_baudrate", "--badge-baudrate", "its speed", _baudrate, 9600),
     Key(
@@ -383,8 +415,11 @@ class KioskConfig:
     camera_height: int
     camera_fps: float
     handset: str
+    handset_device: str
+    handset_mode: str
+    handset_codes: tuple[str, ...]
     badge_reader: str
-    badge_port: str
+    badge_device: str
     badge_baudrate: int
     badge_format: str
     data_dir: Path
@@ -403,9 +438,12 @@ class KioskConfig:
             camera_width=self.camera_width,
             camera_height=self.camera_height,
             camera_fps=self.camera_fps,
-            badge_port=self.badge_port,
+            badge_device=self.badge_device,
             badge_baudrate=self.badge_baudrate,
             badge_format=self.badge_format,
+            handset_device=self.handset_device,
+            handset_mode=self.handset_mode,
+            handset_codes=self.handset_codes,
         )
 
 
@@ -435,8 +473,11 @@ _FIELD_OF = {
     "hardware.camera_height": "camera_height",
     "hardware.camera_fps": "camera_fps",
     "hardware.handset": "handset",
+    "hardware.handset_device": "handset_device",
+    "hardware.handset_mode": "handset_mode",
+    "hardware.handset_codes": "handset_codes",
     "hardware.badge_reader": "badge_reader",
-    "hardware.badge_port": "badge_port",
+    "hardware.badge_device": "badge_device",
     "hardware.badge_baudrate": "badge_baudrate",
     "hardware.badge_format": "badge_format",
     "storage.data_dir": "data_dir",

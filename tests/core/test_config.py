@@ -48,8 +48,11 @@ camera_width = 640
 camera_height = 480
 camera_fps = 15
 handset = "simulated"
+handset_device = "/dev/input/event7"
+handset_mode = "toggle"
+handset_codes = ["KEY_MUTE"]
 badge_reader = "simulated"
-badge_port = "/dev/ttyUSB0"
+badge_device = "/dev/ttyUSB0"
 badge_baudrate = 19200
 badge_format = "h10301"
 
@@ -114,12 +117,25 @@ OVERRIDES = {
     "hardware.camera_width": ("camera_width = 640", "1920", "camera_width", 1920),
     "hardware.camera_height": ("camera_height = 480", "1080", "camera_height", 1080),
     "hardware.camera_fps": ("camera_fps = 15", "30", "camera_fps", 30.0),
-    "hardware.handset": ('handset = "simulated"', "simulated", "handset", "simulated"),
+    "hardware.handset": ('handset = "simulated"', "evdev", "handset", "evdev"),
+    "hardware.handset_device": (
+        'handset_device = "/dev/input/event7"',
+        "/dev/kiosk-handset",
+        "handset_device",
+        "/dev/kiosk-handset",
+    ),
+    "hardware.handset_mode": ('handset_mode = "toggle"', "level", "handset_mode", "level"),
+    "hardware.handset_codes": (
+        'handset_codes = ["KEY_MUTE"]',
+        "KEY_PHONE,KEY_PICKUP_PHONE",
+        "handset_codes",
+        ("KEY_PHONE", "KEY_PICKUP_PHONE"),
+    ),
     "hardware.badge_reader": ('badge_reader = "simulated"', "serial", "badge_reader", "serial"),
-    "hardware.badge_port": (
-        'badge_port = "/dev/ttyUSB0"',
+    "hardware.badge_device": (
+        'badge_device = "/dev/ttyUSB0"',
         "/dev/kiosk-badge",
-        "badge_port",
+        "badge_device",
         "/dev/kiosk-badge",
     ),
     "hardware.badge_baudrate": ("badge_baudrate = 19200", "9600", "badge_baudrate", 9600),
@@ -188,8 +204,11 @@ def test_a_good_file_loads_every_key(tmp_path: Path) -> None:
         camera_height=480,
         camera_fps=15.0,
         handset="simulated",
+        handset_device="/dev/input/event7",
+        handset_mode="toggle",
+        handset_codes=("KEY_MUTE",),
         badge_reader="simulated",
-        badge_port="/dev/ttyUSB0",
+        badge_device="/dev/ttyUSB0",
         badge_baudrate=19200,
         badge_format="h10301",
         data_dir=Path("/file/data"),
@@ -393,6 +412,9 @@ def test_an_unknown_key_with_a_newline_in_its_name_stays_on_one_line(tmp_path: P
         ("badge_baudrate = 19200", "badge_baudrate = 9600.5", "hardware.badge_baudrate"),
         ('badge_format = "h10301"', 'badge_format = "wiegand37"', "hardware.badge_format"),
         ('badge_reader = "simulated"', 'badge_reader = "usb"', "hardware.badge_reader"),
+        ('handset_mode = "toggle"', 'handset_mode = "press"', "hardware.handset_mode"),
+        ('handset_codes = ["KEY_MUTE"]', 'handset_codes = ["mute"]', "hardware.handset_codes"),
+        ('handset_codes = ["KEY_MUTE"]', "handset_codes = 5", "hardware.handset_codes"),
     ],
 )
 def test_a_wrong_value_names_the_key_and_the_file(

@@ -67,7 +67,7 @@ def test_real_adapters_are_built_from_their_settings_and_start_nothing(tmp_path)
     before = set(threading.enumerate())
     settings = DeviceSettings(
         camera_source=str(tmp_path / "no-camera"), camera_width=640, camera_height=480,
-        badge_port=str(tmp_path / "no-reader"), badge_format="h10301",
+        badge_device=str(tmp_path / "no-reader"), badge_format="h10301",
     )  # fmt: skip
     devices = build_devices(
         {"camera": "v4l2", "handset": "simulated", "badge_reader": "serial"}, settings
@@ -114,3 +114,23 @@ def test_a_kiosk_configured_with_a_video_file_films_it(tmp_path) -> None:
         assert frame_index(frame.image) is not None  # the file's own pictures
     finally:
         kiosk.close()
+
+
+def test_evdev_adapters_are_built_from_their_settings(tmp_path) -> None:
+    from hardware.evdev_badge_reader import EvdevBadgeReader
+    from hardware.evdev_handset import EvdevHandset
+
+    before = set(threading.enumerate())
+    settings = DeviceSettings(
+        badge_device="0c27:3bfa",
+        handset_device=str(tmp_path / "no-handset"),
+        handset_mode="toggle",
+        handset_codes=("KEY_MUTE",),
+    )
+    devices = build_devices(
+        {"camera": "simulated", "handset": "evdev", "badge_reader": "evdev"}, settings
+    )
+    assert isinstance(devices.badge_reader, EvdevBadgeReader)
+    assert isinstance(devices.handset, EvdevHandset)
+    assert devices.handset.mode == "toggle"
+    assert set(threading.enumerate()) == before  # nothing opened or started yet
