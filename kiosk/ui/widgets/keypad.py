@@ -65,11 +65,18 @@ class Keypad(TypingEvents, AnchorLayout):
             self._build()
 
     def _build(self) -> None:
+        # Both blocks are made once and only put in or taken out: a badge switches the keypad
+        # from the ID to the PIN, and building 50 keys then set off a full garbage collection
+        # (0.2 s) in one read out of seven.
+        if not hasattr(self, "_letters"):
+            self._letters = self._grid(_LETTERS, LETTER_COLUMNS)
+            self._digits = self._grid(_DIGITS, DIGIT_COLUMNS)
         content = self.ids.content
-        content.clear_widgets()
-        if self.mode == "id":
-            content.add_widget(self._grid(_LETTERS, LETTER_COLUMNS))
-        content.add_widget(self._grid(_DIGITS, DIGIT_COLUMNS))
+        wanted = [self._letters, self._digits] if self.mode == "id" else [self._digits]
+        if list(reversed(content.children)) != wanted:
+            content.clear_widgets()
+            for grid in wanted:
+                content.add_widget(grid)
         self._measure()
 
     def _grid(self, keys: tuple, columns: int) -> GridLayout:
@@ -114,6 +121,8 @@ class Keypad(TypingEvents, AnchorLayout):
             self.dispatch("on_enter")
 
     def _relabel(self, kind: str, _keypad, text: str) -> None:
-        for key in self.walk(restrict=True):
-            if isinstance(key, KeyboardKey) and key.kind == kind:
-                key.text = text
+        # Both blocks, shown or not: the one taken out keeps its words for when it returns.
+        for grid in (getattr(self, "_letters", None), getattr(self, "_digits", None)):
+            for key in grid.children if grid is not None else ():
+                if isinstance(key, KeyboardKey) and key.kind == kind:
+                    key.text = text
