@@ -16,10 +16,10 @@ import evdev
 from evdev import ecodes
 
 from hardware.badge_formats import FORMATS, RepeatFilter, canonical
+from hardware.badge_tally import BadgeTally, ReaderStats
 from hardware.evdev_source import EvdevSource, InputDeviceLike, key_capabilities
 from hardware.interfaces import BadgeEvent, DeviceState
 from hardware.listeners import Listeners
-from hardware.serial_badge_reader import ReaderStats
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class EvdevBadgeReader:
         self._typing = _Typing(inter_key_timeout)
         # Failures are logged without their messages: a listener's may quote the badge.
         self._listeners: Listeners[BadgeEvent] = Listeners("badge_reader", redact=True)
-        self._stats = ReaderStats()
+        self._tally = BadgeTally(f"badge reader {device}", card_format)
         try:
             self._source = EvdevSource(
                 device,
@@ -129,7 +129,7 @@ class EvdevBadgeReader:
     @property
     def stats(self) -> ReaderStats:
         """Counts of badges, repeats, bad and dropped cards, reconnects: never a badge."""
-        return self._stats
+        return self._tally.stats
 
     def subscribe(self, listener: Callable[[BadgeEvent], None]) -> Callable[[], None]:
         """Call ``listener`` on every accepted badge read; returns a function that unsubscribes."""
@@ -148,20 +148,20 @@ class EvdevBadgeReader:
 
     def opened(self, reconnect: bool) -> None:
         if reconnect:
-            self._count(reconnects=1)
+            self._tally.count(reconnects=1)
 
     def handle(self, event: evdev.InputEvent) -> None:
         if event.type == ecodes.EV_SYN and event.code == ecodes.SYN_DROPPED:
             # The kernel lost events: the card being typed may miss keys, and one missing a
             # pair of digits is another valid card. Skip to its Enter.
-            self._count(dropped_partials=1)
+            self._tally.count(dropped_partials=1)
             self._typing.skip(event.timestamp(), time.monotonic())
             log.debug("badge reader %s: events lost, the card being read is dropped", self._device)
             return
         if event.type != ecodes.EV_KEY or event.value != _KEY_DOWN or event.code in _MODIFIERS:
             return
         at = event.timestamp()
-        self._drop(self._typing.expire(at))
+        self._tally.dropped(self._typing.expire(at))
         if event.code in _ENDS:
             card = self._typing.end()
             if card is not None:
@@ -169,15 +169,15 @@ class EvdevBadgeReader:
             return
         overflowed = self._typing.add(_CARD_KEYS.get(event.code, _BAD), at, time.monotonic())
         if overflowed:
-            self._bad_card()
+            self._tally.bad()
 
     def idle(self, now: float) -> float | None:
         dropped, due = self._typing.idle(now)
-        self._drop(dropped)
+        self._tally.dropped(dropped)
         return due
 
     def lost(self) -> None:
-        self._drop(self._typing.reset())  # a half-read card must never join the next one
+        self._tally.dropped(self._typing.reset())  # a half-read card must never join the next one
 
     # -- cards -----------------------------------------------------------------------------
 
@@ -185,39 +185,13 @@ class EvdevBadgeReader:
         try:
             badge_id = canonical(card, self._format)
         except ValueError:  # its message could quote the card
-            self._bad_card()
+            self._tally.bad()
             return
         if not self._repeats.accept(badge_id, at):
-            self._count(repeats=1)
+            self._tally.count(repeats=1)
             return
-        self._count(badges=1)
+        self._tally.count(badges=1)
         self._listeners.emit(BadgeEvent(badge_id=badge_id, at=self._clock()))
-
-    def _bad_card(self) -> None:
-        self._count(bad_frames=1)
-        total = self._stats.bad_frames
-        # A reader set to another format makes a bad card per read: warn on the first and
-        # then every hundredth, not on each.
-        level = logging.WARNING if total % 100 == 1 else logging.DEBUG
-        log.log(
-            level,
-            "badge reader %s: ignored a card that is not a %s badge (%d so far)",
-            self._device,
-            self._format,
-            total,
-        )
-
-    def _drop(self, n: int) -> None:
-        if n:
-            self._count(dropped_partials=n)
-            log.debug("badge reader %s: dropped a half-read card", self._device)
-
-    def _count(self, **increments: int) -> None:
-        # Written by the reader thread only; readers of ``stats`` get a consistent snapshot.
-        s = self._stats
-        self._stats = ReaderStats(
-            **{k: getattr(s, k) + increments.get(k, 0) for k in ReaderStats.__dataclass_fields__}
-        )
 
 
 class _Typing:

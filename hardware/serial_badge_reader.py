@@ -12,13 +12,13 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Protocol
 
 import serial
 
 from hardware.badge_formats import FORMATS, RepeatFilter, canonical
+from hardware.badge_tally import BadgeTally, ReaderStats
 from hardware.interfaces import BadgeEvent, DeviceState
 from hardware.listeners import Listeners
 
@@ -51,17 +51,6 @@ class SerialPort(Protocol):
     def in_waiting(self) -> int: ...
     def read(self, size: int = 1) -> bytes: ...
     def close(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class ReaderStats:
-    """Counts since the reader was built, for telemetry and tests; never a badge."""
-
-    badges: int = 0  # events emitted
-    repeats: int = 0  # reads of a badge still on the reader, not emitted
-    bad_frames: int = 0  # frames that were not a badge of the format, or ran too long
-    dropped_partials: int = 0  # half-read frames dropped: the line went quiet or a new STX came
-    reconnects: int = 0  # times the port was opened again after it was lost
 
 
 class SerialBadgeReader:
@@ -119,7 +108,7 @@ class SerialBadgeReader:
         self._stop = threading.Event()
         # One tuple, replaced whole, so other threads never see a state with another's detail.
         self._status: tuple[DeviceState, str] = (DeviceState.MISSING, f"not started: {port}")
-        self._stats = ReaderStats()
+        self._tally = BadgeTally(f"badge reader {port}", card_format)
 
     @property
     def port(self) -> str:
@@ -137,7 +126,7 @@ class SerialBadgeReader:
     @property
     def stats(self) -> ReaderStats:
         """Counts of badges, repeats, bad and dropped frames, reconnects: never a badge."""
-        return self._stats
+        return self._tally.stats
 
     def subscribe(self, listener: Callable[[BadgeEvent], None]) -> Callable[[], None]:
         """Call ``listener`` on every accepted badge read; returns a function that unsubscribes."""
@@ -182,7 +171,7 @@ class SerialBadgeReader:
                         delay = min(delay * 2, BACKOFF_MAX_S)
                         continue
                     if opened_before:
-                        self._count(reconnects=1)
+                        self._tally.count(reconnects=1)
                     opened_before = True
                     delay = BACKOFF_FIRST_S
                 try:
@@ -193,7 +182,9 @@ class SerialBadgeReader:
                     # Closed first: whoever sees the new state may rely on the port being shut.
                     _close(port)
                     port = None
-                    self._drop(framer.reset())  # a half-read card must never join the next one
+                    self._tally.dropped(
+                        framer.reset()
+                    )  # a half-read card must never join the next one
                     if isinstance(exc, OSError):  # serial.SerialException is an OSError
                         self._set_status(DeviceState.MISSING, "disconnected", exc)
                     else:
@@ -210,9 +201,9 @@ class SerialBadgeReader:
         # Whatever is waiting, or block (up to the read timeout) for one byte.
         data = port.read(max(1, port.in_waiting))
         frames, dropped, overflowed = framer.feed(data, time.monotonic())
-        self._drop(dropped)
+        self._tally.dropped(dropped)
         if overflowed:
-            self._bad_frame(overflowed)
+            self._tally.bad(overflowed)
         for frame in frames:
             self._handle(frame)
         if frames:  # listeners may have taken a while; that wait is not a pause of the reader
@@ -242,41 +233,14 @@ class SerialBadgeReader:
         try:
             badge_id = canonical(frame.decode("ascii"), self._format)
         except ValueError:  # UnicodeDecodeError included; its message would quote the bytes
-            self._bad_frame(1)
+            self._tally.bad(1)
             return
         now = self._clock()
         if not self._repeats.accept(badge_id, now):
-            self._count(repeats=1)
+            self._tally.count(repeats=1)
             return
-        self._count(badges=1)
+        self._tally.count(badges=1)
         self._listeners.emit(BadgeEvent(badge_id=badge_id, at=now))
-
-    def _bad_frame(self, n: int) -> None:
-        self._count(bad_frames=n)
-        total = self._stats.bad_frames
-        # A reader at the wrong baud rate makes a bad frame per card: warn on the first and
-        # then every hundredth, not on each.
-        first_or_hundredth = total == n or total // 100 > (total - n) // 100
-        level = logging.WARNING if first_or_hundredth else logging.DEBUG
-        log.log(
-            level,
-            "badge reader %s: ignored a frame that is not a %s badge (%d so far)",
-            self._port_name,
-            self._format,
-            total,
-        )
-
-    def _drop(self, n: int) -> None:
-        if n:
-            self._count(dropped_partials=n)
-            log.debug("badge reader %s: dropped a half-read frame", self._port_name)
-
-    def _count(self, **increments: int) -> None:
-        # Written by the reader thread only; readers of ``stats`` get a consistent snapshot.
-        s = self._stats
-        self._stats = ReaderStats(
-            **{k: getattr(s, k) + increments.get(k, 0) for k in ReaderStats.__dataclass_fields__}
-        )
 
     def _set_status(self, state: DeviceState, what: str, exc: BaseException | None = None) -> None:
         status = (state, f"{what}: {self._port_name}")

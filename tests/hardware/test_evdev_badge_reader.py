@@ -16,9 +16,9 @@ from typing import Any
 import evdev
 import pytest
 
+from hardware.badge_tally import ReaderStats
 from hardware.evdev_badge_reader import EvdevBadgeReader
 from hardware.interfaces import BadgeEvent, DeviceState
-from hardware.serial_badge_reader import ReaderStats
 from tests.hardware import recordings as rec
 from tests.hardware.recordings import Bus, Node
 

@@ -242,7 +242,7 @@ def test_garbage_is_counted_and_ignored(
     assert ids(events) == [BADGE]
     assert reader.stats.bad_frames == 5
     assert reader.state is DeviceState.OK
-    ignored = [r for r in caplog.records if "ignored a frame" in r.getMessage()]
+    ignored = [r for r in caplog.records if "ignored a card" in r.getMessage()]
     assert ignored[0].levelno == logging.WARNING  # the first is worth a warning
     assert all(r.levelno == logging.DEBUG for r in ignored[1:])  # the next ones not
 
