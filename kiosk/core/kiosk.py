@@ -143,7 +143,7 @@ class Kiosk:
         self._pace = Pace(clock)
         self._decoy: str | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._face_detector: Any = None  # built on the first login snapshot
+        self._face_detector: Any = None  # built on the first face check (_faces)
         self._unread = self._messages.unread_total()
         self._languages = {code: Language(code) for code in LANGUAGES}
         self._words = {code: Words.of(language) for code, language in self._languages.items()}
@@ -583,26 +583,28 @@ class Kiosk:
         self._event("login", detail)
 
     def _check_face(self, image: Any) -> tuple[int, bytes]:
-        """Faces counted and a JPEG made; in a worker thread (OpenCV's cascade loads once)."""
-        from kiosk.imaging.faces import FaceDetector
+        """Faces counted and a JPEG made; in a worker thread."""
         from kiosk.imaging.stills import encode_jpeg
 
-        if self._face_detector is None:
-            self._face_detector = FaceDetector()
-        return self._face_detector.count(image), encode_jpeg(image)
+        return self._faces().count(image), encode_jpeg(image)
 
     def _check_still(self, purpose: str, image: Any) -> tuple[str | None, bytes]:
         """A visitor's photo checked and made a JPEG; in a worker thread."""
-        from kiosk.imaging.faces import FaceDetector
         from kiosk.imaging.stills import check_document_photo, check_face_photo, encode_jpeg
 
         if purpose == "visitor_face":
-            if self._face_detector is None:
-                self._face_detector = FaceDetector()
-            verdict = check_face_photo(image, self._face_detector)
+            verdict = check_face_photo(image, self._faces())
         else:
             verdict = check_document_photo(image)
         return verdict.problem, encode_jpeg(image)
+
+    def _faces(self) -> Any:
+        """The kiosk's one face detector, built on first use (OpenCV's cascade loads once)."""
+        from kiosk.imaging.faces import FaceDetector
+
+        if self._face_detector is None:
+            self._face_detector = FaceDetector()
+        return self._face_detector
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)

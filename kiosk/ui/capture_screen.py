@@ -6,6 +6,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.ui.kivy_setup import CALM_FPS, VIDEO_FPS, set_frame_rate
+from kiosk.ui.widgets.children import show_only
 from kiosk.ui.widgets.header import fill_header
 from kiosk.ui.widgets.textures import bgr_texture
 
@@ -52,11 +53,7 @@ class CaptureScreen(Screen):
             "preview": (self._take,),
             "still": (self._retake, self._accept) if self.can_accept else (self._retake,),
         }.get(self.stage, ())
-        actions = self.ids.actions
-        if tuple(reversed(actions.children)) != wanted:
-            actions.clear_widgets()
-            for button in wanted:
-                actions.add_widget(button)
+        show_only(self.ids.actions, wanted)
 
     def show(self, view, capture) -> None:
         fill_header(self.ids.header, view)

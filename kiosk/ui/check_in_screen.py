@@ -4,6 +4,7 @@ keyboard. The core checks; this shows."""
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from kiosk.ui.widgets.children import show_only
 from kiosk.ui.widgets.header import fill_header
 from kiosk.ui.widgets.keyboard import TouchKeyboard  # noqa: F401  (registers the kv rule's class)
 from kiosk.ui.widgets.keypad import Keypad  # noqa: F401
@@ -32,10 +33,7 @@ class CheckInScreen(Screen):
             self._show_input(step)
 
     def _show_input(self, step: str) -> None:
-        area, wanted = self.ids.input_area, self._inputs[step]
-        if wanted.parent is not area:
-            area.clear_widgets()
-            area.add_widget(wanted)
+        show_only(self.ids.input_area, [self._inputs[step]])
 
     def show(self, view) -> None:
         fill_header(self.ids.header, view)

@@ -14,6 +14,7 @@ from kivy.uix.anchorlayout import AnchorLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
+from kiosk.ui.widgets.children import show_only
 from kiosk.ui.widgets.keyboard import KeyboardKey, TypingEvents
 
 ROWS = 4
@@ -71,12 +72,8 @@ class Keypad(TypingEvents, AnchorLayout):
         if not hasattr(self, "_letters"):
             self._letters = self._grid(_LETTERS, LETTER_COLUMNS)
             self._digits = self._grid(_DIGITS, DIGIT_COLUMNS)
-        content = self.ids.content
         wanted = [self._letters, self._digits] if self.mode == "id" else [self._digits]
-        if list(reversed(content.children)) != wanted:
-            content.clear_widgets()
-            for grid in wanted:
-                content.add_widget(grid)
+        show_only(self.ids.content, wanted)
         self._measure()
 
     def _grid(self, keys: tuple, columns: int) -> GridLayout:
