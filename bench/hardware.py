@@ -513,7 +513,7 @@ def preview_kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
         camera_fps=FPS,
     )
     kiosk = Kiosk.open(config)  # the factory builds the camera from the configuration
-    camera = kiosk.devices.camera
+    camera = kiosk.devices.camera.device
     if not isinstance(camera, OpenCvCamera):
         raise BenchError(f"the kiosk's camera is a {type(camera).__name__}, not OpenCvCamera")
     seen = watch_frames(camera)

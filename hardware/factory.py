@@ -130,7 +130,6 @@ def build_devices(kinds: Mapping[str, str], settings: DeviceSettings | None = No
         camera=_pick(kinds, "camera", _CAMERAS)(settings),
         handset=_pick(kinds, "handset", _HANDSETS)(settings),
         badge_reader=_pick(kinds, "badge_reader", _BADGE_READERS)(settings),
-        # One implementation today; the pyudev monitor will be chosen here.
         hotplug=_hotplug(kinds),
     )
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from hardware.factory import Devices
 from hardware.interfaces import BadgeEvent, DeviceState, HookEvent
+from hardware.shared_camera import SharedCamera
 
 CAMERA_FRAMES = 30  # about a second of a 30 fps camera
 CAMERA_TIMEOUT_S = 5.0
@@ -85,10 +86,11 @@ def check_camera(
 ) -> DeviceCheck:
     """The camera delivers ``frames`` new frames, of the expected size, near the expected rate.
 
-    A camera that was off is turned on for the test and off again after it.
+    A camera that was off is turned on for the test and off again after it. A shared one (the
+    kiosk's) is held for the test like any other user holds it.
     """
-    was_running = camera.latest_frame() is not None
-    if not was_running:
+    owned = isinstance(camera, SharedCamera) or camera.latest_frame() is None
+    if owned:
         camera.start()
     try:
         seen: list[tuple[int, float]] = []
@@ -103,7 +105,7 @@ def check_camera(
         # Read before it is turned off again: then it would only say "stopped".
         detail, state = getattr(camera, "detail", ""), camera.state
     finally:
-        if not was_running:
+        if owned:
             camera.stop()
     if not seen:
         state = state if state != DeviceState.OK else DeviceState.ERROR

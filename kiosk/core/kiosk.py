@@ -8,13 +8,14 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from hardware.factory import Devices, build_devices
 from hardware.interfaces import BadgeEvent, DeviceEvent, DeviceState, HookEvent, HookState
+from hardware.shared_camera import SharedCamera
 from kiosk.config import LANGUAGES, KioskConfig
 from kiosk.core.clock import Clock, SystemClock, seconds_to_next_second
 from kiosk.core.commands import run_command
@@ -115,6 +116,9 @@ class Kiosk:
     ) -> None:
         self.config = config
         self.clock = clock
+        if not isinstance(devices.camera, SharedCamera):
+            # Calls, photos, the login snapshot and the self-test each turn it on and off.
+            devices.camera = SharedCamera(devices.camera)
         self.devices = devices
         self.database = database
         self.uplink: Uplink | None = None
@@ -368,8 +372,11 @@ class Kiosk:
                 visit.peer_signal(signal)
         self._refresh()
 
-    def run_command(self, name: str, args: dict[str, Any]) -> tuple[bool, str | None]:
-        """A staff or technician command; returns (ok, error) for its command_result."""
+    def run_command(
+        self, name: str, args: dict[str, Any]
+    ) -> tuple[bool, str | None] | Awaitable[tuple[bool, str | None]]:
+        """A staff or technician command: (ok, error) for its command_result, or an awaitable
+        of them for one that takes a while."""
         return run_command(self, name, args)
 
     def hardware_report(self) -> dict[str, dict[str, str]]:
@@ -470,8 +477,8 @@ class Kiosk:
         for unsubscribe in self._unsubscribes:
             unsubscribe()
         self._unsubscribes = []
+        self.devices.camera.close()
         for device in (
-            self.devices.camera,
             self.devices.handset,
             self.devices.badge_reader,
             self.devices.hotplug,

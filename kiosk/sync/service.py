@@ -14,6 +14,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 
 from kiosk import __version__
@@ -59,6 +60,7 @@ class SyncService(LinkHandler):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._telemetry_task: asyncio.Task[None] | None = None
         self._telemetry_due = asyncio.Event()
+        self._commands_running: set[asyncio.Future[None]] = set()  # a self-test under way
         # The loop's side appends through the core's connection; the link's side has its own.
         self.outbox = OutboxRepository(kiosk.database, budget_bytes=outbox_budget_bytes)
         self.processed = ProcessedRepository(kiosk.database)
@@ -98,6 +100,9 @@ class SyncService(LinkHandler):
 
     async def stop(self, reason: str = "shutdown") -> None:
         """Say goodbye (retained ``offline``, not the will) and close the connection."""
+        # Left pending in the database: the next start answers them "interrupted".
+        for task in list(self._commands_running):
+            task.cancel()
         if self._telemetry_task is not None:
             self._telemetry_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -217,9 +222,29 @@ class SyncService(LinkHandler):
     def _run_command(self, command: Any) -> None:
         now = self.kiosk.clock.now()
         if command.expires_at <= now:
-            ok, error = False, "expired"
-        else:
-            ok, error = self.kiosk.run_command(command.name, dict(command.args or {}))
+            self._command_done(command, False, "expired")
+            return
+        outcome = self.kiosk.run_command(command.name, dict(command.args or {}))
+        if isinstance(outcome, tuple):
+            self._command_done(command, *outcome)
+            return
+        # Still pending in the processed table: a restart meanwhile answers it "interrupted".
+        task = asyncio.ensure_future(self._finish_command(command, outcome))
+        self._commands_running.add(task)
+        task.add_done_callback(self._commands_running.discard)
+
+    async def _finish_command(
+        self, command: Any, outcome: Awaitable[tuple[bool, str | None]]
+    ) -> None:
+        try:
+            ok, error = await outcome
+        except Exception as exc:
+            log.exception("command %s failed", command.name)
+            ok, error = False, f"failed: {exc}"
+        self._command_done(command, ok, error)
+
+    def _command_done(self, command: Any, ok: bool, error: str | None) -> None:
+        now = self.kiosk.clock.now()
         result = uplink.encode(uplink.command_result(command.command_id, ok, error, now))
         with transaction(self.kiosk.database):
             self.processed.set_result("command", command.command_id, result.decode())

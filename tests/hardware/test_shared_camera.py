@@ -1,0 +1,74 @@
+"""One camera shared by a call, the photos, the login snapshot and the self-test."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from hardware.interfaces import DeviceState
+from hardware.selftest import check_camera
+from hardware.shared_camera import SharedCamera
+from hardware.simulated import SimulatedCamera
+
+
+def _frames_arrive(camera, timeout: float = 3.0) -> bool:
+    first = None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        frame = camera.latest_frame()
+        if frame is not None:
+            if first is None:
+                first = frame.seq
+            elif frame.seq != first:
+                return True
+        time.sleep(0.01)
+    return False
+
+
+def test_the_camera_stays_on_until_its_last_user_lets_go() -> None:
+    camera = SharedCamera(SimulatedCamera(fps=30))
+    camera.start()  # a call
+    camera.start()  # the self-test
+    camera.stop()  # the self-test ends
+    assert _frames_arrive(camera), "the call lost its camera when the self-test ended"
+    camera.stop()  # the call ends
+    assert camera.latest_frame() is None
+    assert camera.device.state is DeviceState.MISSING  # off: an idle kiosk films nobody
+
+
+def test_a_selftest_during_a_call_leaves_the_call_its_camera() -> None:
+    camera = SharedCamera(SimulatedCamera(fps=30))
+    camera.start()  # the call
+    try:
+        check = check_camera(camera, frames=10)
+        assert check.ok, check.detail
+        assert camera.users == 1
+        assert _frames_arrive(camera)
+    finally:
+        camera.stop()
+
+
+def test_a_selftest_on_an_idle_kiosk_turns_the_camera_off_again() -> None:
+    camera = SharedCamera(SimulatedCamera(fps=30))
+    check = check_camera(camera, frames=10)
+    assert check.ok, check.detail
+    assert camera.users == 0 and camera.latest_frame() is None
+
+
+def test_a_stop_without_a_start_is_harmless_and_said(caplog) -> None:
+    camera = SharedCamera(SimulatedCamera(fps=30))
+    with caplog.at_level(logging.WARNING, logger="hardware.shared_camera"):
+        camera.stop()
+    assert "more often than started" in caplog.text
+    camera.start()
+    assert _frames_arrive(camera)  # the count did not go below zero
+    camera.stop()
+    assert camera.latest_frame() is None
+
+
+def test_close_turns_it_off_whoever_holds_it() -> None:
+    camera = SharedCamera(SimulatedCamera(fps=30))
+    camera.start()
+    camera.start()
+    camera.close()
+    assert camera.users == 0 and camera.latest_frame() is None
