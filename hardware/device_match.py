@@ -11,8 +11,8 @@ import fnmatch
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
-from typing import Any, Literal, Protocol
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 DeviceName = Literal["camera", "handset", "badge_reader"]
 DEVICES: tuple[DeviceName, ...] = ("badge_reader", "camera", "handset")
@@ -28,6 +28,7 @@ DEFAULT_SUBSYSTEMS: Mapping[str, str] = {
 }
 
 _HEX_ID = re.compile(r"[0-9a-fA-F]{4}")
+_USB_PAIR = re.compile(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}")
 
 
 class UdevDeviceLike(Protocol):
@@ -100,8 +101,6 @@ DEFAULT_RULES: tuple[DeviceRule, ...] = (
     DeviceRule("handset", "input", devnode="/dev/kiosk-handset"),
 )
 
-_RULE_KEYS = tuple(f.name for f in fields(DeviceRule) if f.name != "device")
-
 
 def device_links(device: UdevDeviceLike) -> frozenset[str]:
     """Every ``/dev`` link of ``device``: its ``device_links`` and its ``DEVLINKS`` property."""
@@ -134,38 +133,24 @@ def matches(rule: DeviceRule, device: UdevDeviceLike) -> bool:
     return True
 
 
-def rules_from_config(
-    mapping: Mapping[str, Any], *, where: str = "hardware.udev"
-) -> tuple[DeviceRule, ...]:
-    """Rules from ``{"camera": {"vendor_id": "046d", ...}, ...}``; unnamed devices keep defaults.
+def rule_for_path(device: DeviceName, path: str, subsystem: str | None = None) -> DeviceRule | None:
+    """The rule that finds the device a real adapter opens at ``path``, as configured.
 
-    ``subsystem`` defaults per device (video4linux for the camera, input otherwise). Raises
-    ``ValueError`` naming the bad key, prefixed with ``where``.
+    ``/dev/input/by-id/...`` and ``/dev/v4l/by-id/...`` become ``by_id`` (the link udev keeps);
+    another ``/dev`` path (a udev rule's stable name, a plain node) a ``devnode``; an evdev
+    reader's ``vvvv:pppp`` its USB ids. Anything else (a video file, a URL) has no device for
+    udev to watch: ``None``. ``subsystem``: the device's own default unless given (``tty`` for
+    a serial reader or hook contact).
     """
-    if not isinstance(mapping, Mapping):
-        raise ValueError(f"{where}: must be a table of devices (known: {', '.join(DEVICES)})")
-    rules = {rule.device: rule for rule in DEFAULT_RULES}
-    for device, entry in mapping.items():
-        key = f"{where}.{device}"
-        if device not in DEVICES:
-            raise ValueError(f"{key}: unknown device (known: {', '.join(DEVICES)})")
-        if not isinstance(entry, Mapping):
-            raise ValueError(f"{key}: must be a table of {', '.join(_RULE_KEYS)}")
-        values: dict[str, str | None] = {}
-        for name, value in entry.items():
-            if name not in _RULE_KEYS:
-                raise ValueError(f"{key}.{name}: unknown setting (known: {', '.join(_RULE_KEYS)})")
-            # TOML reads 0x046d as the number 1133; say so rather than guess what was meant.
-            if value is not None and not isinstance(value, str):
-                raise ValueError(f'{key}.{name}: must be a quoted text such as "046d"')
-            values[name] = value or None
-        values["subsystem"] = values.get("subsystem") or DEFAULT_SUBSYSTEMS[device]
-        try:
-            rules[device] = DeviceRule(device=device, **values)  # type: ignore[arg-type]
-        except ValueError as exc:
-            # DeviceRule names "camera.vendor_id"; the technician needs the file's full key.
-            raise ValueError(f"{where}.{exc}") from None
-    return tuple(rules[d] for d in DEVICES)
+    subsystem = subsystem or DEFAULT_SUBSYSTEMS[device]
+    if _USB_PAIR.fullmatch(path):
+        vendor, product = path.split(":")
+        return DeviceRule(device, subsystem, vendor_id=vendor, product_id=product)
+    if any(path.startswith(folder + "/") for folder in BY_ID_DIRS):
+        return DeviceRule(device, subsystem, by_id=path)
+    if path.startswith("/dev/"):
+        return DeviceRule(device, subsystem, devnode=path)
+    return None
 
 
 def matching(rules: Iterable[DeviceRule], device: UdevDeviceLike) -> frozenset[str]:

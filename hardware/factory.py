@@ -97,6 +97,8 @@ _BADGE_READERS: Mapping[str, Callable[[DeviceSettings], BadgeReader]] = MappingP
     }
 )
 _DEVICES = ("badge_reader", "camera", "handset")
+# Where udev lists a kind's node when it is not the device's usual subsystem.
+_SUBSYSTEMS: Mapping[str, str] = MappingProxyType({"serial": "tty"})
 KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "camera": tuple(_CAMERAS),
@@ -130,19 +132,31 @@ def build_devices(kinds: Mapping[str, str], settings: DeviceSettings | None = No
         camera=_pick(kinds, "camera", _CAMERAS)(settings),
         handset=_pick(kinds, "handset", _HANDSETS)(settings),
         badge_reader=_pick(kinds, "badge_reader", _BADGE_READERS)(settings),
-        hotplug=_hotplug(kinds),
+        hotplug=_hotplug(kinds, settings),
     )
 
 
-def _hotplug(kinds: Mapping[str, str]) -> Hotplug:
-    """udev's notices for real devices (matched by the stable names of hardware/udev/); the
-    simulated twin when every device is simulated."""
-    if all(kind == "simulated" for kind in kinds.values()):
+def _hotplug(kinds: Mapping[str, str], settings: DeviceSettings) -> Hotplug:
+    """udev's notices for the real devices, found where their adapters open them; the simulated
+    twin when no device has a node to watch (all simulated, or a camera playing a file)."""
+    from hardware.device_match import rule_for_path
+
+    paths = {
+        "camera": settings.camera_source if kinds.get("camera") == "v4l2" else None,
+        "handset": settings.handset_device if kinds.get("handset") != "simulated" else None,
+        "badge_reader": settings.badge_device if kinds.get("badge_reader") != "simulated" else None,
+    }
+    rules = [
+        rule
+        for device, path in paths.items()
+        if path is not None
+        and (rule := rule_for_path(device, path, _SUBSYSTEMS.get(kinds[device]))) is not None
+    ]
+    if not rules:
         return SimulatedHotplug()
-    from hardware.device_match import rules_from_config
     from hardware.udev_hotplug import UdevHotplug
 
-    return UdevHotplug(rules_from_config({}))
+    return UdevHotplug(rules)
 
 
 def _pick(kinds: Mapping[str, str], device: str, registry: Mapping[str, T]) -> T:

@@ -142,6 +142,11 @@ class UdevHotplug:
         """Call ``listener`` on every state change; returns a function that unsubscribes."""
         return self._listeners.subscribe(listener)
 
+    @property
+    def rules(self) -> tuple[DeviceRule, ...]:
+        """How each watched device is recognised."""
+        return self._rules
+
     def states(self) -> dict[str, DeviceState]:
         """Each watched device's current state (a copy)."""
         return dict(self._states)

@@ -15,7 +15,7 @@ from hardware.device_match import (
     DeviceRule,
     device_links,
     matches,
-    rules_from_config,
+    rule_for_path,
 )
 
 RULES_FILE = Path(__file__).parents[2] / "hardware" / "udev" / "99-kiosk.rules"
@@ -168,47 +168,58 @@ def test_rule_checks_device_and_devnode() -> None:
 # -- configuration ---------------------------------------------------------------------------
 
 
-def test_rules_from_config_builds_and_keeps_defaults() -> None:
-    rules = rules_from_config(
-        {
-            "camera": {"subsystem": "video4linux", "vendor_id": "046D", "product_id": "0825"},
-            "badge_reader": {"by_id": "usb-RFIDeas_*-event-kbd"},  # subsystem from the device
-        }
-    )
-    by_device = {r.device: r for r in rules}
-    assert set(by_device) == {"camera", "badge_reader", "handset"}
-    assert by_device["camera"] == DeviceRule(
-        "camera", "video4linux", vendor_id="046d", product_id="0825"
-    )
-    assert by_device["badge_reader"] == DeviceRule(
-        "badge_reader", "input", by_id="usb-RFIDeas_*-event-kbd"
-    )
-    assert by_device["handset"] == next(r for r in DEFAULT_RULES if r.device == "handset")
-    assert matches(by_device["camera"], webcam())
-    assert rules_from_config({}) == tuple(sorted(DEFAULT_RULES, key=lambda r: r.device))
-
-
 @pytest.mark.parametrize(
-    ("mapping", "message"),
+    ("device", "path", "rule"),
     [
-        ({"camra": {"devnode": "/dev/x"}}, r"^hardware\.udev\.camra: unknown device"),
-        ({"camera": {"vendor": "046d"}}, r"^hardware\.udev\.camera\.vendor: unknown setting"),
-        ({"camera": {"vendor_id": 0x046D}}, r"^hardware\.udev\.camera\.vendor_id: .*quoted"),
-        ({"camera": {"vendor_id": "46d"}}, r"^hardware\.udev\.camera\.vendor_id: '46d' is not"),
-        ({"handset": {"devnode": "x"}}, r"^hardware\.udev\.handset\.devnode: "),
-        ({"handset": {"subsystem": "input"}}, r"^hardware\.udev\.handset: give at least one"),
-        ({"handset": "/dev/kiosk-handset"}, r"^hardware\.udev\.handset: must be a table"),
-        (["camera"], r"^hardware\.udev: must be a table"),
+        (
+            "camera",
+            "/dev/kiosk-camera",
+            DeviceRule("camera", "video4linux", devnode="/dev/kiosk-camera"),
+        ),
+        ("camera", "/dev/video2", DeviceRule("camera", "video4linux", devnode="/dev/video2")),
+        (
+            "camera",
+            "/dev/v4l/by-id/usb-046d_C920-video-index0",
+            DeviceRule("camera", "video4linux", by_id="/dev/v4l/by-id/usb-046d_C920-video-index0"),
+        ),
+        (
+            "badge_reader",
+            "/dev/input/by-id/usb-RFIDeas-event-kbd",
+            DeviceRule("badge_reader", "input", by_id="/dev/input/by-id/usb-RFIDeas-event-kbd"),
+        ),
+        (
+            "badge_reader",
+            "0C27:3bfa",
+            DeviceRule("badge_reader", "input", vendor_id="0c27", product_id="3bfa"),
+        ),
+        (
+            "handset",
+            "/dev/kiosk-handset",
+            DeviceRule("handset", "input", devnode="/dev/kiosk-handset"),
+        ),
+        ("camera", "/srv/demo/visit.mp4", None),  # a file: nothing for udev to watch
+        ("camera", "rtsp://10.0.0.5/stream", None),
     ],
 )
-def test_rules_from_config_names_the_bad_key(mapping: object, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        rules_from_config(mapping)  # type: ignore[arg-type]
+def test_the_hotplug_rule_finds_the_device_where_the_adapter_opens_it(
+    device: str, path: str, rule: DeviceRule | None
+) -> None:
+    assert rule_for_path(device, path) == rule  # type: ignore[arg-type]
 
 
-def test_rules_from_config_prefix() -> None:
-    with pytest.raises(ValueError, match=r"^devices\.camera\.by_idd: "):
-        rules_from_config({"camera": {"by_idd": "x"}}, where="devices")
+def test_a_by_id_rule_matches_the_device_behind_that_link() -> None:
+    rule = rule_for_path("camera", "/dev/v4l/by-id/usb-046d_0825_2F1B3C50-video-index0")
+    assert rule is not None and matches(rule, webcam())
+    other = rule_for_path("camera", "/dev/v4l/by-id/usb-046d_082d_0000-video-index0")
+    assert other is not None and not matches(other, webcam())
+
+
+def test_a_serial_device_is_watched_in_the_tty_subsystem() -> None:
+    rule = rule_for_path("badge_reader", "/dev/ttyUSB0", "tty")
+    assert rule == DeviceRule("badge_reader", "tty", devnode="/dev/ttyUSB0")
+    port = FakeDevice(subsystem="tty", device_node="/dev/ttyUSB0", properties={})
+    assert matches(rule, port)
+    assert not matches(rule_for_path("badge_reader", "/dev/ttyUSB0"), port)
 
 
 # -- the udev rules file ---------------------------------------------------------------------

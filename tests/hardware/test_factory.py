@@ -134,3 +134,35 @@ def test_evdev_adapters_are_built_from_their_settings(tmp_path) -> None:
     assert isinstance(devices.handset, EvdevHandset)
     assert devices.handset.mode == "toggle"
     assert set(threading.enumerate()) == before  # nothing opened or started yet
+
+
+def test_udev_watches_each_real_device_where_its_adapter_opens_it(tmp_path) -> None:
+    video = tmp_path / "visit.mp4"
+    video.write_bytes(b"")
+    devices = build_devices(
+        {"camera": "file", "handset": "evdev", "badge_reader": "serial"},
+        DeviceSettings(
+            camera_source=str(video),
+            handset_device="/dev/input/by-id/usb-CM108-event-if03",
+            badge_device="/dev/ttyUSB0",
+        ),
+    )
+    from hardware.device_match import DeviceRule
+    from hardware.udev_hotplug import UdevHotplug
+
+    assert isinstance(devices.hotplug, UdevHotplug)
+    # The video file has no node: nobody must call the camera unplugged for want of one.
+    assert set(devices.hotplug.states()) == {"handset", "badge_reader"}
+    assert set(devices.hotplug.rules) == {
+        DeviceRule("handset", "input", by_id="/dev/input/by-id/usb-CM108-event-if03"),
+        DeviceRule("badge_reader", "tty", devnode="/dev/ttyUSB0"),
+    }
+
+
+def test_a_kiosk_with_no_device_node_watches_nothing(tmp_path) -> None:
+    video = tmp_path / "visit.mp4"
+    video.write_bytes(b"")
+    devices = build_devices(
+        {**SIMULATED, "camera": "file"}, DeviceSettings(camera_source=str(video))
+    )
+    assert isinstance(devices.hotplug, SimulatedHotplug)
