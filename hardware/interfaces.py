@@ -74,6 +74,11 @@ class Camera(Protocol):
         """The newest frame, never an older queued one; ``None`` before the first."""
         ...
 
+    def subscribe_frames(self, listener: Callable[[Frame], None]) -> Callable[[], None]:
+        """Call ``listener`` with each new frame, on the grab thread, as soon as it is captured;
+        returns a function that unsubscribes. A visit's track waits on it, not on a timer."""
+        ...
+
     @property
     def state(self) -> DeviceState: ...
 

@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from hardware.interfaces import DeviceState, Frame
+from hardware.listeners import Listeners
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,7 @@ class OpenCvCamera:
         self._dropped = 0
         self._read_failures = 0
         self._recent: collections.deque[float] = collections.deque()
+        self._frame_listeners: Listeners[Frame] = Listeners("camera")
 
     # -- the Camera protocol ----------------------------------------------------------------
 
@@ -216,6 +218,9 @@ class OpenCvCamera:
                 self._taken = True
                 self._delivered += 1
             return frame
+
+    def subscribe_frames(self, listener: Callable[[Frame], None]) -> Callable[[], None]:
+        return self._frame_listeners.subscribe(listener)
 
     @property
     def state(self) -> DeviceState:
@@ -447,6 +452,8 @@ class OpenCvCamera:
                 self._prune_recent(now)
                 self._frame_deadline = now + STALL_S
                 self._set_status(DeviceState.OK, ok_detail)
+                frame = self._latest
+            self._frame_listeners.emit(frame)
             last_good = now
             got_any = True
             if looping:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from hardware.interfaces import Camera, DeviceState, Frame
@@ -54,6 +55,9 @@ class SharedCamera:
 
     def latest_frame(self) -> Frame | None:
         return self.device.latest_frame()
+
+    def subscribe_frames(self, listener: Callable[[Frame], None]) -> Callable[[], None]:
+        return self.device.subscribe_frames(listener)
 
     @property
     def state(self) -> DeviceState:

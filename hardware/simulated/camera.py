@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from hardware.interfaces import DeviceState, Frame
+from hardware.listeners import Listeners
 from hardware.simulated import timecode as _timecode
 from hardware.simulated.scenes import face_scene
 
@@ -132,6 +133,7 @@ class SimulatedCamera:
         self._latest: Frame | None = None
         self._thread: threading.Thread | None = None
         self._held: np.ndarray | None = None  # a picture held up to the lens (``hold``)
+        self._frame_listeners: Listeners[Frame] = Listeners("camera")
 
     def start(self) -> None:
         """Start the grab thread; does nothing if it is already running."""
@@ -171,6 +173,9 @@ class SimulatedCamera:
         with self._lock:
             if self._thread is thread:
                 self._thread = None
+
+    def subscribe_frames(self, listener: Callable[[Frame], None]) -> Callable[[], None]:
+        return self._frame_listeners.subscribe(listener)
 
     def latest_frame(self) -> Frame | None:
         """The newest frame, never an older one; ``None`` before the first or while missing."""
@@ -232,8 +237,11 @@ class SimulatedCamera:
             frame = Frame(image=self._draw(seq), captured_at=captured_at, seq=seq)
             with self._lock:
                 # Unplugged or stopped while drawing: that frame was never "captured".
-                if self._generation == generation and self._plugged:
+                captured = self._generation == generation and self._plugged
+                if captured:
                     self._latest = frame
+            if captured:
+                self._frame_listeners.emit(frame)
             next_at += period
             now = time.monotonic()
             if next_at < now - period:

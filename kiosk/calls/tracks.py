@@ -5,10 +5,11 @@ Everything here runs on the kiosk's event loop and never blocks it: the camera i
 :meth:`Camera.latest_frame` (its grab thread does the waiting), encoding and decoding happen in
 aiortc's threads, and a sink converts a received picture to BGR only when someone looks at it.
 
-Pacing uses ``time.monotonic`` rather than aiortc's ``time.time``: a wall-clock step (NTP, a
-technician setting the date) must neither freeze nor burst a call. A track that falls far behind
-(a busy host, or a pause between two peer connections) starts counting again from now instead
-of sending the frames it missed in a burst.
+The video track follows the camera: it sends each new frame as soon as the grab thread has it.
+The tone paces itself on ``time.monotonic`` rather than aiortc's ``time.time``: a wall-clock step
+(NTP, a technician setting the date) must neither freeze nor burst a call. A tone that falls far
+behind (a busy host, or a pause between two peer connections) starts counting again from now
+instead of sending the frames it missed in a burst.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from av import AudioFrame, VideoFrame
 from av.frame import Frame
 
 from hardware.interfaces import Camera
+from hardware.interfaces import Frame as CameraFrame
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +65,11 @@ class _Pacer:
 
 
 class CameraVideoTrack(VideoStreamTrack):
-    """The kiosk camera as a WebRTC video track, at ``fps`` frames a second.
+    """The kiosk camera as a WebRTC video track, up to ``fps`` frames a second.
 
-    Each ``recv`` takes the camera's newest frame; if there is none newer, the last one is sent
+    Each ``recv`` waits for the camera's next frame and hands it on as soon as it is captured
+    (a track on a timer of its own would send a frame up to one interval old). A camera faster
+    than ``fps`` is thinned; with nothing new for ``1.5 / fps`` s the last picture is sent
     again (the encoder makes a repeat almost free). When the camera delivers nothing new for
     ``stall_s`` seconds (unplugged, stopped, hung), the track sets :attr:`camera_failed`, calls
     ``on_camera_failed(True)`` and sends a grey "camera unavailable" picture at ``slate_fps``
@@ -95,12 +99,17 @@ class CameraVideoTrack(VideoStreamTrack):
         self._on_camera_failed = on_camera_failed
         self._picture_filter = picture_filter
         self._sent_image: np.ndarray | None = None
-        self._pacer = _Pacer(VIDEO_CLOCK_RATE)
+        self._started_at: float | None = None  # monotonic time of pts 0
+        self._last_pts = -1
+        self._last_sent_at: float | None = None
+        self._last_camera_sent_at: float | None = None
         self._last_seq: int | None = None
         self._last_image: np.ndarray | None = None
         self._last_new_at = time.monotonic()
         self._slate: np.ndarray | None = None
         self._slate_key: tuple[int, int, bool] | None = None
+        self._frame_came: asyncio.Event | None = None
+        self._unsubscribe: Callable[[], None] | None = None
         self.camera_failed = False
         self.frames_sent = 0  # every frame handed to the encoder, repeats and slates included
         self.camera_frames_sent = 0  # distinct camera frames among them
@@ -114,20 +123,24 @@ class CameraVideoTrack(VideoStreamTrack):
         frame = self._camera.latest_frame()
         return frame.image if frame is not None else None
 
-    async def next_timestamp(self) -> tuple[int, fractions.Fraction]:
-        if self.readyState != "live":
-            raise MediaStreamError
-        period = self._slate_period if self.camera_failed else self._period
-        return await self._pacer.next(period), VIDEO_TIME_BASE
+    def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        super().stop()
 
     async def recv(self) -> VideoFrame:
-        pts, time_base = await self.next_timestamp()
+        if self.readyState != "live":
+            raise MediaStreamError
+        frame = await self._next_camera_frame()
+        if self.readyState != "live":
+            raise MediaStreamError
         now = time.monotonic()
-        frame = self._camera.latest_frame()
         if frame is not None and frame.seq != self._last_seq:
             self._last_seq = frame.seq
             self._last_image = frame.image
             self._last_new_at = now
+            self._last_camera_sent_at = now
             self.camera_frames_sent += 1
             self._set_failed(False)
         elif now - self._last_new_at > self._stall_s:
@@ -140,10 +153,52 @@ class CameraVideoTrack(VideoStreamTrack):
         else:
             image = self._last_image
         video_frame = VideoFrame.from_ndarray(image, format="bgr24")
-        video_frame.pts = pts
-        video_frame.time_base = time_base
+        video_frame.pts = self._timestamp(now)
+        video_frame.time_base = VIDEO_TIME_BASE
+        self._last_sent_at = now
         self.frames_sent += 1
         return video_frame
+
+    async def _next_camera_frame(self) -> CameraFrame | None:
+        """The camera's next new frame once it comes; the current one (a repeat) if none comes
+        in time. Never two camera frames closer than 0.9 of the track's interval."""
+        if self._frame_came is None:
+            loop = asyncio.get_running_loop()
+            self._frame_came = came = asyncio.Event()
+            # Set from the grab thread: the loop wakes with the frame, not at the next tick.
+            self._unsubscribe = self._camera.subscribe_frames(
+                lambda _frame: loop.call_soon_threadsafe(came.set)
+            )
+        if self._last_camera_sent_at is not None:
+            earliest = self._last_camera_sent_at + 0.9 * self._period
+            if (wait := earliest - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
+        if self._last_sent_at is None:
+            deadline = time.monotonic() + self._period
+        else:
+            deadline = self._last_sent_at + (
+                self._slate_period if self.camera_failed else 1.5 * self._period
+            )
+        while True:
+            self._frame_came.clear()
+            frame = self._camera.latest_frame()
+            if frame is not None and frame.seq != self._last_seq:
+                return frame
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self.readyState != "live":
+                return frame
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(remaining):
+                    await self._frame_came.wait()
+
+    def _timestamp(self, now: float) -> int:
+        """90 kHz media time of a frame sent ``now``: the receiver plays frames as spaced as
+        they were captured, and the clock never runs backwards."""
+        if self._started_at is None:
+            self._started_at = now
+        pts = max(self._last_pts + 1, round((now - self._started_at) * VIDEO_CLOCK_RATE))
+        self._last_pts = pts
+        return pts
 
     def _set_failed(self, failed: bool) -> None:
         if failed == self.camera_failed:
