@@ -2,9 +2,10 @@
 
 The badge reader and the handset both read a USB HID device through its ``/dev/input`` event
 node. This module does what they share: find the node (a path, or ``vvvv:pppp`` USB ids looked
-up among ``evdev.list_devices()``), open it, grab it if asked, wait for events without blocking
-``stop()``, and when the device goes away release it, say so, and reopen it with backoff.
-What the events mean is the adapter's business (an :class:`EventHandler`).
+up among ``evdev.list_devices()``), open it, grab it if asked, and wait for events without
+blocking ``stop()``; :class:`hardware.reconnecting_reader.ReconnectingReader` releases it when
+it goes away, says so, and reopens it with backoff. What the events mean is the adapter's
+business (an :class:`EventHandler`).
 
 Never log an event: a keyboard-wedge reader's key codes are a badge.
 """
@@ -19,7 +20,6 @@ import select
 import struct
 import threading
 import time
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -27,16 +27,14 @@ from typing import Any, Protocol
 import evdev
 
 from hardware.interfaces import DeviceState
+from hardware.reconnecting_reader import OpenFailed, ReconnectingReader
 
 log = logging.getLogger(__name__)
 
 READ_TIMEOUT_S = 0.1  # how long stop() may wait for the reader thread to notice
-BACKOFF_FIRST_S = 0.5
-BACKOFF_MAX_S = 5.0
 # Events handled before the stop flag is looked at again: a device flooding events (a stuck
 # key repeating) must not keep stop() waiting.
 MAX_EVENTS_PER_WAKE = 512
-_JOIN_TIMEOUT_S = 2.0
 # _IOW('E', 0xa0, int): which clock stamps this client's events. The kernel's default is
 # CLOCK_REALTIME, which NTP may step while a card is being typed.
 EVIOCSCLOCKID = 0x400445A0
@@ -134,83 +132,37 @@ class EvdevSource:
         self._path, self._ids = parse_device(device)
         self._spec = device
         self._role = role
-        self._thread_name = thread_name
         self._handler = handler
         self._suits = suits
         self._grab = grab
         self._open_device: Callable[[str], InputDeviceLike] = open_device or evdev.InputDevice
-        self._lock = threading.Lock()  # serialises start() and stop()
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        # One tuple, replaced whole, so other threads never see a state with another's detail.
-        self._status: tuple[DeviceState, str] = (DeviceState.MISSING, f"not started: {device}")
+        self._reader: ReconnectingReader[InputDeviceLike] = ReconnectingReader(
+            device,
+            role=role,
+            thread_name=thread_name,
+            open_device=self._open,
+            read_once=self._read_once,
+            close_device=lambda d: _release(d, self._grab),
+            on_open=handler.opened,
+            on_lost=handler.lost,
+            where=lambda d: "" if self._path else f" at {d.path}",
+            open_errors=_OPEN_ERRORS,
+            gone_errnos=_GONE,
+        )
 
     @property
     def state(self) -> DeviceState:
-        return self._status[0]
+        return self._reader.state
 
     @property
     def detail(self) -> str:
-        return self._status[1]
+        return self._reader.detail
 
     def start(self) -> None:
-        with self._lock:
-            if self._thread is not None:
-                return
-            self._stop = threading.Event()
-            self._thread = threading.Thread(
-                target=self._run, args=(self._stop,), name=self._thread_name
-            )
-            self._thread.daemon = True  # a wedged driver must not keep the kiosk from exiting
-            self._thread.start()
+        self._reader.start()
 
     def stop(self) -> None:
-        with self._lock:
-            thread, self._thread = self._thread, None
-            if thread is None:
-                return
-            self._stop.set()
-            if thread is not threading.current_thread():  # a listener may stop the adapter
-                thread.join(_JOIN_TIMEOUT_S)
-                if thread.is_alive():
-                    log.warning("%s %s: thread did not stop in time", self._role, self._spec)
-
-    def _run(self, stop: threading.Event) -> None:
-        device: InputDeviceLike | None = None
-        delay = BACKOFF_FIRST_S
-        opened_before = False
-        try:
-            while not stop.is_set():
-                if device is None:
-                    device = self._open()
-                    if device is None:
-                        stop.wait(delay)
-                        delay = min(delay * 2, BACKOFF_MAX_S)
-                        continue
-                    self._handler.opened(reconnect=opened_before)
-                    opened_before = True
-                    delay = BACKOFF_FIRST_S
-                try:
-                    self._read_once(device, stop)
-                except Exception as exc:
-                    # Released first: whoever sees the new state may rely on the grab being gone.
-                    _release(device, self._grab)
-                    device = None
-                    self._handler.lost()
-                    if isinstance(exc, OSError) and exc.errno in _GONE:
-                        self._set_status(DeviceState.MISSING, "disconnected", exc)
-                    elif isinstance(exc, OSError):
-                        self._set_status(DeviceState.ERROR, "read failed", exc)
-                    else:  # a bug must not end reading for good; its message may quote a key
-                        _log_redacted(self._role, self._spec, exc)
-                        self._set_status(DeviceState.ERROR, "read failed")
-                    stop.wait(delay)
-                    delay = min(delay * 2, BACKOFF_MAX_S)
-        finally:
-            if device is not None:
-                _release(device, self._grab)
-            self._handler.lost()
-            self._set_status(DeviceState.MISSING, "stopped")
+        self._reader.stop()
 
     def _read_once(self, device: InputDeviceLike, stop: threading.Event) -> None:
         timeout = READ_TIMEOUT_S
@@ -230,37 +182,20 @@ class EvdevSource:
                 return
             self._handler.handle(event)
 
-    def _open(self) -> InputDeviceLike | None:
-        try:
-            device = self._open_path() if self._path else self._find()
-        except OSError as exc:
-            problem = _OPEN_ERRORS.get(exc.errno or 0)
-            if problem is None:
-                self._set_status(DeviceState.MISSING, "not found", exc)
-            else:
-                self._set_status(DeviceState.ERROR, problem, exc)
-            return None
-        except Exception as exc:  # keep trying, and say so
-            self._set_status(DeviceState.ERROR, f"cannot open ({type(exc).__name__})")
-            return None
+    def _open(self) -> InputDeviceLike:
+        device = self._open_path() if self._path else self._find()
         if device is None:
-            self._set_status(DeviceState.MISSING, "not found")
-            return None
+            raise OpenFailed(DeviceState.MISSING, "not found")
         if self._grab:
             try:
                 device.grab()
             except OSError as exc:
                 _release(device, grabbed=False)
                 if exc.errno in _GONE:
-                    self._set_status(DeviceState.MISSING, "disconnected", exc)
-                else:
-                    self._set_status(
-                        DeviceState.ERROR, _OPEN_ERRORS.get(exc.errno or 0, "cannot grab"), exc
-                    )
-                return None
+                    raise OpenFailed(DeviceState.MISSING, "disconnected", exc) from exc
+                problem = _OPEN_ERRORS.get(exc.errno or 0, "cannot grab")
+                raise OpenFailed(DeviceState.ERROR, problem, exc) from exc
         _use_monotonic_timestamps(device)
-        where = "" if self._path else f" at {device.path}"
-        self._set_status(DeviceState.OK, "open", where=where)
         return device
 
     def _open_path(self) -> InputDeviceLike:
@@ -299,18 +234,6 @@ class EvdevSource:
             raise denied
         return None
 
-    def _set_status(
-        self, state: DeviceState, what: str, exc: BaseException | None = None, *, where: str = ""
-    ) -> None:
-        status = (state, f"{what}: {self._spec}{where}")
-        if status == self._status:
-            return  # log changes only: a device retried every 5 s would flood the log
-        self._status = status
-        level = logging.INFO if state is DeviceState.OK or what == "stopped" else logging.WARNING
-        # OSError messages name the node and errno, never an event.
-        reason = f": {exc.strerror or exc}" if isinstance(exc, OSError) else ""
-        log.log(level, "%s %s: %s (%s%s)", self._role, self._spec, state, what, reason)
-
 
 def _use_monotonic_timestamps(device: InputDeviceLike) -> None:
     try:
@@ -329,9 +252,3 @@ def _release(device: InputDeviceLike, grabbed: bool) -> None:
         device.close()
     except Exception as exc:
         log.debug("closing an input device failed: %s", type(exc).__name__)
-
-
-def _log_redacted(role: str, spec: str, exc: BaseException) -> None:
-    # Type and stack only: an unexpected exception's message might quote a key.
-    stack = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
-    log.error("%s %s: reading failed with %s\n%s", role, spec, type(exc).__name__, stack.rstrip())

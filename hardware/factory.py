@@ -38,6 +38,9 @@ class DeviceSettings:
     handset_device: str = "/dev/kiosk-handset"
     handset_mode: str = "level"  # level (a key held while lifted) | toggle (each press flips)
     handset_codes: tuple[str, ...] = ()  # key names of the hook switch; () the usual ones
+    handset_line: str = "cts"  # a serial hook contact's status line: cts | dsr | cd | ri
+    handset_closed_means: str = "off_hook"  # what that contact closed means
+    handset_audio: str | None = None  # the handset's ALSA device; None: a visit's test tone
 
 
 def _opencv_camera(settings: DeviceSettings) -> Camera:
@@ -76,6 +79,16 @@ def _evdev_handset(settings: DeviceSettings) -> Handset:
     )
 
 
+def _serial_hook(settings: DeviceSettings) -> Handset:
+    from hardware.serial_hook import SerialHookContact
+
+    return SerialHookContact(
+        settings.handset_device,
+        line=settings.handset_line,
+        closed_means=settings.handset_closed_means,
+    )
+
+
 # kind -> constructor, per device.
 # The simulated camera films a generated person, as a kiosk's camera would: the login snapshot's
 # face check and a visit's self-view then have someone to see.
@@ -87,7 +100,11 @@ _CAMERAS: Mapping[str, Callable[[DeviceSettings], Camera]] = MappingProxyType(
     }
 )
 _HANDSETS: Mapping[str, Callable[[DeviceSettings], Handset]] = MappingProxyType(
-    {"simulated": lambda _settings: SimulatedHandset(), "evdev": _evdev_handset}
+    {
+        "simulated": lambda _settings: SimulatedHandset(),
+        "evdev": _evdev_handset,  # a USB HID handset's hook switch
+        "serial": _serial_hook,  # a hook contact on a serial port's status line
+    }
 )
 _BADGE_READERS: Mapping[str, Callable[[DeviceSettings], BadgeReader]] = MappingProxyType(
     {

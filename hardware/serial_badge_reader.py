@@ -6,13 +6,9 @@ the repeat filter keeps only a keyed digest.
 
 from __future__ import annotations
 
-import errno
-import logging
 import threading
 import time
-import traceback
 from collections.abc import Callable
-from types import MappingProxyType
 from typing import Protocol
 
 import serial
@@ -21,27 +17,13 @@ from hardware.badge_formats import FORMATS, RepeatFilter, canonical
 from hardware.badge_tally import BadgeTally, ReaderStats
 from hardware.interfaces import BadgeEvent, DeviceState
 from hardware.listeners import Listeners
-
-log = logging.getLogger(__name__)
+from hardware.reconnecting_reader import ReconnectingReader
 
 STX, ETX, CR, LF = 0x02, 0x03, 0x0D, 0x0A
 READ_TIMEOUT_S = 0.1  # how long stop() may wait for the reader thread to notice
-BACKOFF_FIRST_S = 0.5
-BACKOFF_MAX_S = 5.0
 # Longer than any badge in any supported format with separators; a longer run without a
 # terminator is line noise (a wrong baud rate, say), and must not grow without bound.
 MAX_FRAME_BYTES = 128
-_JOIN_TIMEOUT_S = 2.0
-# Open failures that mean a misconfigured kiosk (a technician should look at permissions or
-# another program), not an unplugged reader.
-_OPEN_ERRORS = MappingProxyType(
-    {
-        errno.EACCES: "permission denied",
-        errno.EPERM: "permission denied",
-        errno.EBUSY: "in use by another program",
-        errno.EAGAIN: "in use by another program",  # the exclusive lock is held elsewhere
-    }
-)
 
 
 class SerialPort(Protocol):
@@ -97,18 +79,26 @@ class SerialBadgeReader:
         self._baudrate = baudrate
         self._format = card_format
         self._ends = frozenset(terminator) | {CR, LF, ETX}
-        self._inter_key_timeout = inter_key_timeout
         self._clock = clock
         self._open_serial: Callable[..., SerialPort] = open_serial or serial.Serial
         self._repeats = RepeatFilter(repeat_window_s)
+        self._framer = _Framer(self._ends, inter_key_timeout)  # used by the reader thread only
         # Failures are logged without their messages: a listener's may quote the badge.
         self._listeners: Listeners[BadgeEvent] = Listeners("badge_reader", redact=True)
-        self._lock = threading.Lock()  # serialises start() and stop()
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        # One tuple, replaced whole, so other threads never see a state with another's detail.
-        self._status: tuple[DeviceState, str] = (DeviceState.MISSING, f"not started: {port}")
         self._tally = BadgeTally(f"badge reader {port}", card_format)
+        self._reader: ReconnectingReader[SerialPort] = ReconnectingReader(
+            port,
+            role="badge reader",
+            thread_name=f"badge-reader {port}",
+            open_device=self._open,
+            read_once=self._read_once,
+            close_device=lambda p: p.close(),
+            on_open=self._opened,
+            # A half-read card must never join the next one.
+            on_lost=lambda: self._tally.dropped(self._framer.reset()),
+            # pyserial cannot recover a port whose device vanished, whatever the errno.
+            gone_errnos=None,
+        )
 
     @property
     def port(self) -> str:
@@ -116,12 +106,12 @@ class SerialBadgeReader:
 
     @property
     def state(self) -> DeviceState:
-        return self._status[0]
+        return self._reader.state
 
     @property
     def detail(self) -> str:
         """Which port, and what is wrong with it; for telemetry and the technician screen."""
-        return self._status[1]
+        return self._reader.detail
 
     @property
     def stats(self) -> ReaderStats:
@@ -134,100 +124,37 @@ class SerialBadgeReader:
 
     def start(self) -> None:
         """Start reading in a thread of its own; opening the port is retried until it works."""
-        with self._lock:
-            if self._thread is not None:
-                return
-            self._stop = threading.Event()
-            self._thread = threading.Thread(
-                target=self._run, args=(self._stop,), name=f"badge-reader {self._port_name}"
-            )
-            self._thread.daemon = True  # a wedged driver must not keep the kiosk from exiting
-            self._thread.start()
+        self._reader.start()
 
     def stop(self) -> None:
         """Stop the thread (within about ``READ_TIMEOUT_S``) and close the port."""
-        with self._lock:
-            thread, self._thread = self._thread, None
-            if thread is None:
-                return
-            self._stop.set()
-            if thread is not threading.current_thread():  # a listener may stop the reader
-                thread.join(_JOIN_TIMEOUT_S)
-                if thread.is_alive():
-                    log.warning("badge reader %s: thread did not stop in time", self._port_name)
-            self._repeats.reset()  # keep no trace of a badge longer than needed
+        self._reader.stop()
+        self._repeats.reset()  # keep no trace of a badge longer than needed
 
-    def _run(self, stop: threading.Event) -> None:
-        port: SerialPort | None = None
-        framer = _Framer(self._ends, self._inter_key_timeout)
-        delay = BACKOFF_FIRST_S
-        opened_before = False
-        try:
-            while not stop.is_set():
-                if port is None:
-                    port = self._open()
-                    if port is None:
-                        stop.wait(delay)
-                        delay = min(delay * 2, BACKOFF_MAX_S)
-                        continue
-                    if opened_before:
-                        self._tally.count(reconnects=1)
-                    opened_before = True
-                    delay = BACKOFF_FIRST_S
-                try:
-                    self._read_once(port, framer)
-                except Exception as exc:
-                    # pyserial cannot recover a port whose device vanished: close it, reopen.
-                    # Anything else is a bug, which must not end badge reading for good either.
-                    # Closed first: whoever sees the new state may rely on the port being shut.
-                    _close(port)
-                    port = None
-                    self._tally.dropped(
-                        framer.reset()
-                    )  # a half-read card must never join the next one
-                    if isinstance(exc, OSError):  # serial.SerialException is an OSError
-                        self._set_status(DeviceState.MISSING, "disconnected", exc)
-                    else:
-                        _log_redacted(self._port_name, exc)
-                        self._set_status(DeviceState.ERROR, "read failed")
-                    stop.wait(delay)
-                    delay = min(delay * 2, BACKOFF_MAX_S)
-        finally:
-            if port is not None:
-                _close(port)
-            self._set_status(DeviceState.MISSING, "stopped")
+    # -- on the reader thread --------------------------------------------------------------
 
-    def _read_once(self, port: SerialPort, framer: _Framer) -> None:
+    def _open(self) -> SerialPort:
+        # exclusive: a second reader of the same port (another kiosk process, a getty)
+        # would steal half of every card's bytes.
+        return self._open_serial(
+            self._port_name, baudrate=self._baudrate, timeout=READ_TIMEOUT_S, exclusive=True
+        )
+
+    def _opened(self, reconnect: bool) -> None:
+        if reconnect:
+            self._tally.count(reconnects=1)
+
+    def _read_once(self, port: SerialPort, stop: threading.Event) -> None:
         # Whatever is waiting, or block (up to the read timeout) for one byte.
         data = port.read(max(1, port.in_waiting))
-        frames, dropped, overflowed = framer.feed(data, time.monotonic())
+        frames, dropped, overflowed = self._framer.feed(data, time.monotonic())
         self._tally.dropped(dropped)
         if overflowed:
             self._tally.bad(overflowed)
         for frame in frames:
             self._handle(frame)
         if frames:  # listeners may have taken a while; that wait is not a pause of the reader
-            framer.touch(time.monotonic())
-
-    def _open(self) -> SerialPort | None:
-        try:
-            # exclusive: a second reader of the same port (another kiosk process, a getty)
-            # would steal half of every card's bytes.
-            port = self._open_serial(
-                self._port_name, baudrate=self._baudrate, timeout=READ_TIMEOUT_S, exclusive=True
-            )
-        except OSError as exc:  # serial.SerialException is an OSError
-            problem = _OPEN_ERRORS.get(exc.errno or 0)
-            if problem is None:
-                self._set_status(DeviceState.MISSING, "not found", exc)
-            else:
-                self._set_status(DeviceState.ERROR, problem, exc)
-            return None
-        except Exception as exc:  # e.g. a setting the driver refuses: keep trying, say so
-            self._set_status(DeviceState.ERROR, f"cannot open ({type(exc).__name__})", exc)
-            return None
-        self._set_status(DeviceState.OK, "open")
-        return port
+            self._framer.touch(time.monotonic())
 
     def _handle(self, frame: bytes) -> None:
         try:
@@ -241,16 +168,6 @@ class SerialBadgeReader:
             return
         self._tally.count(badges=1)
         self._listeners.emit(BadgeEvent(badge_id=badge_id, at=now))
-
-    def _set_status(self, state: DeviceState, what: str, exc: BaseException | None = None) -> None:
-        status = (state, f"{what}: {self._port_name}")
-        if status == self._status:
-            return  # log changes only: a reader retried every 5 s would flood the log
-        self._status = status
-        level = logging.INFO if state is DeviceState.OK or what == "stopped" else logging.WARNING
-        # pyserial's messages name the port and errno, never data read.
-        reason = f": {exc}" if isinstance(exc, OSError) else ""
-        log.log(level, "badge reader %s: %s (%s%s)", self._port_name, state, what, reason)
 
 
 class _Framer:
@@ -297,18 +214,3 @@ class _Framer:
         self._buf.clear()
         self._overflow = False
         return had
-
-
-def _close(port: SerialPort) -> None:
-    try:
-        port.close()
-    except Exception as exc:  # a port whose device vanished may fail to close; it is gone anyway
-        log.debug("closing a badge reader port failed: %s", type(exc).__name__)
-
-
-def _log_redacted(port: str, exc: BaseException) -> None:
-    # Type and stack only: an unexpected exception's message might quote a frame.
-    stack = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
-    log.error(
-        "badge reader %s: reading failed with %s\n%s", port, type(exc).__name__, stack.rstrip()
-    )

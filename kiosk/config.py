@@ -339,6 +339,28 @@ KEYS: tuple[Key, ...] = (
         (),
     ),
     Key(
+        "hardware.handset_line",
+        "--handset-line",
+        "the hook contact's status line (serial): cts | dsr | cd | ri",
+        _choice(("cts", "dsr", "cd", "ri")),
+        "cts",
+    ),
+    Key(
+        "hardware.handset_closed_means",
+        "--handset-closed-means",
+        "what the closed hook contact means (serial): off_hook | on_hook",
+        _choice(("off_hook", "on_hook")),
+        "off_hook",
+    ),
+    Key(
+        "hardware.handset_audio",
+        "--handset-audio",
+        "the handset's ALSA device for a visit's sound, e.g. \"plughw:CARD=Handset\"; "
+        "none: a test tone",
+        _optional_text,
+        None,
+    ),
+    Key(
         "hardware.badge_reader",
         "--badge-reader",
         "badge reader adapter",
@@ -418,6 +440,9 @@ class KioskConfig:
     handset_device: str
     handset_mode: str
     handset_codes: tuple[str, ...]
+    handset_line: str
+    handset_closed_means: str
+    handset_audio: str | None
     badge_reader: str
     badge_device: str
     badge_baudrate: int
@@ -444,6 +469,9 @@ class KioskConfig:
             handset_device=self.handset_device,
             handset_mode=self.handset_mode,
             handset_codes=self.handset_codes,
+            handset_line=self.handset_line,
+            handset_closed_means=self.handset_closed_means,
+            handset_audio=self.handset_audio,
         )
 
 
@@ -476,6 +504,9 @@ _FIELD_OF = {
     "hardware.handset_device": "handset_device",
     "hardware.handset_mode": "handset_mode",
     "hardware.handset_codes": "handset_codes",
+    "hardware.handset_line": "handset_line",
+    "hardware.handset_closed_means": "handset_closed_means",
+    "hardware.handset_audio": "handset_audio",
     "hardware.badge_reader": "badge_reader",
     "hardware.badge_device": "badge_device",
     "hardware.badge_baudrate": "badge_baudrate",

@@ -51,6 +51,9 @@ handset = "simulated"
 handset_device = "/dev/input/event7"
 handset_mode = "toggle"
 handset_codes = ["KEY_MUTE"]
+handset_line = "dsr"
+handset_closed_means = "on_hook"
+handset_audio = "plughw:CARD=Handset"
 badge_reader = "simulated"
 badge_device = "/dev/ttyUSB0"
 badge_baudrate = 19200
@@ -131,6 +134,19 @@ OVERRIDES = {
         "handset_codes",
         ("KEY_PHONE", "KEY_PICKUP_PHONE"),
     ),
+    "hardware.handset_line": ('handset_line = "dsr"', "cts", "handset_line", "cts"),
+    "hardware.handset_closed_means": (
+        'handset_closed_means = "on_hook"',
+        "off_hook",
+        "handset_closed_means",
+        "off_hook",
+    ),
+    "hardware.handset_audio": (
+        'handset_audio = "plughw:CARD=Handset"',
+        "default",
+        "handset_audio",
+        "default",
+    ),
     "hardware.badge_reader": ('badge_reader = "simulated"', "serial", "badge_reader", "serial"),
     "hardware.badge_device": (
         'badge_device = "/dev/ttyUSB0"',
@@ -207,6 +223,9 @@ def test_a_good_file_loads_every_key(tmp_path: Path) -> None:
         handset_device="/dev/input/event7",
         handset_mode="toggle",
         handset_codes=("KEY_MUTE",),
+        handset_line="dsr",
+        handset_closed_means="on_hook",
+        handset_audio="plughw:CARD=Handset",
         badge_reader="simulated",
         badge_device="/dev/ttyUSB0",
         badge_baudrate=19200,
