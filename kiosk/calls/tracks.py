@@ -169,6 +169,12 @@ class CameraVideoTrack(VideoStreamTrack):
             self._unsubscribe = self._camera.subscribe_frames(
                 lambda _frame: loop.call_soon_threadsafe(came.set)
             )
+            # The frame already there may be nearly an interval old: the first one sent is the
+            # next, unless none comes within an interval.
+            current = self._camera.latest_frame()
+            stale_seq = current.seq if current is not None else None
+        else:
+            stale_seq = None
         if self._last_camera_sent_at is not None:
             earliest = self._last_camera_sent_at + 0.9 * self._period
             if (wait := earliest - time.monotonic()) > 0:
@@ -182,7 +188,7 @@ class CameraVideoTrack(VideoStreamTrack):
         while True:
             self._frame_came.clear()
             frame = self._camera.latest_frame()
-            if frame is not None and frame.seq != self._last_seq:
+            if frame is not None and frame.seq not in (self._last_seq, stale_seq):
                 return frame
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self.readyState != "live":
