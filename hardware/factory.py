@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from hardware.interfaces import BadgeReader, Camera, Handset, Hotplug
 from hardware.simulated import (
@@ -127,12 +127,19 @@ KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 
 @dataclass
 class Devices:
-    """The adapters one kiosk runs on; built stopped, the kiosk starts them."""
+    """The adapters one kiosk runs on; built stopped, the kiosk starts them.
+
+    ``microphone`` and ``earpiece``: the handset's sound (hardware/alsa_audio.py), when its
+    ALSA device is configured; a visit turns them on for its call only. Without them a visit
+    sends a test tone.
+    """
 
     camera: Camera
     handset: Handset
     badge_reader: BadgeReader
     hotplug: Hotplug
+    microphone: Any = None
+    earpiece: Any = None
 
 
 def build_devices(kinds: Mapping[str, str], settings: DeviceSettings | None = None) -> Devices:
@@ -150,7 +157,19 @@ def build_devices(kinds: Mapping[str, str], settings: DeviceSettings | None = No
         handset=_pick(kinds, "handset", _HANDSETS)(settings),
         badge_reader=_pick(kinds, "badge_reader", _BADGE_READERS)(settings),
         hotplug=_hotplug(kinds, settings),
+        **_handset_audio(settings),
     )
+
+
+def _handset_audio(settings: DeviceSettings) -> dict[str, Any]:
+    if not settings.handset_audio:
+        return {}
+    from hardware.alsa_audio import AlsaEarpiece, AlsaMicrophone
+
+    return {
+        "microphone": AlsaMicrophone(settings.handset_audio),
+        "earpiece": AlsaEarpiece(settings.handset_audio),
+    }
 
 
 def _hotplug(kinds: Mapping[str, str], settings: DeviceSettings) -> Hotplug:

@@ -70,6 +70,8 @@ def call_factory(kiosk: Kiosk) -> CallFactory:
             publish=publish,
             on_state=on_state,
             picture_filter=picture_filter,
+            microphone=kiosk.devices.microphone,
+            earpiece=kiosk.devices.earpiece,
         )
 
     return make

@@ -73,6 +73,9 @@ class Call:
     need (aiortc's own default would ask a public STUN server).
     ``on_camera_failed(failed)`` is told when the camera stops delivering (the call continues
     with audio and a "camera unavailable" picture) and when it delivers again.
+    ``microphone`` and ``earpiece``: the handset's track and sink for this call (see
+    :mod:`kiosk.calls.handset_audio`; the call stops them when it ends). Without them a tone
+    stands in for the voice sent, and the voice received is only measured.
     """
 
     def __init__(
@@ -87,6 +90,8 @@ class Call:
         tone_hz: float = 440.0,
         on_camera_failed: Callable[[bool], None] | None = None,
         picture_filter: Callable[[Any], Any] | None = None,
+        microphone: MediaStreamTrack | None = None,
+        earpiece: AudioLevelSink | None = None,
     ) -> None:
         self._signalling = signalling
         self.offerer = offerer
@@ -99,9 +104,11 @@ class Call:
         self.local_video = CameraVideoTrack(
             camera, fps=fps, on_camera_failed=self._camera_changed, picture_filter=picture_filter
         )
-        self.local_audio = ToneAudioTrack(frequency=tone_hz)
+        self.local_audio: MediaStreamTrack = (
+            microphone if microphone is not None else ToneAudioTrack(frequency=tone_hz)
+        )
         self.remote_video = VideoSink()
-        self.remote_audio = AudioLevelSink()
+        self.remote_audio = earpiece if earpiece is not None else AudioLevelSink()
         self.state = "new"
         self.end_reason: str | None = None
         self.ended_by_peer = False
@@ -135,7 +142,7 @@ class Call:
 
     @property
     def audio_frames_sent(self) -> int:
-        return self.local_audio.frames_sent
+        return getattr(self.local_audio, "frames_sent", 0)
 
     @property
     def audio_frames_received(self) -> int:

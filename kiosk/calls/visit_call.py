@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from hardware.alsa_audio import AlsaEarpiece, AlsaMicrophone
 from hardware.interfaces import Camera
 from kiosk.calls.call import Call
+from kiosk.calls.handset_audio import EarpieceSink, MicrophoneTrack
 from kiosk.calls.signalling import VisitSignalling
 
 log = logging.getLogger(__name__)
@@ -38,9 +40,15 @@ class VisitCall:
         on_state: Callable[[str], None],
         ice_servers: list[str] | None = None,
         picture_filter: Callable[[np.ndarray], np.ndarray] | None = None,
+        microphone: AlsaMicrophone | None = None,
+        earpiece: AlsaEarpiece | None = None,
     ) -> None:
+        """``microphone``/``earpiece``: the handset's sound devices; without them the call
+        sends a test tone."""
         self.signalling = VisitSignalling(visit_id, kiosk_id, publish)
         self._camera = camera
+        self._microphone = microphone
+        self._earpiece = earpiece
         self._on_state = on_state
         self._ice_servers = ice_servers
         self._picture_filter = picture_filter
@@ -52,8 +60,17 @@ class VisitCall:
     # --- CallPort ---------------------------------------------------------------------------
 
     def start(self, offerer: bool) -> None:
-        # The camera is on for the call only: an idle kiosk films nobody.
+        # The camera and the microphone are on for the call only: an idle kiosk films and
+        # records nobody.
         self._camera.start()
+        sound: dict[str, Any] = {}
+        if self._microphone is not None and self._earpiece is not None:
+            self._microphone.start()
+            self._earpiece.start()
+            sound = {
+                "microphone": MicrophoneTrack(self._microphone),
+                "earpiece": EarpieceSink(self._earpiece),
+            }
         self._call = Call(
             self.signalling,
             self._camera,
@@ -61,6 +78,7 @@ class VisitCall:
             on_state=self._on_state,
             ice_servers=self._ice_servers,
             picture_filter=self._picture_filter,
+            **sound,
         )
         self._offerer = offerer
         self._spawn(self._call.start())
@@ -129,7 +147,11 @@ class VisitCall:
                 else:
                     await self._call.hang_up(reason)
         finally:
-            await asyncio.get_running_loop().run_in_executor(None, self._camera.stop)
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, self._camera.stop)
+            for device in (self._microphone, self._earpiece):
+                if device is not None:
+                    await loop.run_in_executor(None, device.stop)
 
     def _spawn(self, step: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(step)

@@ -482,8 +482,11 @@ class Kiosk:
             self.devices.handset,
             self.devices.badge_reader,
             self.devices.hotplug,
+            self.devices.microphone,
+            self.devices.earpiece,
         ):
-            device.stop()
+            if device is not None:
+                device.stop()
 
     def _on_badge(self, event: BadgeEvent) -> None:
         # The badge itself is never logged: it is matched only through its HMAC lookup.

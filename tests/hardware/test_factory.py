@@ -166,3 +166,15 @@ def test_a_kiosk_with_no_device_node_watches_nothing(tmp_path) -> None:
         {**SIMULATED, "camera": "file"}, DeviceSettings(camera_source=str(video))
     )
     assert isinstance(devices.hotplug, SimulatedHotplug)
+
+
+def test_the_handsets_sound_is_built_when_its_alsa_device_is_named() -> None:
+    from hardware.alsa_audio import AlsaEarpiece, AlsaMicrophone
+
+    before = set(threading.enumerate())
+    devices = build_devices(SIMULATED, DeviceSettings(handset_audio="plughw:CARD=Handset"))
+    assert isinstance(devices.microphone, AlsaMicrophone)
+    assert isinstance(devices.earpiece, AlsaEarpiece)
+    assert set(threading.enumerate()) == before  # a visit turns them on, not the factory
+    plain = build_devices(SIMULATED)
+    assert plain.microphone is None and plain.earpiece is None  # a visit sends a test tone

@@ -80,3 +80,30 @@ def test_nobody_at_the_kiosk_fails_the_interactive_checks_in_time() -> None:
     assert report.checks["handset"].detail == "no hook change within 0.2 s"
     assert report.checks["badge_reader"].detail == "no card read within 0.2 s"
     assert not report.ok
+
+
+def test_the_handsets_sound_is_part_of_the_handsets_entry(tmp_path, monkeypatch) -> None:
+    from hardware.factory import DeviceSettings
+    from tests.hardware.sound_card import FakeSoundCard, Voice, silence
+
+    card = FakeSoundCard(tmp_path, monkeypatch)
+    handset = card.plug("handset")
+    devices = build_devices(SIMULATED, DeviceSettings(handset_audio="handset"))
+    missing = build_devices(SIMULATED, DeviceSettings(handset_audio="no-such-handset"))
+    try:
+        with Voice(handset, silence):  # a quiet room: the card delivers, nobody speaks
+            report = run_selftest(devices)
+        broken = run_selftest(missing)
+    finally:
+        for kit in (devices, missing):
+            kit.handset.stop()
+            kit.badge_reader.stop()
+    entry = report.checks["handset"]
+    assert report.ok and entry.ok
+    assert entry.detail.endswith("audio: microphone and earpiece open (sound not looped back)")
+    # Off again after the test: an idle kiosk records nobody.
+    assert not devices.microphone.running and not devices.earpiece.running
+    # The contract knows three devices: a handset without its sound fails as the handset.
+    assert not broken.ok
+    assert broken.checks["handset"].state == "missing"
+    assert "audio: microphone: not found: no-such-handset" in broken.checks["handset"].detail

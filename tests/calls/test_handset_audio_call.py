@@ -1,0 +1,173 @@
+"""A real call carries the handset: one kiosk's microphone is heard in the other's earpiece.
+
+Both handsets are PCMs of the fake sound card of ``tests/hardware/test_alsa_audio.py`` (ALSA's
+``file`` plugin: a FIFO spoken into in real time, a raw file played into); the call between them
+is aiortc's, with Opus both ways, as in ``test_call.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hardware.alsa_audio import AlsaEarpiece, AlsaMicrophone
+from hardware.interfaces import DeviceState
+from hardware.simulated import SimulatedCamera
+from kiosk.calls import Call
+from kiosk.calls.handset_audio import EarpieceSink, MicrophoneTrack
+from kiosk.core.clock import SystemClock
+from kiosk.core.kiosk import Kiosk
+from kiosk.runtime import start_sync
+from tests.calls.test_call import HOUSING, LOBBY, Relay, wait_until
+from tests.calls.test_visit_between_kiosks import both_join, hang_up_all, publish_facility, until
+from tests.conftest import make_config
+from tests.hardware.sound_card import FakeSoundCard, Voice, dominant_hz, tone
+from tests.sync.conftest import FACILITY, broker, cloud  # noqa: F401  (fixtures)
+
+
+def test_the_housing_microphone_is_heard_in_the_lobby_earpiece(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    card = FakeSoundCard(tmp_path, monkeypatch)
+    housing_handset, lobby_handset = card.plug("housing"), card.plug("lobby")
+    microphone, earpiece = AlsaMicrophone("housing"), AlsaEarpiece("lobby")
+    track = MicrophoneTrack(microphone)
+
+    async def main() -> tuple[Call, Call]:
+        relay = Relay()
+        # Small and slow pictures: the audio is under test, and the box has two cores.
+        cameras = [SimulatedCamera(width=160, height=120, fps=10.0) for _ in range(2)]
+        for camera in cameras:
+            camera.start()
+        housing = Call(
+            relay.side(HOUSING),
+            cameras[0],
+            offerer=True,
+            on_state=lambda _state: None,
+            fps=10.0,
+            microphone=track,
+        )
+        lobby = Call(
+            relay.side(LOBBY),
+            cameras[1],
+            offerer=False,
+            on_state=lambda _state: None,
+            fps=10.0,
+            earpiece=EarpieceSink(earpiece),
+        )
+        try:
+            async with asyncio.timeout(60):
+                await asyncio.gather(housing.start(), lobby.start())
+                await wait_until(
+                    lambda: housing.state == lobby.state == "connected", 20, "both connected"
+                )
+                heard = lobby.remote_audio
+                await wait_until(
+                    lambda: heard.frames > 100 and heard.level > 0.1,
+                    20,
+                    "two seconds of the housing's voice in the lobby",
+                )
+                await housing.hang_up("hangup")
+                await wait_until(lambda: lobby.state == "closed", 5, "the lobby hears the bye")
+        finally:
+            await housing.close()
+            await lobby.close()
+            for camera in cameras:
+                await asyncio.to_thread(camera.stop)
+        await asyncio.sleep(0.05)  # let cancelled callbacks run out
+        leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        assert not leftover, leftover
+        return housing, lobby
+
+    with Voice(housing_handset, tone(1000)):
+        microphone.start()
+        earpiece.start()
+        try:
+            housing, lobby = asyncio.run(main())
+        finally:
+            microphone.stop()
+            earpiece.stop()
+
+    assert microphone.state == earpiece.state == DeviceState.MISSING  # stopped
+    assert housing.audio_frames_sent > 100
+    assert track.microphone_frames_sent > 100  # the microphone's, not silence filled in
+    assert lobby.audio_frames_received > 100
+    played = lobby_handset.played()
+    voiced = np.flatnonzero(np.abs(played) > 1000)
+    assert voiced.size > 48_000  # more than a second of it, through Opus
+    assert dominant_hz(played[voiced[0] : voiced[-1]]) == pytest.approx(1000, abs=5)
+
+
+def test_a_visit_between_kiosks_carries_each_handset_to_the_other(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    broker,  # noqa: F811
+    cloud,  # noqa: F811
+) -> None:
+    """Configured with ``hardware.handset_audio``, a kiosk's visit speaks through its handset:
+    the resident's voice in the visitor's earpiece and back, and both are off outside the call."""
+    (tmp_path / "card").mkdir()
+    card = FakeSoundCard(tmp_path / "card", monkeypatch)
+    handsets = {"hu-01": card.plug("housing"), "lobby-01": card.plug("lobby")}
+    publish_facility(cloud, ends_in_s=60)
+
+    def kiosk(kiosk_id: str, role: str, pcm: str) -> Kiosk:
+        config = make_config(
+            tmp_path / kiosk_id,
+            kiosk_id=kiosk_id,
+            role=role,
+            facility_id=FACILITY,
+            brokers=(broker.url,),
+            housing_unit="B" if role == "housing" else None,
+            handset_audio=pcm,
+        )
+        return Kiosk.open(config, SystemClock())
+
+    async def main() -> None:
+        housing, lobby = kiosk("hu-01", "housing", "housing"), kiosk("lobby-01", "lobby", "lobby")
+        syncs = [start_sync(housing), start_sync(lobby)]
+        tasks = [asyncio.create_task(housing.run()), asyncio.create_task(lobby.run())]
+        try:
+            # Nobody is recorded while no visit is under way.
+            assert not housing.devices.microphone.running
+            await both_join(housing, lobby)
+            await until(
+                lambda: housing.visit.phase == "in_call" and lobby.visit.phase == "in_call",
+                what="both in the call",
+            )
+            assert housing.devices.microphone.running and lobby.devices.earpiece.running
+            hu_call, lobby_call = housing.visit._call.call, lobby.visit._call.call
+            await until(
+                lambda: hu_call.remote_audio.frames > 100 and lobby_call.remote_audio.frames > 100,
+                30,
+                "two seconds of voice both ways",
+            )
+            housing.hang_up()
+            await hang_up_all(housing, lobby)
+            for side in (housing, lobby):
+                await until(
+                    lambda side=side: (
+                        not side.devices.microphone.running and not side.devices.earpiece.running
+                    ),
+                    what="the handset's sound off after the call",
+                )
+        finally:
+            await hang_up_all(housing, lobby)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for sync in syncs:
+                await sync.stop()
+            housing.close()
+            lobby.close()
+
+    with Voice(handsets["hu-01"], tone(1000)), Voice(handsets["lobby-01"], tone(600)):
+        asyncio.run(main())
+    for kiosk_id, heard_hz in (("lobby-01", 1000), ("hu-01", 600)):
+        played = handsets[kiosk_id].played()
+        voiced = np.flatnonzero(np.abs(played) > 1000)
+        assert voiced.size > 48_000, f"{kiosk_id}'s earpiece played under a second of voice"
+        assert dominant_hz(played[voiced[0] : voiced[-1]]) == pytest.approx(heard_hz, abs=5)
