@@ -18,7 +18,7 @@ import numpy as np
 
 from hardware.factory import Devices
 from hardware.interfaces import BadgeEvent, DeviceState, HookEvent
-from hardware.shared_camera import SharedCamera
+from hardware.shared_device import SharedDevice
 
 CAMERA_FRAMES = 30  # about a second of a 30 fps camera
 CAMERA_TIMEOUT_S = 5.0
@@ -114,7 +114,7 @@ def check_camera(
     A camera that was off is turned on for the test and off again after it. A shared one (the
     kiosk's) is held for the test like any other user holds it.
     """
-    owned = isinstance(camera, SharedCamera) or camera.latest_frame() is None
+    owned = isinstance(camera, SharedDevice) or camera.latest_frame() is None
     if owned:
         camera.start()
     try:
@@ -265,7 +265,12 @@ def check_handset_audio(
     only have to open. Devices that were off are turned on for the test and off again after
     it: an idle kiosk records nobody.
     """
-    started = [d for d in (microphone, earpiece) if not getattr(d, "running", False)]
+    # A shared device (the kiosk's) is held like any user holds it: a call may start meanwhile.
+    started = [
+        d
+        for d in (microphone, earpiece)
+        if isinstance(d, SharedDevice) or not getattr(d, "running", False)
+    ]
     for device in started:
         device.start()
     feed = None

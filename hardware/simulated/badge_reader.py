@@ -32,6 +32,7 @@ class SimulatedBadgeReader:
         # presenting the same badge at once still produce one event.
         self._lock = threading.RLock()
         self._running = False
+        self._plugged = True
         self._last: tuple[str, float] | None = None  # last accepted badge and when
 
     def start(self) -> None:
@@ -45,22 +46,34 @@ class SimulatedBadgeReader:
 
     @property
     def state(self) -> DeviceState:
-        return DeviceState.OK if self._running else DeviceState.MISSING
+        with self._lock:
+            return DeviceState.OK if self._running and self._plugged else DeviceState.MISSING
 
     def subscribe(self, listener: Callable[[BadgeEvent], None]) -> Callable[[], None]:
         """Call ``listener`` on every accepted badge read; returns a function that unsubscribes."""
         return self._listeners.subscribe(listener)
 
+    def unplug(self) -> None:
+        """Simulate pulling the cable: ``state`` becomes MISSING and badges are not read."""
+        with self._lock:
+            self._plugged = False
+            self._last = None  # a reader that lost power remembers no badge
+
+    def replug(self) -> None:
+        """Simulate plugging the cable back: badges are read again."""
+        with self._lock:
+            self._plugged = True
+
     def present(self, badge_id: str) -> bool:
         """Hold ``badge_id`` to the reader; returns whether an event was emitted.
 
-        Nothing is emitted while the reader is stopped (a real one is not listening) or for a
-        repeat of the same badge within the debounce time.
+        Nothing is emitted while the reader is stopped or unplugged (a real one is not
+        listening) or for a repeat of the same badge within the debounce time.
         """
         if not isinstance(badge_id, str) or not badge_id:
             raise ValueError("badge_id must be a non-empty string")
         with self._lock:
-            if not self._running:
+            if not (self._running and self._plugged):
                 return False
             now = self._clock()
             if self._last is not None:

@@ -13,8 +13,10 @@ from hardware.listeners import Listeners
 class SimulatedHandset:
     """Implements :class:`hardware.interfaces.Handset`; starts resting in its cradle (ON_HOOK).
 
-    The hook position changes even while stopped (it is physical); events are emitted only
-    while started, and only on a real change, as a debounced hook switch would report them.
+    The hook position changes even while stopped or unplugged (it is physical); events are
+    emitted only while started and plugged in, and only on a real change, as a debounced hook
+    switch would report them. Plugging it back reports nothing by itself: like the real
+    adapter, which does not read the key state on reconnect, the next change is the next event.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
@@ -24,6 +26,7 @@ class SimulatedHandset:
         # so a listener may read hook_state (or lift/hang up) from inside its callback.
         self._lock = threading.RLock()
         self._running = False
+        self._plugged = True
         self._hook = HookState.ON_HOOK
         self.tones: list[str] = []  # tones played into the earpiece, oldest first
 
@@ -37,7 +40,8 @@ class SimulatedHandset:
 
     @property
     def state(self) -> DeviceState:
-        return DeviceState.OK if self._running else DeviceState.MISSING
+        with self._lock:
+            return DeviceState.OK if self._running and self._plugged else DeviceState.MISSING
 
     @property
     def hook_state(self) -> HookState:
@@ -52,6 +56,16 @@ class SimulatedHandset:
         simulated handset has no speaker."""
         with self._lock:
             self.tones.append(kind)
+
+    def unplug(self) -> None:
+        """Simulate pulling the cable: ``state`` becomes MISSING and hook changes go unreported."""
+        with self._lock:
+            self._plugged = False
+
+    def replug(self) -> None:
+        """Simulate plugging the cable back: hook changes are reported again."""
+        with self._lock:
+            self._plugged = True
 
     def lift(self) -> bool:
         """Take the handset off its cradle; returns whether an event was emitted."""
@@ -72,7 +86,7 @@ class SimulatedHandset:
             if hook is self._hook:
                 return False
             self._hook = hook
-            if not self._running:
+            if not (self._running and self._plugged):
                 return False
             self._listeners.emit(HookEvent(state=hook, at=self._clock()))
             return True

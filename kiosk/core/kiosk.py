@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from hardware.factory import Devices, build_devices
 from hardware.interfaces import BadgeEvent, DeviceEvent, DeviceState, HookEvent, HookState
-from hardware.shared_camera import SharedCamera
+from hardware.shared_device import SharedDevice
 from kiosk.config import LANGUAGES, KioskConfig
 from kiosk.core.clock import Clock, SystemClock, seconds_to_next_second
 from kiosk.core.commands import run_command
@@ -116,9 +116,12 @@ class Kiosk:
     ) -> None:
         self.config = config
         self.clock = clock
-        if not isinstance(devices.camera, SharedCamera):
-            # Calls, photos, the login snapshot and the self-test each turn it on and off.
-            devices.camera = SharedCamera(devices.camera)
+        # Calls, photos, the login snapshot and the self-test each turn these on and off.
+        if not isinstance(devices.camera, SharedDevice):
+            devices.camera = SharedDevice(devices.camera)
+        if devices.microphone is not None and not isinstance(devices.microphone, SharedDevice):
+            devices.microphone = SharedDevice(devices.microphone)
+            devices.earpiece = SharedDevice(devices.earpiece)
         self.devices = devices
         self.database = database
         self.uplink: Uplink | None = None
@@ -477,16 +480,11 @@ class Kiosk:
         for unsubscribe in self._unsubscribes:
             unsubscribe()
         self._unsubscribes = []
-        self.devices.camera.close()
-        for device in (
-            self.devices.handset,
-            self.devices.badge_reader,
-            self.devices.hotplug,
-            self.devices.microphone,
-            self.devices.earpiece,
-        ):
-            if device is not None:
-                device.stop()
+        for shared in (self.devices.camera, self.devices.microphone, self.devices.earpiece):
+            if shared is not None:
+                shared.close()
+        for device in (self.devices.handset, self.devices.badge_reader, self.devices.hotplug):
+            device.stop()
 
     def _on_badge(self, event: BadgeEvent) -> None:
         # The badge itself is never logged: it is matched only through its HMAC lookup.

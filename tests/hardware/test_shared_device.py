@@ -7,7 +7,7 @@ import time
 
 from hardware.interfaces import DeviceState
 from hardware.selftest import check_camera
-from hardware.shared_camera import SharedCamera
+from hardware.shared_device import SharedDevice
 from hardware.simulated import SimulatedCamera
 
 
@@ -26,7 +26,7 @@ def _frames_arrive(camera, timeout: float = 3.0) -> bool:
 
 
 def test_the_camera_stays_on_until_its_last_user_lets_go() -> None:
-    camera = SharedCamera(SimulatedCamera(fps=30))
+    camera = SharedDevice(SimulatedCamera(fps=30))
     camera.start()  # a call
     camera.start()  # the self-test
     camera.stop()  # the self-test ends
@@ -37,7 +37,7 @@ def test_the_camera_stays_on_until_its_last_user_lets_go() -> None:
 
 
 def test_a_selftest_during_a_call_leaves_the_call_its_camera() -> None:
-    camera = SharedCamera(SimulatedCamera(fps=30))
+    camera = SharedDevice(SimulatedCamera(fps=30))
     camera.start()  # the call
     try:
         check = check_camera(camera, frames=10)
@@ -49,15 +49,15 @@ def test_a_selftest_during_a_call_leaves_the_call_its_camera() -> None:
 
 
 def test_a_selftest_on_an_idle_kiosk_turns_the_camera_off_again() -> None:
-    camera = SharedCamera(SimulatedCamera(fps=30))
+    camera = SharedDevice(SimulatedCamera(fps=30))
     check = check_camera(camera, frames=10)
     assert check.ok, check.detail
     assert camera.users == 0 and camera.latest_frame() is None
 
 
 def test_a_stop_without_a_start_is_harmless_and_said(caplog) -> None:
-    camera = SharedCamera(SimulatedCamera(fps=30))
-    with caplog.at_level(logging.WARNING, logger="hardware.shared_camera"):
+    camera = SharedDevice(SimulatedCamera(fps=30))
+    with caplog.at_level(logging.WARNING, logger="hardware.shared_device"):
         camera.stop()
     assert "more often than started" in caplog.text
     camera.start()
@@ -67,7 +67,7 @@ def test_a_stop_without_a_start_is_harmless_and_said(caplog) -> None:
 
 
 def test_close_turns_it_off_whoever_holds_it() -> None:
-    camera = SharedCamera(SimulatedCamera(fps=30))
+    camera = SharedDevice(SimulatedCamera(fps=30))
     camera.start()
     camera.start()
     camera.close()
