@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 # dropped. Waiting for ICE to notice takes tens of seconds; a visit cannot spare them.
 STALL_S = 2.0
 WATCH_EVERY_S = 0.5
+# A restart that brought nothing back by then is made again (its offer or answer was lost).
+RESTART_EVERY_S = 5.0
 
 
 class VisitCall:
@@ -119,6 +121,7 @@ class VisitCall:
         offerer); say "connected" again when it flows."""
         call = self._call
         connected_at: float | None = None
+        restarted_at: float | None = None
         while call is not None and call.state != "closed":
             await asyncio.sleep(WATCH_EVERY_S)
             now = time.monotonic()
@@ -133,11 +136,21 @@ class VisitCall:
                 self._stalled = True
                 log.warning("visit %s: no media for %.1f s", self.signalling.visit_id, now - last)
                 self._on_state("reconnecting")
-                if self._offerer and call.state != "reconnecting":
-                    await call.restart()
             elif not stalled and self._stalled:
                 self._stalled = False
+                restarted_at = None
                 self._on_state("connected")
+            # The offerer makes a new offer, and another each RESTART_EVERY_S while nothing
+            # flows: a connection that closed by itself (consent lost on a busy host) has
+            # nobody else to mend it, and an offer or answer may be lost on the way.
+            if (
+                stalled
+                and self._offerer
+                and (restarted_at is None or now - restarted_at > RESTART_EVERY_S)
+            ):
+                restarted_at = now
+                log.info("visit %s: restarting the call", self.signalling.visit_id)
+                await call.restart()
 
     async def _finish(self, reason: str) -> None:
         try:

@@ -236,3 +236,28 @@ def test_a_camera_that_fails_mid_visit_leaves_the_sound_and_says_so(tmp_path, br
         await until(lambda: housing.view.visit.camera == "", 10, "the camera back")
 
     asyncio.run(run_visit(tmp_path, broker, cloud, scenario))
+
+
+def test_a_connection_that_closes_by_itself_is_mended_by_the_housing_kiosk(tmp_path, broker, cloud):  # noqa: F811
+    """The lobby's peer connection closes on its own (ICE consent lost on a busy host): nobody
+    said bye and nobody is making an offer, so the housing kiosk must, and the visit goes on."""
+    publish_facility(cloud, ends_in_s=90)
+
+    async def scenario(housing: Kiosk, lobby: Kiosk) -> None:
+        await both_join(housing, lobby)
+        await until(lambda: housing.visit.phase == "in_call" and lobby.visit.phase == "in_call")
+        call = housing.visit._call.call
+        await until(lambda: call.frames_received > 30, what="pictures before the close")
+        restarts = call.restarts
+        await lobby.visit._call.call._pc.close()
+        await until(lambda: call.restarts > restarts, 15, "the housing kiosk making a new offer")
+        await until(
+            lambda: housing.visit.phase == "in_call" and lobby.visit.phase == "in_call",
+            30,
+            "back in the call",
+        )
+        frames = call.frames_received
+        await until(lambda: call.frames_received > frames + 30, 15, "pictures again")
+        assert housing.visit.ended_at is None and lobby.visit.ended_at is None
+
+    asyncio.run(run_visit(tmp_path, broker, cloud, scenario))
