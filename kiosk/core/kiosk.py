@@ -848,6 +848,8 @@ class Kiosk:
             prompt = _("Check-in is paused") if role == "lobby" else _("Sign-in is paused")
         elif role == "lobby":
             prompt = _("Check in for your visit")
+        elif self.devices.badge_reader.state != DeviceState.OK:
+            prompt = _("Touch the screen to sign in")  # a dead reader must not be promised
         else:
             prompt = _("Tap your badge or touch to sign in")
         banner, severity = "", ""
@@ -882,7 +884,8 @@ class Kiosk:
             screen = "session"
             session = self.session.view(language, zone, self._visits, settings.message_max_chars)
         elif self.sign_in is not None:
-            screen, sign_in = "sign_in", self.sign_in.view(language, zone)
+            badge_works = self.devices.badge_reader.state == DeviceState.OK
+            screen, sign_in = "sign_in", self.sign_in.view(language, zone, badge_works)
         lobby = self.lobby.view(language, zone) if self.lobby is not None else None
         if lobby is not None and lobby.stage and screen != "visit":
             screen = lobby.stage

@@ -164,7 +164,7 @@ class SignIn:
 
     # --- the view --------------------------------------------------------------------------
 
-    def view(self, language: Language, zone: ZoneInfo) -> SignInView:
+    def view(self, language: Language, zone: ZoneInfo, badge_works: bool = True) -> SignInView:
         text = language.text
         wait_s = 0.0 if self._message is not None and self._pausing else self._pace.wait_s()
         wait = ""
@@ -182,7 +182,11 @@ class SignIn:
         title = self._title
         if self.step == IDENTIFY:
             enter = _("Next")
-            instruction = _("Tap your badge, or type your ID or booking number")
+            instruction = (
+                _("Tap your badge, or type your ID or booking number")
+                if badge_works
+                else _("Type your ID or booking number")
+            )
         elif self.step == PIN:
             instruction, enter = _("Type your PIN"), _("Sign in")
         else:

@@ -72,6 +72,9 @@ class VisitScreen(Screen):
     def _draw_video(self, _dt) -> None:
         remote, local = self._media()
         _show(self.ids.remote_video, remote)
+        if local is None and self.ids.self_view.texture is not None:
+            # The camera is gone: a frozen face would say it still films; the notice says why.
+            self.ids.self_view.texture = None
         _show(self.ids.self_view, local)
 
     def ask_to_hang_up(self) -> None:

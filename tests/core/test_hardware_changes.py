@@ -99,3 +99,27 @@ def test_a_handset_pulled_during_a_visit_ends_nothing_and_the_screen_says_so(
         assert kiosk.view.visit.handset == ""
     finally:
         kiosk.close()
+
+
+def test_with_its_badge_reader_gone_the_kiosk_asks_for_an_id_not_a_badge(
+    config: KioskConfig, clock: FakeClock
+) -> None:
+    kiosk = open_kiosk(config, clock)
+
+    async def steps():
+        kiosk.tick()
+        assert kiosk.view.prompt == "Tap your badge or touch to sign in"
+        kiosk.devices.badge_reader.unplug()
+        kiosk.tick()
+        assert kiosk.view.prompt == "Touch the screen to sign in"
+        assert kiosk.begin_sign_in()
+        assert kiosk.view.sign_in.instruction == "Type your ID or booking number"
+        kiosk.leave_sign_in()
+        kiosk.devices.badge_reader.replug()
+        kiosk.tick()
+        assert kiosk.view.prompt == "Tap your badge or touch to sign in"
+
+    try:
+        asyncio.run(_running(kiosk, steps))
+    finally:
+        kiosk.close()

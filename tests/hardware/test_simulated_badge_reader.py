@@ -131,3 +131,19 @@ def test_stopped_reader_emits_nothing(reader: SimulatedBadgeReader, clock: FakeC
 def test_rejects_an_empty_badge(reader: SimulatedBadgeReader) -> None:
     with pytest.raises(ValueError):
         reader.present("")
+
+
+def test_an_unplugged_reader_is_missing_and_reads_nothing_until_it_returns() -> None:
+    from hardware.interfaces import DeviceState
+    from hardware.simulated import SimulatedBadgeReader
+
+    reader = SimulatedBadgeReader()
+    events = []
+    reader.subscribe(events.append)
+    reader.start()
+    reader.unplug()
+    assert reader.state is DeviceState.MISSING
+    assert not reader.present("04A1B2C3D4") and events == []
+    reader.replug()
+    assert reader.state is DeviceState.OK
+    assert reader.present("04A1B2C3D4") and len(events) == 1

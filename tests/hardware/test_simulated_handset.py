@@ -114,3 +114,21 @@ def test_stopped_handset_keeps_its_position_but_emits_nothing(
     handset.lift()
     assert handset.hook_state is HookState.OFF_HOOK
     assert events == []
+
+
+def test_an_unplugged_handset_is_missing_and_reports_no_hook_changes() -> None:
+    from hardware.interfaces import DeviceState
+    from hardware.simulated import SimulatedHandset
+
+    handset = SimulatedHandset()
+    events = []
+    handset.subscribe(events.append)
+    handset.start()
+    handset.unplug()
+    assert handset.state is DeviceState.MISSING
+    handset.lift()  # physical: the hook moves, but nothing reaches the kiosk
+    assert events == []
+    handset.replug()
+    assert handset.state is DeviceState.OK
+    handset.hang_up()
+    assert [e.state.value for e in events] == ["on_hook"]
