@@ -24,7 +24,8 @@ times (bare before kiosk each time):
       plain thread at the same pace (the adapter's: a deadline every 1/30 s, rewound at the
       end), ``--cpu-rounds`` rounds alternating bare and adapter.
    b. Sent: a visit's ``kiosk.calls.tracks.CameraVideoTrack`` on the adapter, pulled as the
-      encoder pulls it (``recv()`` back to back; the track paces itself at 30 fps) for
+      encoder pulls it (``recv()`` back to back; the track hands on each camera frame as the
+      grab thread announces it) for
       ``--sent-seconds``; each frame's age is the moment ``recv()`` returned minus
       ``captured_at`` of the camera frame it was made from (the last one the track's
       ``latest_frame()`` got; the track repeats it when there is none newer). Baseline:
@@ -319,8 +320,8 @@ async def sent_ages(path: Path, width: int, height: int, seconds: float) -> dict
     """A visit's video track on the adapter, pulled back to back as the encoder pulls it,
     against the adapter's ``latest_frame()`` read on the same 30 Hz schedule: the age of the
     camera frame each one hands on, ``seconds`` each, in alternating segments of about a
-    second. Each segment starts at a random moment of the camera's frame interval (a new track,
-    whose pacer starts at its first frame; the baseline's schedule likewise): a real camera's
+    second. Each segment starts at a random moment of the camera's frame interval (a new track;
+    the baseline's schedule likewise): a real camera's
     clock drifts against the track's, so every phase between the two comes up in a call; with
     one start only, the file camera and the track, both paced on this machine's clock, would
     hold one phase, and the ages would be that phase's."""
