@@ -50,7 +50,7 @@ import av
 import numpy as np
 
 from hardware.interfaces import DeviceState
-from hardware.reconnecting_reader import OpenFailed, ReconnectingReader
+from hardware.reconnecting_reader import OpenFailed, ReaderStatus, ReconnectingReader
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def _open_alsa(device: str, mode: str, options: dict[str, str]) -> Any:
     return av.open(device, format="alsa", mode=mode, options=options)
 
 
-class _AlsaDevice:
+class _AlsaDevice(ReaderStatus):
     """What the microphone and the earpiece share: the device name, a reader thread, a state."""
 
     role = "audio device"
@@ -174,15 +174,6 @@ class _AlsaDevice:
     def running(self) -> bool:
         """Whether :meth:`start` was called and :meth:`stop` not since."""
         return self._running
-
-    @property
-    def state(self) -> DeviceState:
-        return self._reader.state
-
-    @property
-    def detail(self) -> str:
-        """What is wrong with the device (or ``open``), its name, and the format it gives."""
-        return self._reader.detail
 
     def start(self) -> None:
         """Start the device's thread; opening is retried until it works. Started twice is

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 import evdev
 
 from hardware.interfaces import DeviceState
-from hardware.reconnecting_reader import OpenFailed, ReconnectingReader
+from hardware.reconnecting_reader import OpenFailed, ReaderStatus, ReconnectingReader
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def key_capabilities(device: InputDeviceLike) -> frozenset[int]:
     return frozenset(device.capabilities().get(evdev.ecodes.EV_KEY, ()))
 
 
-class EvdevSource:
+class EvdevSource(ReaderStatus):
     """Reads ``device`` in a thread named ``thread_name`` and hands its events to ``handler``.
 
     ``suits`` picks, among the nodes with the right USB ids, the one to read (a reader or
@@ -149,14 +149,6 @@ class EvdevSource:
             open_errors=_OPEN_ERRORS,
             gone_errnos=_GONE,
         )
-
-    @property
-    def state(self) -> DeviceState:
-        return self._reader.state
-
-    @property
-    def detail(self) -> str:
-        return self._reader.detail
 
     def start(self) -> None:
         self._reader.start()

@@ -16,7 +16,7 @@ import threading
 import traceback
 from collections.abc import Callable, Collection, Mapping
 from types import MappingProxyType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from hardware.interfaces import DeviceState
 
@@ -224,3 +224,19 @@ class ReconnectingReader(Generic[D]):
             type(exc).__name__,
             stack.rstrip(),
         )
+
+
+class ReaderStatus:
+    """``state`` and ``detail`` of an adapter whose device lives in a reader (``_reader``), as
+    telemetry and the technician screen read them."""
+
+    _reader: ReconnectingReader[Any]
+
+    @property
+    def state(self) -> DeviceState:
+        return self._reader.state
+
+    @property
+    def detail(self) -> str:
+        """Which device, and what is wrong with it."""
+        return self._reader.detail

@@ -15,9 +15,9 @@ import serial
 
 from hardware.badge_formats import FORMATS, RepeatFilter, canonical
 from hardware.badge_tally import BadgeTally, ReaderStats
-from hardware.interfaces import BadgeEvent, DeviceState
+from hardware.interfaces import BadgeEvent
 from hardware.listeners import Listeners
-from hardware.reconnecting_reader import ReconnectingReader
+from hardware.reconnecting_reader import ReaderStatus, ReconnectingReader
 
 STX, ETX, CR, LF = 0x02, 0x03, 0x0D, 0x0A
 READ_TIMEOUT_S = 0.1  # how long stop() may wait for the reader thread to notice
@@ -35,7 +35,7 @@ class SerialPort(Protocol):
     def close(self) -> None: ...
 
 
-class SerialBadgeReader:
+class SerialBadgeReader(ReaderStatus):
     """Implements :class:`hardware.interfaces.BadgeReader` for a reader on ``port``.
 
     Frames end at any byte of ``terminator`` and at CR, LF or ETX; an STX starts a new one.
@@ -103,15 +103,6 @@ class SerialBadgeReader:
     @property
     def port(self) -> str:
         return self._port_name
-
-    @property
-    def state(self) -> DeviceState:
-        return self._reader.state
-
-    @property
-    def detail(self) -> str:
-        """Which port, and what is wrong with it; for telemetry and the technician screen."""
-        return self._reader.detail
 
     @property
     def stats(self) -> ReaderStats:

@@ -19,9 +19,9 @@ from typing import Protocol
 
 import serial
 
-from hardware.interfaces import DeviceState, HookEvent, HookState
+from hardware.interfaces import HookEvent, HookState
 from hardware.listeners import Listeners
-from hardware.reconnecting_reader import ReconnectingReader
+from hardware.reconnecting_reader import ReaderStatus, ReconnectingReader
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class ContactStats:
     samples: int = 0  # times the line was read
 
 
-class SerialHookContact:
+class SerialHookContact(ReaderStatus):
     """Implements :class:`hardware.interfaces.Handset` for a hook contact on ``port``'s ``line``.
 
     ``line`` is the status input the contact drives (``cts``, ``dsr``, ``cd`` or ``ri``);
@@ -125,15 +125,6 @@ class SerialHookContact:
     @property
     def line(self) -> str:
         return self._line
-
-    @property
-    def state(self) -> DeviceState:
-        return self._reader.state
-
-    @property
-    def detail(self) -> str:
-        """Which port, and what is wrong with it; for telemetry and the technician screen."""
-        return self._reader.detail
 
     @property
     def hook_state(self) -> HookState:
