@@ -20,9 +20,14 @@ from kiosk.calls import Call
 from kiosk.calls.handset_audio import EarpieceSink, MicrophoneTrack
 from kiosk.core.clock import SystemClock
 from kiosk.core.kiosk import Kiosk
-from kiosk.runtime import start_sync
 from tests.calls.test_call import HOUSING, LOBBY, Relay, wait_until
-from tests.calls.test_visit_between_kiosks import both_join, hang_up_all, publish_facility, until
+from tests.calls.test_visit_between_kiosks import (
+    both_join,
+    hang_up_all,
+    publish_facility,
+    run_visit,
+    until,
+)
 from tests.conftest import make_config
 from tests.hardware.sound_card import FakeSoundCard, Voice, dominant_hz, tone
 from tests.sync.conftest import FACILITY, broker, cloud  # noqa: F401  (fixtures)
@@ -111,10 +116,9 @@ def test_a_visit_between_kiosks_carries_each_handset_to_the_other(
     the resident's voice in the visitor's earpiece and back, and both are off outside the call."""
     (tmp_path / "card").mkdir()
     card = FakeSoundCard(tmp_path / "card", monkeypatch)
-    handsets = {"hu-01": card.plug("housing"), "lobby-01": card.plug("lobby")}
     publish_facility(cloud, ends_in_s=60)
 
-    def kiosk(kiosk_id: str, role: str, pcm: str) -> Kiosk:
+    def kiosk(tmp_path, broker, kiosk_id: str, role: str) -> Kiosk:
         config = make_config(
             tmp_path / kiosk_id,
             kiosk_id=kiosk_id,
@@ -122,50 +126,38 @@ def test_a_visit_between_kiosks_carries_each_handset_to_the_other(
             facility_id=FACILITY,
             brokers=(broker.url,),
             housing_unit="B" if role == "housing" else None,
-            handset_audio=pcm,
+            handset_audio=role,  # the fake card's PCM of that name
         )
         return Kiosk.open(config, SystemClock())
 
-    async def main() -> None:
-        housing, lobby = kiosk("hu-01", "housing", "housing"), kiosk("lobby-01", "lobby", "lobby")
-        syncs = [start_sync(housing), start_sync(lobby)]
-        tasks = [asyncio.create_task(housing.run()), asyncio.create_task(lobby.run())]
-        try:
-            # Nobody is recorded while no visit is under way.
-            assert not housing.devices.microphone.running
-            await both_join(housing, lobby)
+    async def scenario(housing: Kiosk, lobby: Kiosk) -> None:
+        # Nobody is recorded while no visit is under way.
+        assert not housing.devices.microphone.running
+        await both_join(housing, lobby)
+        await until(
+            lambda: housing.visit.phase == "in_call" and lobby.visit.phase == "in_call",
+            what="both in the call",
+        )
+        assert housing.devices.microphone.running and lobby.devices.earpiece.running
+        hu_call, lobby_call = housing.visit._call.call, lobby.visit._call.call
+        await until(
+            lambda: hu_call.remote_audio.frames > 100 and lobby_call.remote_audio.frames > 100,
+            30,
+            "two seconds of voice both ways",
+        )
+        housing.hang_up()
+        await hang_up_all(housing, lobby)
+        for side in (housing, lobby):
             await until(
-                lambda: housing.visit.phase == "in_call" and lobby.visit.phase == "in_call",
-                what="both in the call",
+                lambda side=side: (
+                    not side.devices.microphone.running and not side.devices.earpiece.running
+                ),
+                what="the handset's sound off after the call",
             )
-            assert housing.devices.microphone.running and lobby.devices.earpiece.running
-            hu_call, lobby_call = housing.visit._call.call, lobby.visit._call.call
-            await until(
-                lambda: hu_call.remote_audio.frames > 100 and lobby_call.remote_audio.frames > 100,
-                30,
-                "two seconds of voice both ways",
-            )
-            housing.hang_up()
-            await hang_up_all(housing, lobby)
-            for side in (housing, lobby):
-                await until(
-                    lambda side=side: (
-                        not side.devices.microphone.running and not side.devices.earpiece.running
-                    ),
-                    what="the handset's sound off after the call",
-                )
-        finally:
-            await hang_up_all(housing, lobby)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            for sync in syncs:
-                await sync.stop()
-            housing.close()
-            lobby.close()
 
+    handsets = {"hu-01": card.plug("housing"), "lobby-01": card.plug("lobby")}
     with Voice(handsets["hu-01"], tone(1000)), Voice(handsets["lobby-01"], tone(600)):
-        asyncio.run(main())
+        asyncio.run(run_visit(tmp_path, broker, cloud, scenario, make_kiosk=kiosk))
     for kiosk_id, heard_hz in (("lobby-01", 1000), ("hu-01", 600)):
         played = handsets[kiosk_id].played()
         voiced = np.flatnonzero(np.abs(played) > 1000)

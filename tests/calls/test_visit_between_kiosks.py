@@ -85,9 +85,9 @@ async def hang_up_all(*kiosks: Kiosk) -> None:
             await call.wait_finished()
 
 
-async def run_visit(tmp_path, broker, cloud, scenario) -> None:  # noqa: F811
-    housing = kiosk_for(tmp_path, broker, "hu-01", "housing")
-    lobby = kiosk_for(tmp_path, broker, "lobby-01", "lobby")
+async def run_visit(tmp_path, broker, cloud, scenario, make_kiosk=kiosk_for) -> None:  # noqa: F811
+    housing = make_kiosk(tmp_path, broker, "hu-01", "housing")
+    lobby = make_kiosk(tmp_path, broker, "lobby-01", "lobby")
     syncs = [start_sync(housing), start_sync(lobby)]
     tasks = [asyncio.create_task(housing.run()), asyncio.create_task(lobby.run())]
     try:

@@ -1,15 +1,5 @@
-"""The handset's audio through ALSA, on a sound card made of ALSA's own plugins.
-
-There is no sound card on the build machines, so the fake sits one layer below the adapters:
-a temporary ALSA configuration (``ALSA_CONFIG_PATH``) defines the handset as a ``file`` plugin
-over the ``null`` device. Its microphone reads a FIFO that a :class:`Voice` thread speaks into
-at the pace of real time, as a sound card would deliver; its earpiece writes a raw file the test
-reads back after ``stop()``. FFmpeg, libasound and the adapters run for real.
-
-libasound caches its parsed configuration per process and reads it again when the top file's
-name, inode or time changes: each test has its own file, and :meth:`FakeSoundCard.plug` replaces
-the file (a new inode) rather than rewriting it in place.
-"""
+"""The handset's audio through ALSA, on the fake sound card of tests/hardware/sound_card.py:
+real FFmpeg and libasound, ALSA's own plugins in place of a card."""
 
 from __future__ import annotations
 
