@@ -42,7 +42,7 @@ def run_command(kiosk: Kiosk, name: str, args: dict[str, Any]) -> Result | Await
             return True, None
         return False, "no visit in progress at this kiosk"
     if name == "selftest":
-        return _selftest(kiosk)
+        return run_selftest_now(kiosk)
     if name == "resync":
         return True, None  # the sync layer reconnects and receives every snapshot again
     if name == "reboot":
@@ -53,7 +53,7 @@ def run_command(kiosk: Kiosk, name: str, args: dict[str, Any]) -> Result | Await
     return False, f"unknown command {name}"
 
 
-async def _selftest(kiosk: Kiosk) -> Result:
+async def run_selftest_now(kiosk: Kiosk) -> Result:
     """Every device really exercised (the camera's frames counted, size and rate checked), in a
     worker thread; nobody is there to lift the handset, so that is only checked present."""
     settings = kiosk.config.device_settings

@@ -26,6 +26,8 @@ class FacilitySettings:
     session_max_s: int = 900
     message_max_chars: int = 2000
     badge_key: bytes | None = None  # the facility's key for badge lookups; None: badges unknown
+    # The cloud's technicians: {technician_id, display_name, badge_lookup, pin_verifier}.
+    technicians: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
     def from_config(cls, config: KioskConfig) -> FacilitySettings:
@@ -56,6 +58,7 @@ class FacilitySettings:
             session_max_s=snapshot.get("session_max_s", self.session_max_s),
             message_max_chars=snapshot.get("message_max_chars", self.message_max_chars),
             badge_key=_badge_key(snapshot.get("badge_key_b64")) or self.badge_key,
+            technicians=tuple(snapshot.get("technicians", self.technicians)),
         )
 
 

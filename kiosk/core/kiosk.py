@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -16,9 +17,10 @@ from zoneinfo import ZoneInfo
 from hardware.factory import Devices, build_devices
 from hardware.interfaces import BadgeEvent, DeviceEvent, DeviceState, HookEvent, HookState
 from hardware.shared_device import SharedDevice
+from kiosk import __version__
 from kiosk.config import LANGUAGES, KioskConfig
 from kiosk.core.clock import Clock, SystemClock, seconds_to_next_second
-from kiosk.core.commands import run_command
+from kiosk.core.commands import run_command, run_selftest_now
 from kiosk.core.facility import FacilityNotice, FacilitySettings
 from kiosk.core.i18n import LANGUAGE_NAMES, Language, _
 from kiosk.core.lobby import Lobby, LobbyView
@@ -26,8 +28,17 @@ from kiosk.core.lockout import Lockouts, Pace
 from kiosk.core.login_snapshot import take_snapshot
 from kiosk.core.mailbox import Mailbox
 from kiosk.core.notice import NoticeText, next_visit_notice
+from kiosk.core.recent_problems import RecentProblems
 from kiosk.core.session import Session, SessionView, sessions_paused_by_visit
 from kiosk.core.sign_in import SignedIn, SignIn, SignInView, make_decoy
+from kiosk.core.technician import (
+    IDLE_CLOSE_S,
+    OPEN,
+    TechnicianView,
+    TechnicianVisit,
+    maintenance_rows,
+    technician_for_badge,
+)
 from kiosk.core.visit import CallFactory, VisitInProgress, VisitView, open_visits, visit_now
 from kiosk.core.visits import Visit, next_visit
 from kiosk.core.words import Words
@@ -99,13 +110,14 @@ class KioskView:
     banner_label: str = ""  # the severity in words: never colour alone
     messages_waiting: str = ""  # how many, never whose (housing only)
     connection: str = ""  # whether the facility's network is reachable, in words
-    screen: str = "idle"  # idle | sign_in | session | visit | check_in | capture
+    screen: str = "idle"  # idle | sign_in | session | visit | check_in | capture | technician
     paused: str = ""  # why no session can begin now, in words ("" when one can)
     sign_in: SignInView | None = None
     session: SessionView | None = None
     words: Words | None = None  # buttons' and titles' words
     visit: VisitView | None = None  # the visit whose join window is open at this kiosk
     lobby: LobbyView | None = None  # lobby stations: the visitor checking in, if any
+    technician: TechnicianView | None = None  # a technician's PIN or maintenance screen
 
 
 class Kiosk:
@@ -175,6 +187,11 @@ class Kiosk:
             )
         self._unsubscribes: list[Callable[[], None]] = []
         self.tamper_attempts: Counter[str] = Counter()
+        self.technician: TechnicianVisit | None = None
+        # Set by whoever runs the kiosk as an appliance: the maintenance screen's Reboot.
+        self.reboot: Callable[[], None] | None = None
+        self.problems = RecentProblems()
+        self._started_monotonic = time.monotonic()
         self._hardware: dict[str, dict[str, str]] | None = None  # as last reported
         # udev says the camera is gone: while off, "standby" would hide that.
         self._camera_unplugged = False
@@ -436,6 +453,8 @@ class Kiosk:
             self.lobby.tick()
             if busy:
                 self._after_visitor()
+        if self.technician is not None and self.technician.expired():
+            self.leave_technician("idle")
         self._follow_visits()
         self._check_hardware()
         self._refresh()
@@ -450,11 +469,13 @@ class Kiosk:
         """Run until cancelled: devices on, one tick as each wall-clock second turns."""
         loop = asyncio.get_running_loop()
         self._start_devices(loop)
+        self.problems.attach()
         try:
             while True:
                 self.tick()
                 await self.clock.sleep(seconds_to_next_second(self.clock.now()))
         finally:
+            self.problems.detach()
             self._stop_devices()
 
     def close(self) -> None:
@@ -488,6 +509,8 @@ class Kiosk:
 
     def _on_badge(self, event: BadgeEvent) -> None:
         # The badge itself is never logged: it is matched only through its HMAC lookup.
+        if self._technician_badge(event.badge_id):
+            return
         if self._visit_waiting_for_resident():
             if not self._confirming_visit:
                 self._begin_visit_confirmation()
@@ -503,6 +526,109 @@ class Kiosk:
         if self.sign_in is not None:
             self.sign_in.badge(event.badge_id, self.settings.badge_key)
             self._refresh()
+
+    # --- technician mode ---------------------------------------------------------------------
+
+    def _technician_badge(self, badge_id: str) -> bool:
+        """A technician's badge at a kiosk nobody is using asks for their PIN; True if it was."""
+        technician = technician_for_badge(
+            self.settings.technicians, badge_id, self.settings.badge_key
+        )
+        if technician is None:
+            return False
+        if self.technician is not None:
+            self.technician.touched()
+            return True
+        in_use = self.session is not None or (
+            self.visit is not None and self.visit.joined_at is not None
+        )
+        if in_use or (self.lobby is not None and self.lobby.busy):
+            log.info("a technician badge was refused: the kiosk is in use")
+            return True
+        if self.sign_in is not None:
+            self.leave_sign_in()
+        self.technician = TechnicianVisit(
+            technician,
+            lockouts=self._lockouts,
+            pace=self._pace,
+            clock=self.clock,
+            event=self._event,
+            changed=self._refresh,
+        )
+        self._refresh()
+        return True
+
+    def technician_intent(self, name: str, *args: Any) -> None:
+        """The technician's screen: PIN keys, then ``selftest``, ``restart``, ``reboot``,
+        ``close``; any touch keeps it open."""
+        technician = self.technician
+        if technician is None:
+            return
+        if name in ("key", "backspace", "enter"):
+            getattr(technician, name)(*args)
+            return
+        technician.touched()
+        if name == "close":
+            self.leave_technician("closed")
+        elif technician.step != OPEN:
+            return
+        elif name == "selftest" and technician.selftest != "running":
+            technician.selftest = "running"
+            asyncio.get_running_loop().create_task(self._technician_selftest(technician))
+        elif name == "restart" and self.restart is not None:
+            self.leave_technician("restart")
+            self.restart()
+        elif name == "reboot" and self.reboot is not None:
+            self.leave_technician("reboot")
+            self.reboot()
+        self._refresh()
+
+    async def _technician_selftest(self, technician: TechnicianVisit) -> None:
+        ok, error = await run_selftest_now(self)
+        technician.selftest = "all devices passed" if ok else (error or "failed")
+        self._refresh()
+
+    def leave_technician(self, reason: str) -> None:
+        """Close the technician's screen; back to the idle screen."""
+        technician, self.technician = self.technician, None
+        if technician is None:
+            return
+        detail = technician.close()
+        if detail:
+            log.info("technician %s left (%s)", detail["technician_id"], reason)
+            self._event("technician_left", {**detail, "reason": reason})
+        self._refresh()
+
+    def _technician_view(self) -> TechnicianView | None:
+        technician = self.technician
+        if technician is None:
+            return None
+        rows = ()
+        if technician.step == OPEN:
+            rows = maintenance_rows(
+                kiosk_id=self.config.kiosk_id,
+                role=self.config.role,
+                version=__version__,
+                hardware=self.hardware_report(),
+                brokers=self.config.brokers,
+                connected=self.cloud_connected,
+                outbox_depth=self._outbox.depth(),
+                schedule_version=self._schedule.version(),
+                residents_version=self._residents.version(),
+                uptime_s=time.monotonic() - self._started_monotonic,
+            )
+        return TechnicianView(
+            step=technician.step,
+            name=str(technician.technician.get("display_name", "")),
+            pin_mask=technician.pin_mask,
+            message=technician.message,
+            rows=rows,
+            errors=self.problems.newest_first() if technician.step == OPEN else (),
+            selftest=technician.selftest,
+            can_reboot=self.reboot is not None,
+            can_restart=self.restart is not None,
+            closes_in_s=max(0, int(IDLE_CLOSE_S - technician.idle_s())),
+        )
 
     # --- sessions --------------------------------------------------------------------------
 
@@ -848,7 +974,7 @@ class Kiosk:
             prompt = _("Check-in is paused") if role == "lobby" else _("Sign-in is paused")
         elif role == "lobby":
             prompt = _("Check in for your visit")
-        elif self.devices.badge_reader.state != DeviceState.OK:
+        elif self._badge_reader_gone():
             prompt = _("Touch the screen to sign in")  # a dead reader must not be promised
         else:
             prompt = _("Tap your badge or touch to sign in")
@@ -884,11 +1010,14 @@ class Kiosk:
             screen = "session"
             session = self.session.view(language, zone, self._visits, settings.message_max_chars)
         elif self.sign_in is not None:
-            badge_works = self.devices.badge_reader.state == DeviceState.OK
+            badge_works = not self._badge_reader_gone()
             screen, sign_in = "sign_in", self.sign_in.view(language, zone, badge_works)
         lobby = self.lobby.view(language, zone) if self.lobby is not None else None
         if lobby is not None and lobby.stage and screen != "visit":
             screen = lobby.stage
+        technician = self._technician_view()
+        if technician is not None:
+            screen = "technician"
         return KioskView(
             role=role,
             facility_name=settings.facility_name,
@@ -911,7 +1040,12 @@ class Kiosk:
             words=self._words[self._language],
             visit=visit,
             lobby=lobby,
+            technician=technician,
         )
+
+    def _badge_reader_gone(self) -> bool:
+        """Started, and not working: pulled or broken (a kiosk not yet running says nothing)."""
+        return bool(self._unsubscribes) and self.devices.badge_reader.state != DeviceState.OK
 
     def _paused_text(self, words: str | None, language: Language, zone: ZoneInfo) -> str:
         if words is None:
