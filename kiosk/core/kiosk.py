@@ -31,6 +31,7 @@ from kiosk.core.notice import NoticeText, next_visit_notice
 from kiosk.core.recent_problems import RecentProblems
 from kiosk.core.session import Session, SessionView, sessions_paused_by_visit
 from kiosk.core.sign_in import SignedIn, SignIn, SignInView, make_decoy
+from kiosk.core.tamper import TamperLog
 from kiosk.core.technician import (
     IDLE_CLOSE_S,
     OPEN,
@@ -186,7 +187,7 @@ class Kiosk:
                 changed=self._refresh,
             )
         self._unsubscribes: list[Callable[[], None]] = []
-        self.tamper_attempts: Counter[str] = Counter()
+        self._tamper = TamperLog(self.clock.monotonic, self._event)
         self.technician: TechnicianVisit | None = None
         # Set by whoever runs the kiosk as an appliance: the maintenance screen's Reboot.
         self.reboot: Callable[[], None] | None = None
@@ -324,13 +325,15 @@ class Kiosk:
         self._refresh()
 
     def record_tamper(self, attempt: str) -> None:
-        """An attempt to leave the kiosk (Escape, F1, closing the window): counted, never obeyed."""
-        self.tamper_attempts[attempt] += 1
-        log.warning("escape attempt blocked: %s", attempt)
-        if self.uplink is not None:
-            self.uplink.event(
-                "tamper", {"attempt": attempt, "count": self.tamper_attempts[attempt]}
-            )
+        """An attempt to leave the kiosk (a key, a close request, a gesture): counted, never
+        obeyed; one ``tamper`` event per sequence of them."""
+        if self._tamper.attempt(attempt):
+            log.warning("escape attempt blocked: %s", attempt)
+
+    @property
+    def tamper_attempts(self) -> Counter[str]:
+        """Every attempt since start, per kind."""
+        return self._tamper.presses
 
     def apply_schedule(self, version: int, visits: list[dict[str, Any]], payload: str = "") -> bool:
         """Replace the schedule as a whole; a lower version than the one held changes nothing."""

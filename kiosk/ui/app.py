@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from pathlib import Path
 
 from kivy.app import App
@@ -85,7 +86,7 @@ class KioskApp(App):
         for path in kv_files():
             Builder.unload_file(str(path))  # a second app in one process reloads cleanly
             Builder.load_file(str(path))
-        self._lockdown = Lockdown(Window, self.kiosk.record_tamper)
+        self._lockdown = Lockdown(Window, self.kiosk.record_tamper, time.monotonic)
         if self.kiosk.config.fullscreen:
             Window.show_cursor = False
         if self.kiosk.config.demo:

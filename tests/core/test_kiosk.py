@@ -419,6 +419,27 @@ def test_record_tamper_counts_each_kind_of_attempt(kiosk: Kiosk) -> None:
     assert kiosk.view == before  # never obeyed: the screen stays as it was
 
 
+def test_each_sequence_of_attempts_is_one_tamper_event(config, clock: FakeClock) -> None:
+    from tests.core.residents import open_kiosk
+
+    kiosk = open_kiosk(config, clock)
+    try:
+        for _ in range(6):  # someone mashing Escape
+            kiosk.record_tamper("escape")
+            clock.advance(0.5)
+        kiosk.record_tamper("alt_f4")  # another kind: its own sequence
+        clock.advance(10)
+        kiosk.record_tamper("escape")  # after a pause: a new sequence
+        assert kiosk.uplink.of("tamper") == [
+            {"attempt": "escape", "count": 1, "presses": 1},
+            {"attempt": "alt_f4", "count": 1, "presses": 1},
+            {"attempt": "escape", "count": 2, "presses": 7},
+        ]
+        assert kiosk.tamper_attempts == {"escape": 7, "alt_f4": 1}
+    finally:
+        kiosk.close()
+
+
 def test_demo_seed_puts_a_visit_25_minutes_ahead(kiosk: Kiosk) -> None:
     seed(kiosk)
     notice = kiosk.view.notice
