@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import sys
 
 from kiosk import __version__
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     demo_cloud = None
     try:
         config = load(args)
+        _name_the_kiosk_in_logs(config.kiosk_id)
         check_tls_files(config)
         if config.demo and not config.brokers and not args.offline:
             demo_cloud, config = _start_demo_cloud(config)
@@ -91,6 +93,15 @@ def main(argv: list[str] | None = None) -> int:
         kiosk.close()
         if demo_cloud is not None:
             demo_cloud.stop()
+
+
+def _name_the_kiosk_in_logs(kiosk_id: str) -> None:
+    """Every log line carries the kiosk's id: a facility's journals are read side by side. Under
+    systemd the journal stamps the time itself (JOURNAL_STREAM says stderr goes there)."""
+    when = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
+    formatter = logging.Formatter(f"{when}kiosk[{kiosk_id}] %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(formatter)
 
 
 def _start_demo_cloud(config):

@@ -236,7 +236,9 @@ def test_headless_stops_cleanly_on_sigterm_once_running(
     running = start(headless_args(tmp_path, data_dir))
 
     running.wait_for(lambda: "running headless" in running.stderr, "'running headless' log line")
-    assert "hu-test-01" in running.stderr
+    # Every line names the kiosk, so a facility's journals can be read side by side.
+    logged = [line for line in running.lines if " INFO " in line or " WARNING " in line]
+    assert logged and all("kiosk[hu-test-01]" in line for line in logged), running.stderr
     code = running.stop()
 
     assert code == 0, running.stderr
