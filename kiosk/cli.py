@@ -69,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         from kiosk.core.kiosk import Kiosk
 
         kiosk = Kiosk.open(config)
+        if os.environ.get("INVOCATION_ID"):
+            kiosk.reboot = _reboot  # under systemd, on the kiosk's own seat: logind allows it
     except (ConfigError, StoreError) as error:
         print(f"kiosk: {error}", file=sys.stderr)
         return 2
@@ -93,6 +95,14 @@ def main(argv: list[str] | None = None) -> int:
         kiosk.close()
         if demo_cloud is not None:
             demo_cloud.stop()
+
+
+def _reboot() -> None:
+    """The maintenance screen's Reboot: the machine, through systemd-logind."""
+    import subprocess
+
+    logging.getLogger("kiosk").warning("rebooting at the technician's request")
+    subprocess.Popen(["systemctl", "reboot"], start_new_session=True)
 
 
 def _name_the_kiosk_in_logs(kiosk_id: str) -> None:
