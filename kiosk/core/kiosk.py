@@ -31,6 +31,7 @@ from kiosk.core.notice import NoticeText, next_visit_notice
 from kiosk.core.recent_problems import RecentProblems
 from kiosk.core.session import Session, SessionView, sessions_paused_by_visit
 from kiosk.core.sign_in import SignedIn, SignIn, SignInView, make_decoy
+from kiosk.core.status_file import STATUS_FILE, WRITE_EVERY_S, write_status
 from kiosk.core.tamper import TamperLog
 from kiosk.core.technician import (
     IDLE_CLOSE_S,
@@ -193,6 +194,7 @@ class Kiosk:
         self.reboot: Callable[[], None] | None = None
         self.problems = RecentProblems()
         self._started_monotonic = time.monotonic()
+        self._status_written_at: float | None = None
         self._hardware: dict[str, dict[str, str]] | None = None  # as last reported
         # udev says the camera is gone: while off, "standby" would hide that.
         self._camera_unplugged = False
@@ -458,6 +460,7 @@ class Kiosk:
                 self._after_visitor()
         if self.technician is not None and self.technician.expired():
             self.leave_technician("idle")
+        self._write_status()
         self._follow_visits()
         self._check_hardware()
         self._refresh()
@@ -529,6 +532,35 @@ class Kiosk:
         if self.sign_in is not None:
             self.sign_in.badge(event.badge_id, self.settings.badge_key)
             self._refresh()
+
+    def status(self) -> dict[str, Any]:
+        """What `kiosk-provision status` shows: the kiosk's health, nothing of a resident."""
+        return {
+            "kiosk_id": self.config.kiosk_id,
+            "role": self.config.role,
+            "version": __version__,
+            "at": self.clock.now().isoformat(),
+            "uptime_s": int(time.monotonic() - self._started_monotonic),
+            "brokers": list(self.config.brokers),
+            "connected": self.cloud_connected,
+            "outbox_depth": self._outbox.depth(),
+            "hardware": self.hardware_report(),
+            "schedule_version": self._schedule.version(),
+            "residents_version": self._residents.version(),
+            "session_active": self.session is not None,
+            "errors": list(self.problems.newest_first()[:5]),
+        }
+
+    def _write_status(self) -> None:
+        now = time.monotonic()
+        if self._status_written_at is not None and now - self._status_written_at < WRITE_EVERY_S:
+            return
+        self._status_written_at = now
+        path = self.config.data_dir / STATUS_FILE
+        try:
+            write_status(path, self.status())
+        except OSError as error:  # a full disk must not stop the kiosk
+            log.warning("cannot write %s: %s", path, error)
 
     # --- technician mode ---------------------------------------------------------------------
 
