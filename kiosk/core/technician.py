@@ -206,8 +206,8 @@ def maintenance_rows(
     rows = [MaintenanceRow("Kiosk", f"{kiosk_id} ({role}), software {version}")]
     for name, label in DEVICE_NAMES.items():
         state = hardware.get(name, {})
-        detail = state.get("detail", "")
-        value = state.get("state", "unknown") + (f": {detail}" if detail else "")
+        # The state has its own mark on the screen: the value says what the device is doing.
+        value = state.get("detail", "") or state.get("state", "unknown")
         rows.append(MaintenanceRow(label, value, state.get("state", "error")))
     if not brokers:
         rows.append(MaintenanceRow("Facility network", "offline by configuration", ""))
