@@ -31,6 +31,7 @@ from kiosk.ui.message_screen import MessageScreen
 from kiosk.ui.photo_review_screen import PhotoReviewScreen
 from kiosk.ui.photo_screen import PhotoScreen
 from kiosk.ui.sign_in_screen import SignInScreen
+from kiosk.ui.technician_screen import TechnicianScreen
 from kiosk.ui.theme import Theme
 from kiosk.ui.visit_screen import VisitScreen
 from kiosk.ui.widgets.header import Header  # noqa: F401  (registers the kv rule's class)
@@ -94,6 +95,7 @@ class KioskApp(App):
         screens = ScreenManager(transition=NoTransition())
         screens.add_widget(IdleScreen())
         screens.add_widget(VisitScreen())
+        screens.add_widget(TechnicianScreen())
         for screen_class in SESSION_SCREENS + LOBBY_SCREENS:
             screens.add_widget(screen_class())
         self.root = screens
@@ -145,6 +147,9 @@ class KioskApp(App):
             self._rebuild((VisitScreen,))  # no trace of the visit stays on screen
             if view.role == "lobby":
                 self.theme.reset()  # the visitor's display choices end with their visit
+        if view.screen != "technician" and self._showing == "technician":
+            self._rebuild((TechnicianScreen,))  # no PIN dots, no maintenance rows stay behind
+            self.theme.reset()  # the technician's display choices end with the visit
         if view.screen != self._showing and self._showing in ("capture", "photo_review"):
             screens.get_screen(self._showing).hide()
         if view.screen not in LOBBY_STAGES and self._showing in LOBBY_STAGES:
