@@ -425,7 +425,10 @@ class Kiosk:
             return
         changed = [name for name in report if report[name]["state"] != previous[name]["state"]]
         for name in changed:
-            log.warning("%s is now %s: %s", name, report[name]["state"], report[name]["detail"])
+            detail = report[name]["detail"]
+            log.warning(
+                "%s is now %s%s", name, report[name]["state"], f": {detail}" if detail else ""
+            )
             self._event(
                 "hardware_changed",
                 {"device": name, "previous": previous[name]["state"], **report[name]},

@@ -33,6 +33,19 @@ def kiosk(tmp_path, clock):
     kiosk.close()
 
 
+def drawn_as_itself(character: str, font_name: str) -> bool:
+    """Whether ``font_name`` has ``character``: a font without it draws the same box it draws
+    for a private-use code point nobody's font has."""
+    from kivy.core.text import Label as CoreLabel
+
+    def pixels(text: str) -> bytes:
+        label = CoreLabel(text=text, font_name=font_name, font_size=40)
+        label.refresh()
+        return label.texture.pixels
+
+    return pixels(character) != pixels("\ue000")
+
+
 def test_sign_in_by_keypad_and_by_badge_and_back(ui, kiosk):
     async def scenario(person):
         screens = person.app.root
@@ -55,6 +68,7 @@ def test_sign_in_by_keypad_and_by_badge_and_back(ui, kiosk):
         # The PIN shows as dots only, nowhere as digits.
         await type_keys(person, screen.ids.keypad, *PIN)
         assert screen.ids.entered.text == "●●●●"
+        assert drawn_as_itself("●", screen.ids.entered.font_name)  # dots, not empty boxes
         assert not any(PIN in text for text in person.texts())
         assert screen.ids.keypad.key_for("Sign in")
 
