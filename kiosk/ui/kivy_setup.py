@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -13,6 +14,13 @@ def configure(*, fullscreen: bool, width: int, height: int, kivy_home: Path) -> 
     os.environ["KIVY_NO_ARGS"] = "1"  # our flags are ours, not Kivy's
     os.environ["KIVY_LOG_MODE"] = "PYTHON"  # Kivy logs through logging, like the rest
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
+
+    # The X cut buffer (middle-click paste, through xclip or xsel) is something a kiosk must
+    # not have; Kivy says CRITICAL when it finds none, on every start, and a technician would
+    # read it at the top of the maintenance screen's last errors.
+    kivy_log = logging.getLogger("kivy")
+    if not any(isinstance(f, _NoCutBufferComplaint) for f in kivy_log.filters):
+        kivy_log.addFilter(_NoCutBufferComplaint())
 
     from kivy.config import Config
 
@@ -45,3 +53,8 @@ def set_frame_rate(fps: int) -> None:
     from kivy.clock import Clock
 
     Clock._max_fps = float(fps)
+
+
+class _NoCutBufferComplaint(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Cutbuffer: Unable to find")

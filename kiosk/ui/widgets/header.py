@@ -1,6 +1,8 @@
 """The header every screen shares: facility and kiosk name, clock, language switch."""
 
-from kivy.properties import BooleanProperty, ListProperty, StringProperty
+from kivy.core.text import Label as CoreLabel
+from kivy.metrics import sp
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.ui.widgets.buttons import DisplayModeButton, LanguageButton  # noqa: F401
@@ -14,8 +16,16 @@ class Header(BoxLayout):
     language = StringProperty("")
     languages = ListProperty([])  # [(code, name in itself)]
     compact = BooleanProperty(False)  # one line less: the clock without the date
+    # The date's own width, measured apart: sized from its label's texture, the column would
+    # grow the text box, which grows the texture, which grows the column (30 layout passes).
+    date_width = NumericProperty(0)
+    DATE_FONT_SIZE = 24  # sp
 
     __events__ = ("on_language_chosen",)
+
+    def on_date(self, _header, date: str) -> None:
+        label = CoreLabel(text=date, font_size=sp(self.DATE_FONT_SIZE))
+        self.date_width = label.get_extents(date)[0] if date else 0
 
     def on_language_chosen(self, code: str) -> None:
         """Dispatched with the language code a reader tapped."""
