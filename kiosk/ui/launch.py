@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from kiosk import __version__
 from kiosk.core.kiosk import Kiosk
 from kiosk.runtime import EarlyStop, start_sync
+from kiosk.runtime_notify import ServiceNotifier
 from kiosk.ui.kivy_setup import configure
+
+if TYPE_CHECKING:
+    from kivy.app import App
+
+log = logging.getLogger(__name__)
 
 # Long enough for the first frame to be on the glass before the cloud link and the demo's
 # broker start competing for the CPU (bench/startup.py).
@@ -19,6 +28,16 @@ def run_ui(
 ) -> int:
     """``background``: work that waits until the idle screen is drawn (the demo's cloud)."""
     config = kiosk.config
+    # Read before anything starts a child process, which must not inherit it.
+    notifier = ServiceNotifier.from_environment()
+    # One line a start in the journal: which kiosk, which version, whether systemd watches it.
+    log.info(
+        "kiosk %s (%s) %s starting its window%s",
+        config.kiosk_id,
+        config.role,
+        __version__,
+        ", supervised by the service manager" if notifier.enabled else "",
+    )
     configure(
         fullscreen=config.fullscreen,
         width=config.width,
@@ -30,6 +49,7 @@ def run_ui(
     from kiosk.ui.app import KioskApp
 
     app = KioskApp(kiosk)
+    notify_service(app, notifier, f"kiosk {config.kiosk_id} ({config.role}) is showing its screens")
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -50,10 +70,58 @@ def run_ui(
             Clock.schedule_once(after_first_frame, BACKGROUND_START_DELAY_S)
 
         app.bind(on_start=on_start)
-        await app.async_run(async_lib="asyncio")
+        try:
+            await app.async_run(async_lib="asyncio")
+        finally:
+            notifier.stopping()  # also when the window ended some other way
         for sync in started:
             if sync is not None:
                 await sync.stop()
 
     asyncio.run(main())
     return 0
+
+
+def notify_service(app: App, notifier: ServiceNotifier, status: str) -> None:
+    """READY=1 once the app's first frame is on the glass, then WATCHDOG=1 from Kivy's clock,
+    STOPPING=1 when the app stops; nothing without a service manager. Call it once the window
+    exists, before the app runs (or, in a test, while it runs and a frame is due).
+
+    The pings ride on Kivy's clock, which ticks on the asyncio loop that draws: when a frame
+    never ends (a handler that blocks, a deadlock) they stop and systemd restarts the kiosk.
+    A thread would keep pinging for a frozen screen.
+    """
+    if not notifier.enabled:
+        return
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    pings = []
+
+    def on_flip(*_args: object) -> None:
+        # Bound handlers run before the window's own on_flip, which swaps the buffers; the
+        # loop runs what was handed to it once that frame is over, so READY=1 goes then (a
+        # Clock callback would wait for the next frame). A flip before the app's root is on
+        # the window is not its first screen.
+        if app.root is None or app.root not in Window.children:
+            return
+        Window.unbind(on_flip=on_flip)
+        asyncio.get_running_loop().call_soon(ready)
+
+    def ready() -> None:
+        notifier.ready(status)
+        interval = notifier.watchdog_interval_s
+        if interval is not None:
+            notifier.watchdog()
+            pings.append(Clock.schedule_interval(lambda _dt: notifier.watchdog(), interval))
+
+    def on_stop(*_args: object) -> None:
+        # Before the core stops and the sync says goodbye: systemd stops expecting pings,
+        # and knows the exit that follows is meant (the `reboot` command's, or its own stop).
+        Window.unbind(on_flip=on_flip)
+        for event in pings:
+            event.cancel()
+        notifier.stopping()
+
+    Window.bind(on_flip=on_flip)
+    app.bind(on_stop=on_stop)
