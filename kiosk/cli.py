@@ -37,6 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("-v", "--verbose", action="store_true", help="log more")
     add_flags(run)
+    out_of_order = commands.add_parser(
+        "out-of-order",
+        help="the plain 'Out of order' screen systemd shows when the kiosk keeps failing",
+    )
+    out_of_order.add_argument("--windowed", action="store_true", help="a window (development)")
     return parser
 
 
@@ -47,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     gc.disable()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "out-of-order":
+        gc.enable()  # a screen that stays up for hours: no start-up to speed up
+        from kiosk.ui.out_of_order import main as out_of_order
+
+        return out_of_order(["--windowed"] if args.windowed else [])
     if args.command != "run":
         parser.print_help()
         return 2
