@@ -161,6 +161,10 @@ def test_the_out_of_order_screen_takes_the_display_and_falls_back_to_text() -> N
     unit = read_unit("kiosk-out-of-order.service")
     assert "kiosk-display.service" in unit["Unit"]["Conflicts"][0].split()
     assert unit["Unit"]["OnFailure"] == ["kiosk-out-of-order-text.service"]
-    module = unit["Service"]["ExecStart"][0].split(" -m ")[1].split()[0]
-    assert (REPO / (module.replace(".", "/") + ".py")).exists(), module
+    # cage runs the kiosk's own entry point, with a subcommand the kiosk really has.
+    command = unit["Service"]["ExecStart"][0].split(" -- ")[1].split()
+    assert command[0] == "/usr/local/bin/kiosk"
+    from kiosk.cli import build_parser
+
+    assert build_parser().parse_args(command[1:]).command == "out-of-order"
     assert read_unit("kiosk-display.service")["Unit"]["OnFailure"] == ["kiosk-out-of-order.service"]
