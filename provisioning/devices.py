@@ -1,0 +1,48 @@
+"""The self-test of the devices a configuration names, as ``selftest``, ``enroll`` and
+``collect`` run it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hardware.selftest import SelfTestReport
+from kiosk.config import KioskConfig
+from provisioning.errors import UsageError
+
+
+def run_device_selftest(
+    config: KioskConfig,
+    *,
+    interactive: bool = False,
+    say: Callable[[str], None] = lambda _line: None,
+) -> SelfTestReport:
+    """Build the configured devices, test them, and stop them again."""
+    # Imported here: status and install never load OpenCV and the device adapters.
+    from hardware.factory import build_devices
+    from hardware.selftest import run_selftest
+
+    try:
+        devices = build_devices(
+            {
+                "camera": config.camera,
+                "handset": config.handset,
+                "badge_reader": config.badge_reader,
+            },
+            config.device_settings,
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    size = None if config.camera == "simulated" else (config.camera_width, config.camera_height)
+    fps = None if config.camera == "simulated" else config.camera_fps
+    try:
+        return run_selftest(
+            devices, expected_size=size, expected_fps=fps, interactive=interactive, say=say
+        )
+    finally:
+        for device in (devices.camera, devices.handset, devices.badge_reader):
+            device.stop()
+
+
+def summary(report: SelfTestReport) -> str:
+    """One line: each device's state."""
+    return ", ".join(f"{name} {check.state}" for name, check in report.checks.items())
