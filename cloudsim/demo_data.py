@@ -23,6 +23,7 @@ from kiosk.demo import (
     DEMO_VISIT_IN_MINUTES,
     RESIDENTS,
     attorney_visit_start,
+    demo_technicians,
 )
 
 FACILITY_NAME = "Riverside County Detention Center"
@@ -45,6 +46,7 @@ def demo_config(kiosk_id: str, role: str) -> dict[str, Any]:
         "timezone": "America/Chicago",
         "languages": ["en", "es"],
         "badge_key_b64": base64.b64encode(DEMO_BADGE_KEY).decode(),
+        "technicians": demo_technicians(),
     }
 
 

@@ -43,6 +43,24 @@ DEMO_CONFIRMATION_CODES = {
 DEMO_CONFIRMATION_CODE = DEMO_CONFIRMATION_CODES["v-demo-4"]
 DEMO_FAMILY_CODE = DEMO_CONFIRMATION_CODES["v-demo-1"]
 
+# A field technician of the demo facility: F4 taps the badge, this PIN opens the maintenance
+# screen.
+DEMO_TECHNICIAN_BADGE = "04C0FFEE01"
+DEMO_TECHNICIAN_PIN = "2468"
+
+
+def demo_technicians() -> list[dict[str, str]]:
+    """The config's ``technicians`` of the demo facility."""
+    return [
+        {
+            "technician_id": "t-demo",
+            "display_name": "J. Ruiz",
+            "badge_lookup": badge_lookup(DEMO_TECHNICIAN_BADGE, DEMO_BADGE_KEY),
+            "pin_verifier": make_verifier(DEMO_TECHNICIAN_PIN),
+        }
+    ]
+
+
 RESIDENTS = (
     # inmate_id, booking_number, display_name, language, badge, credits
     ("A1024", "B2026-00311", "M. Alvarez", "es", DEMO_BADGES[0], 12),
@@ -107,14 +125,17 @@ def seed(kiosk: Kiosk) -> None:
     now = kiosk.clock.now()
     visits = demo_visits(now, kiosk.config.role)
     kiosk.apply_schedule(int(now.timestamp()), visits, json.dumps({"demo": True}))
-    if kiosk.config.role != "housing":
-        return
     snapshots = SnapshotRepository(database)
     if snapshots.get("config") is None:
         # Offline, badges need the facility's key as the cloud's config would give it.
-        config = {"badge_key_b64": base64.b64encode(DEMO_BADGE_KEY).decode()}
+        config = {
+            "badge_key_b64": base64.b64encode(DEMO_BADGE_KEY).decode(),
+            "technicians": demo_technicians(),
+        }
         snapshots.replace("config", json.dumps(config), None)
         kiosk.cloud_update("config", config)
+    if kiosk.config.role != "housing":
+        return
     if database["messages"].count:
         return
     database.execute("DELETE FROM residents")  # what a cut-short seed left

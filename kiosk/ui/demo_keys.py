@@ -1,5 +1,5 @@
-"""In the demo, keys stand in for the hardware: F2 taps a badge, F3 lifts or hangs up, F5 holds
-an ID card up to the lobby's camera and F6 takes it away again."""
+"""In the demo, keys stand in for the hardware: F2 taps a badge, F3 lifts or hangs up, F4 taps
+the demo technician's badge, F5 holds an ID card up to the lobby's camera and F6 takes it away."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from hardware.factory import Devices
 
 KEY_F2 = 283
 KEY_F3 = 284
+KEY_F4 = 285
 KEY_F5 = 286
 KEY_F6 = 287
 
@@ -28,12 +29,21 @@ class DemoKeys:
     def release(self) -> None:
         self._window.unbind(on_keyboard=self._on_keyboard)
 
-    def _on_keyboard(self, window: Any, key: int, *args: Any) -> bool:
+    def _on_keyboard(
+        self, window: Any, key: int, scancode: int = 0, codepoint: Any = None, modifiers: Any = ()
+    ) -> bool:
+        if modifiers:
+            return False  # bound after the lockdown, so seen first: Alt+F4 stays an attempt
         if key == KEY_F2:
             self._devices.badge_reader.present(next(self._badges))
             return True
         if key == KEY_F3:
             self._devices.handset.toggle()
+            return True
+        if key == KEY_F4:
+            from kiosk.demo import DEMO_TECHNICIAN_BADGE
+
+            self._devices.badge_reader.present(DEMO_TECHNICIAN_BADGE)
             return True
         hold = getattr(self._devices.camera, "hold", None)  # the simulated camera's
         if key in (KEY_F5, KEY_F6) and hold is not None:
