@@ -456,6 +456,22 @@ class KioskConfig:
         return self.data_dir / "kiosk.sqlite3"
 
     @property
+    def device_kinds(self) -> dict[str, str]:
+        """Which adapter each device uses, as ``hardware.factory.build_devices`` takes them."""
+        return {"camera": self.camera, "handset": self.handset, "badge_reader": self.badge_reader}
+
+    @property
+    def camera_expected(self) -> dict[str, Any]:
+        """What the self-test holds the camera to: the size and rate asked of a real one (the
+        simulated camera films at its own)."""
+        if self.camera == "simulated":
+            return {"expected_size": None, "expected_fps": None}
+        return {
+            "expected_size": (self.camera_width, self.camera_height),
+            "expected_fps": self.camera_fps,
+        }
+
+    @property
     def device_settings(self) -> DeviceSettings:
         """What the real adapters need besides their kind."""
         return DeviceSettings(

@@ -22,22 +22,11 @@ def run_device_selftest(
     from hardware.selftest import run_selftest
 
     try:
-        devices = build_devices(
-            {
-                "camera": config.camera,
-                "handset": config.handset,
-                "badge_reader": config.badge_reader,
-            },
-            config.device_settings,
-        )
+        devices = build_devices(config.device_kinds, config.device_settings)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    size = None if config.camera == "simulated" else (config.camera_width, config.camera_height)
-    fps = None if config.camera == "simulated" else config.camera_fps
     try:
-        return run_selftest(
-            devices, expected_size=size, expected_fps=fps, interactive=interactive, say=say
-        )
+        return run_selftest(devices, interactive=interactive, say=say, **config.camera_expected)
     finally:
         for device in (devices.camera, devices.handset, devices.badge_reader):
             device.stop()

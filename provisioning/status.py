@@ -141,11 +141,7 @@ def _config(root: Root) -> tuple[KioskConfig | None, dict[str, Any]]:
         "facility_id": config.facility_id,
         "brokers": list(config.brokers),
         "data_dir": str(config.data_dir),
-        "hardware": {
-            "camera": config.camera,
-            "handset": config.handset,
-            "badge_reader": config.badge_reader,
-        },
+        "hardware": config.device_kinds,
     }
 
 

@@ -56,14 +56,7 @@ def run_command(kiosk: Kiosk, name: str, args: dict[str, Any]) -> Result | Await
 async def run_selftest_now(kiosk: Kiosk) -> Result:
     """Every device really exercised (the camera's frames counted, size and rate checked), in a
     worker thread; nobody is there to lift the handset, so that is only checked present."""
-    settings = kiosk.config.device_settings
-    real_camera = kiosk.config.camera != "simulated"
-    test = partial(
-        run_selftest,
-        kiosk.devices,
-        expected_size=(settings.camera_width, settings.camera_height) if real_camera else None,
-        expected_fps=settings.camera_fps if real_camera else None,
-    )
+    test = partial(run_selftest, kiosk.devices, **kiosk.config.camera_expected)
     report = await asyncio.get_running_loop().run_in_executor(None, test)
     log.info("self-test: %s", "passed" if report.ok else "failed")
     if kiosk.uplink is not None:

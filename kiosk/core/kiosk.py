@@ -212,14 +212,7 @@ class Kiosk:
     @classmethod
     def open(cls, config: KioskConfig, clock: Clock | None = None) -> Kiosk:
         """A kiosk on its own database and the devices its configuration names."""
-        devices = build_devices(
-            {
-                "camera": config.camera,
-                "handset": config.handset,
-                "badge_reader": config.badge_reader,
-            },
-            config.device_settings,
-        )
+        devices = build_devices(config.device_kinds, config.device_settings)
         return cls(
             config,
             clock=clock or SystemClock(),
@@ -643,18 +636,7 @@ class Kiosk:
             return None
         rows = ()
         if technician.step == OPEN:
-            rows = maintenance_rows(
-                kiosk_id=self.config.kiosk_id,
-                role=self.config.role,
-                version=__version__,
-                hardware=self.hardware_report(),
-                brokers=self.config.brokers,
-                connected=self.cloud_connected,
-                outbox_depth=self._outbox.depth(),
-                schedule_version=self._schedule.version(),
-                residents_version=self._residents.version(),
-                uptime_s=time.monotonic() - self._started_monotonic,
-            )
+            rows = maintenance_rows(self.status())
         return TechnicianView(
             step=technician.step,
             name=str(technician.technician.get("display_name", "")),

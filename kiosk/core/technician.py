@@ -189,26 +189,21 @@ class TechnicianVisit:
 DEVICE_NAMES = {"camera": "Camera", "handset": "Handset", "badge_reader": "Badge reader"}
 
 
-def maintenance_rows(
-    *,
-    kiosk_id: str,
-    role: str,
-    version: str,
-    hardware: Mapping[str, Mapping[str, str]],
-    brokers: Sequence[str],
-    connected: bool,
-    outbox_depth: int,
-    schedule_version: int | None,
-    residents_version: int | None,
-    uptime_s: float,
-) -> tuple[MaintenanceRow, ...]:
-    """What a technician on a ladder checks first, one line each."""
-    rows = [MaintenanceRow("Kiosk", f"{kiosk_id} ({role}), software {version}")]
+def maintenance_rows(status: Mapping[str, Any]) -> tuple[MaintenanceRow, ...]:
+    """What a technician on a ladder checks first, one line each, from ``Kiosk.status()``
+    (the very facts `kiosk-provision status` reads from the status file)."""
+    rows = [
+        MaintenanceRow(
+            "Kiosk", f"{status['kiosk_id']} ({status['role']}), software {status['version']}"
+        )
+    ]
+    hardware = status["hardware"]
     for name, label in DEVICE_NAMES.items():
         state = hardware.get(name, {})
         # The state has its own mark on the screen: the value says what the device is doing.
         value = state.get("detail", "") or state.get("state", "unknown")
         rows.append(MaintenanceRow(label, value, state.get("state", "error")))
+    brokers, connected = status["brokers"], status["connected"]
     if not brokers:
         rows.append(MaintenanceRow("Facility network", "offline by configuration", ""))
     else:
@@ -220,16 +215,17 @@ def maintenance_rows(
                 "ok" if connected else "error",
             )
         )
+    depth = status["outbox_depth"]
     rows.append(
         MaintenanceRow(
             "Outbox",
-            f"{outbox_depth} waiting to be sent" if outbox_depth else "empty",
-            "ok" if outbox_depth == 0 or connected else "missing",
+            f"{depth} waiting to be sent" if depth else "empty",
+            "ok" if depth == 0 or connected else "missing",
         )
     )
-    rows.append(MaintenanceRow("Schedule version", _version(schedule_version)))
-    rows.append(MaintenanceRow("Residents version", _version(residents_version)))
-    hours, rest = divmod(int(uptime_s), 3600)
+    rows.append(MaintenanceRow("Schedule version", _version(status["schedule_version"])))
+    rows.append(MaintenanceRow("Residents version", _version(status["residents_version"])))
+    hours, rest = divmod(int(status["uptime_s"]), 3600)
     rows.append(MaintenanceRow("Running for", f"{hours} h {rest // 60:02d} min"))
     return tuple(rows)
 
