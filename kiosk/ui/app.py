@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from kivy.app import App
-from kivy.core.text import DEFAULT_FONT, LabelBase
 from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.metrics import dp
@@ -17,7 +16,6 @@ from kivy.properties import BooleanProperty, ObjectProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.core.kiosk import Kiosk, KioskView
-from kiosk.paths import FONTS_DIR
 from kiosk.runtime import startup_done
 from kiosk.ui.capture_screen import CaptureScreen
 from kiosk.ui.check_in_screen import CheckInScreen
@@ -26,6 +24,7 @@ from kiosk.ui.contacts_screen import ContactsScreen
 from kiosk.ui.demo_keys import DemoKeys
 from kiosk.ui.idle_screen import IdleScreen
 from kiosk.ui.inbox_screen import InboxScreen
+from kiosk.ui.kivy_setup import register_fonts
 from kiosk.ui.lockdown import Lockdown
 from kiosk.ui.message_screen import MessageScreen
 from kiosk.ui.photo_review_screen import PhotoReviewScreen
@@ -79,11 +78,7 @@ class KioskApp(App):
         self._showing = "idle"  # the view's screen last shown
 
     def build(self) -> ScreenManager:
-        LabelBase.register(
-            DEFAULT_FONT,
-            fn_regular=str(FONTS_DIR / "NotoSans-Regular.ttf"),
-            fn_bold=str(FONTS_DIR / "NotoSans-Bold.ttf"),
-        )
+        register_fonts()
         for path in kv_files():
             Builder.unload_file(str(path))  # a second app in one process reloads cleanly
             Builder.load_file(str(path))

@@ -7,8 +7,11 @@ import os
 from pathlib import Path
 
 
-def configure(*, fullscreen: bool, width: int, height: int, kivy_home: Path) -> None:
-    """Set Kivy's environment and Config for a kiosk window (or a test window)."""
+def configure(
+    *, fullscreen: bool, width: int, height: int, kivy_home: Path, maxfps: int | None = None
+) -> None:
+    """Set Kivy's environment and Config for a kiosk window (or a test window); ``maxfps``:
+    the frame cap, CALM_FPS unless said."""
     kivy_home.mkdir(parents=True, exist_ok=True)
     os.environ["KIVY_HOME"] = str(kivy_home)  # never the technician's ~/.kivy
     os.environ["KIVY_NO_ARGS"] = "1"  # our flags are ours, not Kivy's
@@ -38,7 +41,7 @@ def configure(*, fullscreen: bool, width: int, height: int, kivy_home: Path) -> 
     # Kivy polls input once a frame even when nothing changes: 20 frames a second answer a
     # touch within 50 ms (ui.md asks for 100) and keep an idle kiosk under 2 % of a core
     # (bench/startup.py: 1.9 % at 30 on asyncio, 1.5 % at 20).
-    Config.set("graphics", "maxfps", str(CALM_FPS))
+    Config.set("graphics", "maxfps", str(maxfps or CALM_FPS))
 
 
 CALM_FPS = 20
@@ -58,3 +61,16 @@ def set_frame_rate(fps: int) -> None:
 class _NoCutBufferComplaint(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return not str(record.msg).startswith("Cutbuffer: Unable to find")
+
+
+def register_fonts() -> None:
+    """Noto Sans as Kivy's default font: Latin with every accent the catalogs use."""
+    from kivy.core.text import DEFAULT_FONT, LabelBase
+
+    from kiosk.paths import FONTS_DIR
+
+    LabelBase.register(
+        DEFAULT_FONT,
+        fn_regular=str(FONTS_DIR / "NotoSans-Regular.ttf"),
+        fn_bold=str(FONTS_DIR / "NotoSans-Bold.ttf"),
+    )

@@ -17,8 +17,7 @@ import signal
 import tempfile
 from pathlib import Path
 
-from kiosk.paths import FONTS_DIR
-from kiosk.ui.kivy_setup import configure
+from kiosk.ui.kivy_setup import configure, register_fonts
 
 WIDTH, HEIGHT = 1280, 800
 # A screen that never changes needs few frames; touches need no answer.
@@ -42,10 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         width=WIDTH,
         height=HEIGHT,
         kivy_home=Path(tempfile.mkdtemp(prefix="kiosk-out-of-order-")),
+        maxfps=MAXFPS,
     )
-    from kivy.config import Config
-
-    Config.set("graphics", "maxfps", str(MAXFPS))
     asyncio.run(_run())
     return 0
 
@@ -71,7 +68,6 @@ async def _run() -> None:
 
 def _build_app():  # -> kivy.app.App, imported only once Kivy is configured
     from kivy.app import App
-    from kivy.core.text import DEFAULT_FONT, LabelBase
     from kivy.core.window import Window
     from kivy.uix.boxlayout import BoxLayout
     from kivy.uix.label import Label
@@ -81,11 +77,7 @@ def _build_app():  # -> kivy.app.App, imported only once Kivy is configured
         use_kivy_settings = False
 
         def build(self) -> BoxLayout:
-            LabelBase.register(
-                DEFAULT_FONT,
-                fn_regular=str(FONTS_DIR / "NotoSans-Regular.ttf"),
-                fn_bold=str(FONTS_DIR / "NotoSans-Bold.ttf"),
-            )
+            register_fonts()
             Window.clearcolor = BACKGROUND
             Window.bind(on_request_close=lambda *_args, **_kwargs: True)
             root = BoxLayout(orientation="vertical", padding="48dp", spacing="24dp")

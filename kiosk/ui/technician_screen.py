@@ -16,6 +16,7 @@ from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
 from kiosk.core.technician import MaintenanceRow
+from kiosk.ui.theme import rgb
 from kiosk.ui.widgets.children import show_only
 from kiosk.ui.widgets.header import fill_header
 from kiosk.ui.widgets.keypad import Keypad  # noqa: F401  (registers the kv rule's class)
@@ -39,12 +40,7 @@ def state_colours(state: str) -> tuple[list[float], list[float]]:
         "error": ("#F6D0D0", "#8B1111"),
     }
     fill, border = fills.get(state, ("#E3E1DA", "#8A9099"))
-    return _rgb(fill), _rgb(border)
-
-
-def _rgb(hex_colour: str) -> list[float]:
-    value = hex_colour.lstrip("#")
-    return [int(value[i : i + 2], 16) / 255 for i in (0, 2, 4)] + [1.0]
+    return rgb(fill), rgb(border)
 
 
 class StateMark(Label):

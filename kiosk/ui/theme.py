@@ -7,7 +7,8 @@ from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, ColorProperty, NumericProperty
 
 
-def _rgb(hex_colour: str) -> list[float]:
+def rgb(hex_colour: str) -> list[float]:
+    """``#RRGGBB`` as Kivy's ``[r, g, b, 1.0]``."""
     value = hex_colour.lstrip("#")
     return [int(value[i : i + 2], 16) / 255 for i in (0, 2, 4)] + [1.0]
 
@@ -16,42 +17,42 @@ LARGE_TEXT_SCALE = 1.3
 _SCALED = ("body", "heading", "touch_height")
 # White and yellow on black: 21:1 and 19:1.
 _HIGH_CONTRAST = {
-    "background": _rgb("#000000"),
-    "surface": _rgb("#000000"),
-    "text": _rgb("#FFFFFF"),
-    "muted": _rgb("#FFFFFF"),
-    "line": _rgb("#FFFFFF"),
-    "primary": _rgb("#FFD400"),
-    "primary_pressed": _rgb("#FFFFFF"),
-    "over_primary": _rgb("#000000"),
-    "primary_text": _rgb("#FFD400"),
-    "header": _rgb("#1A1A1A"),
-    "unread": _rgb("#262626"),
-    "problem": _rgb("#FFD400"),
-    "notice_info": _rgb("#000000"),
-    "notice_warning": _rgb("#000000"),
+    "background": rgb("#000000"),
+    "surface": rgb("#000000"),
+    "text": rgb("#FFFFFF"),
+    "muted": rgb("#FFFFFF"),
+    "line": rgb("#FFFFFF"),
+    "primary": rgb("#FFD400"),
+    "primary_pressed": rgb("#FFFFFF"),
+    "over_primary": rgb("#000000"),
+    "primary_text": rgb("#FFD400"),
+    "header": rgb("#1A1A1A"),
+    "unread": rgb("#262626"),
+    "problem": rgb("#FFD400"),
+    "notice_info": rgb("#000000"),
+    "notice_warning": rgb("#000000"),
 }
 
 
 class Theme(EventDispatcher):
     """One per app; the .kv files read every colour and size from here."""
 
-    background = ColorProperty(_rgb("#F4F3EF"))
-    surface = ColorProperty(_rgb("#FFFFFF"))
-    text = ColorProperty(_rgb("#14171A"))  # 17:1 on the background
-    muted = ColorProperty(_rgb("#3D4349"))  # 9.6:1 on the background: still AAA for body text
-    line = ColorProperty(_rgb("#8A9099"))
-    primary = ColorProperty(_rgb("#0B3D91"))  # white on it: 11:1
-    primary_pressed = ColorProperty(_rgb("#061F4A"))
-    over_primary = ColorProperty(_rgb("#FFFFFF"))
-    primary_text = ColorProperty(_rgb("#0B3D91"))  # outlined buttons' words: 10:1 on surface
-    header = ColorProperty(_rgb("#E3E1DA"))
-    unread = ColorProperty(_rgb("#E8EEF9"))  # an unread row's background (the word "New" too)
-    problem = ColorProperty(_rgb("#8B1111"))  # error words: 8.6:1 on the background
+    background = ColorProperty(rgb("#F4F3EF"))
+    surface = ColorProperty(rgb("#FFFFFF"))
+    text = ColorProperty(rgb("#14171A"))  # 17:1 on the background
+    muted = ColorProperty(rgb("#3D4349"))  # 9.6:1 on the background: still AAA for body text
+    line = ColorProperty(rgb("#8A9099"))
+    primary = ColorProperty(rgb("#0B3D91"))  # white on it: 11:1
+    primary_pressed = ColorProperty(rgb("#061F4A"))
+    over_primary = ColorProperty(rgb("#FFFFFF"))
+    primary_text = ColorProperty(rgb("#0B3D91"))  # outlined buttons' words: 10:1 on surface
+    header = ColorProperty(rgb("#E3E1DA"))
+    unread = ColorProperty(rgb("#E8EEF9"))  # an unread row's background (the word "New" too)
+    problem = ColorProperty(rgb("#8B1111"))  # error words: 8.6:1 on the background
 
-    notice_info = ColorProperty(_rgb("#DCE8F7"))  # text on it: 15:1
-    notice_warning = ColorProperty(_rgb("#FFE3A3"))  # text on it: 15:1
-    notice_lockdown = ColorProperty(_rgb("#7A0E0E"))  # white on it: 11:1
+    notice_info = ColorProperty(rgb("#DCE8F7"))  # text on it: 15:1
+    notice_warning = ColorProperty(rgb("#FFE3A3"))  # text on it: 15:1
+    notice_lockdown = ColorProperty(rgb("#7A0E0E"))  # white on it: 11:1
 
     body = NumericProperty(sp(26))
     heading = NumericProperty(sp(38))
