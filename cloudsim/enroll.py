@@ -44,12 +44,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from paho.mqtt.enums import CallbackAPIVersion
 
-from cloudsim.tls import LEAF_KEY_USAGE
+from cloudsim.tls import CLOUD_USER, LEAF_KEY_USAGE
 from kiosk.config import KIOSK_ID_PATTERN, ROLES
+from provisioning.claim import CLAIM_USER, csr_topic, result_topic
 
-CSR_FILTER = "kiosk/v1/provision/+/up/csr"
-CLAIM_USER = "claim"
-RESERVED_IDS = ("all", "provision", "claim", "facility-cloud")
+# The kiosk's side of the exchange (provisioning/claim.py) names the topics and the claim user.
+CSR_FILTER = csr_topic("+")
+RESERVED_IDS = ("all", "provision", CLAIM_USER, CLOUD_USER)
 CERT_VALID_DAYS = 365
 _CLAIM_CLIENT = re.compile(r"claim-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 Log = Callable[[str], Any]
@@ -367,7 +368,7 @@ class EnrollmentResponder:
         tokens: ClaimTokens,
         facilities: Sequence[Facility],
         *,
-        username: str | None = "facility-cloud",
+        username: str | None = CLOUD_USER,
         log: Log = lambda _line: None,
     ) -> None:
         parts = urlparse(broker_url)
@@ -427,9 +428,7 @@ class EnrollmentResponder:
             return
         result = self.decide(request_id, payload)
         self.log(f"enroll: request {request_id}: {'ok' if result['ok'] else result['error']}")
-        client.publish(
-            f"kiosk/v1/provision/{request_id}/down/result", json.dumps(result).encode(), qos=1
-        )
+        client.publish(result_topic(request_id), json.dumps(result).encode(), qos=1)
 
     def decide(self, request_id: str, payload: Any) -> dict[str, Any]:
         """The result for one CSR; spends the token only when it answers ``ok: true``."""
@@ -537,7 +536,7 @@ class EnrollmentService:
         facility: Facility,
         *,
         tls: ssl.SSLContext | None = None,
-        cloud_username: str | None = "facility-cloud",
+        cloud_username: str | None = CLOUD_USER,
         log: Log = lambda _line: None,
     ) -> None:
         self.tokens = ClaimTokens()

@@ -15,18 +15,18 @@ import json
 import os
 import re
 import tarfile
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kiosk.config import ConfigError
+from kiosk.config import ConfigError, KioskConfig
 from provisioning import layout, status
+from provisioning.answers import TOKEN_ENV
 from provisioning.errors import ProvisionError
+from provisioning.files import PlannedFile, write_all
 from provisioning.layout import Root
 from provisioning.output import Out
-from provisioning.versions import versions
 
 REDACTED = "<redacted>"
 # A configuration key whose value is a secret: any such name, in case the file grows one.
@@ -40,7 +40,7 @@ _SCRUB = (
         ),
         "<private key removed>",
     ),
-    (re.compile(r"(--token[= ]|--password[= ]|KIOSK_CLAIM_TOKEN=)\S+"), rf"\1{REDACTED}"),
+    (re.compile(rf"(--token[= ]|--password[= ]|{re.escape(TOKEN_ENV)}=)\S+"), rf"\1{REDACTED}"),
     (
         re.compile(
             r"""((?:token|password|passwd|secret)["']?\s*[:=]\s*["']?)[^\s"',}]+""", re.IGNORECASE
@@ -88,17 +88,15 @@ def redact_config(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _bundle_name(root: Root) -> str:
-    try:
-        kiosk_id = status.load_config(root).kiosk_id
-    except ConfigError:
-        kiosk_id = "not-enrolled"
+def _bundle_name(loaded: KioskConfig | ConfigError) -> str:
+    kiosk_id = "not-enrolled" if isinstance(loaded, ConfigError) else loaded.kiosk_id
     return f"kiosk-diagnostics-{kiosk_id}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
 
 
 def run(args: argparse.Namespace, out: Out) -> int:
     root = Root(Path(args.root))
-    name = _bundle_name(root)
+    loaded = status.try_load_config(root)
+    name = _bundle_name(loaded)
     target = args.output or Path.cwd()
     if target.is_dir() or str(target).endswith("/"):
         target = target / f"{name}.tar.gz"
@@ -121,14 +119,14 @@ def run(args: argparse.Namespace, out: Out) -> int:
         lines = len(journal.splitlines()) if journal else 0
         step.detail = f"{lines} line{'' if lines == 1 else 's'}" if journal else "none"
     with out.step("Status and versions"):
-        report = status.gather(root, journal=journal)
+        report = status.gather(root, journal=journal, loaded=loaded)
         items["status.json"] = json.dumps(report, indent=2, default=str)
-        items["versions.json"] = json.dumps(versions(root), indent=2)
+        items["versions.json"] = json.dumps(report["versions"], indent=2)
     with out.step("Configuration, without secrets"):
         items.update(_config_items(root, report))
     if not args.no_selftest:
         with out.step("Self-test") as step:
-            items["selftest.json"], step.detail = _selftest(root)
+            items["selftest.json"], step.detail = _selftest(loaded)
     items["README.txt"] = _readme(name, items)
     data = _tar(name, {path: scrub(text).encode() for path, text in items.items()})
     _write_private(target, data)
@@ -148,13 +146,11 @@ def _config_items(root: Root, report: dict[str, Any]) -> dict[str, str]:
     return items
 
 
-def _selftest(root: Root) -> tuple[str, str]:
+def _selftest(config: KioskConfig | ConfigError) -> tuple[str, str]:
     from provisioning.devices import run_device_selftest, summary
 
-    try:
-        config = status.load_config(root)
-    except ConfigError as error:
-        return json.dumps({"error": f"no configuration to test: {error}"}), "no configuration"
+    if isinstance(config, ConfigError):
+        return json.dumps({"error": f"no configuration to test: {config}"}), "no configuration"
     try:
         report = run_device_selftest(config)
     except ProvisionError as error:
@@ -190,13 +186,4 @@ def _tar(name: str, files: dict[str, bytes]) -> bytes:
 
 def _write_private(target: Path, data: bytes) -> None:
     """0600 from the start (it names the facility's brokers and devices), complete or absent."""
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_all([PlannedFile(target, data, 0o600)])

@@ -91,12 +91,13 @@ def plan_files(source: Path, root: Root) -> tuple[list[PlannedFile], list[str]]:
         relative = path.relative_to(units)
         if not path.is_file() or relative.parts[0] in _NOT_THE_KIOSKS:
             continue
-        target = _target(path, relative)
+        data = path.read_bytes()
+        target = _target(path, relative, data)
         if target is None:
             if not path.name.endswith(".example"):
                 skipped.append(f"{relative}: its first lines name no place to install it")
             continue
-        planned.append(PlannedFile(root(target), path.read_bytes(), 0o644, label=str(relative)))
+        planned.append(PlannedFile(root(target), data, 0o644, label=str(relative)))
     if not any(item.label == layout.SERVICE for item in planned):
         raise ProvisionError(f"no {layout.SERVICE} in {units}: give --source DIR")
     planned.append(
@@ -111,11 +112,11 @@ def plan_files(source: Path, root: Root) -> tuple[list[PlannedFile], list[str]]:
     return planned, skipped
 
 
-def _target(path: Path, relative: PurePosixPath | Path) -> PurePosixPath | None:
+def _target(path: Path, relative: PurePosixPath | Path, data: bytes) -> PurePosixPath | None:
     """Where a file of systemd/ goes: where its first lines say; else units to
     /etc/systemd/system, a .conf as a drop-in of kiosk.service, a file of pam.d/ or polkit/ to
     its folder; else nowhere."""
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines()[:10]:
+    for line in data.decode("utf-8", errors="replace").splitlines()[:10]:
         found = _INSTALL_AS.match(line.strip())
         if found:
             named = found.group(1).rstrip(".,;:)")

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-CONFIG = PurePosixPath("/etc/kiosk/kiosk.toml")
+from kiosk.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_DIR
+
+CONFIG = PurePosixPath(DEFAULT_CONFIG_PATH)
 CONFIG_DIR = CONFIG.parent
 KEY = CONFIG_DIR / "kiosk.key"
 CERT = CONFIG_DIR / "kiosk.pem"
@@ -19,7 +21,7 @@ UNIT_DIR = PurePosixPath("/etc/systemd/system")
 UDEV_RULES = PurePosixPath("/etc/udev/rules.d/99-kiosk.rules")
 TMPFILES = PurePosixPath("/etc/tmpfiles.d/kiosk.conf")
 SYSUSERS = PurePosixPath("/etc/sysusers.d/kiosk.conf")
-DATA_DIR = PurePosixPath("/var/lib/kiosk")
+DATA_DIR = PurePosixPath(DEFAULT_DATA_DIR)
 SERVICE = "kiosk.service"
 USER = "kiosk"
 # The kiosk user's extra groups: the handset's sound card (audio) and cameras (video). Not

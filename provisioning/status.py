@@ -67,12 +67,16 @@ def run(args: argparse.Namespace, out: Out) -> int:
     return 0 if report["config"]["state"] == "ok" else 1
 
 
-def gather(root: Root, *, journal: str | None = None) -> dict[str, Any]:
+def gather(
+    root: Root,
+    *,
+    journal: str | None = None,
+    loaded: KioskConfig | ConfigError | None = None,
+) -> dict[str, Any]:
     """Everything ``status`` shows, as plain data; ``journal``: the kiosk's recent log lines
-    when already read (collect reads them once for both)."""
-    config, config_report = _config(root)
-    if journal is None:
-        journal = read_journal(root, ["-n", str(JOURNAL_LINES)])
+    when already read (collect reads them once for both); ``loaded``: what
+    :func:`try_load_config` gave when already called (collect loads the configuration once)."""
+    config, config_report = _config(root, loaded)
     report: dict[str, Any] = {"config": config_report}
     report["certificate"] = _certificate(root, config)
     report["service"] = _service(root)
@@ -86,6 +90,8 @@ def gather(root: Root, *, journal: str | None = None) -> dict[str, Any]:
             for device, health in kiosk["status"]["hardware"].items()
         }
     else:
+        if journal is None:
+            journal = read_journal(root, ["-n", str(JOURNAL_LINES)])
         report["broker"] = _broker(config, journal)
         report["hardware"] = _hardware(journal, report["database"])
     report["versions"] = versions(root)
@@ -124,14 +130,23 @@ def load_config(root: Root) -> KioskConfig:
     return load(argparse.Namespace(config=str(root(layout.CONFIG)), demo=False), environ={})
 
 
-def _config(root: Root) -> tuple[KioskConfig | None, dict[str, Any]]:
+def try_load_config(root: Root) -> KioskConfig | ConfigError:
+    """The configuration, or the error that says why it cannot be loaded."""
+    try:
+        return load_config(root)
+    except ConfigError as error:
+        return error
+
+
+def _config(
+    root: Root, loaded: KioskConfig | ConfigError | None = None
+) -> tuple[KioskConfig | None, dict[str, Any]]:
     path = root(layout.CONFIG)
     if not path.exists():
         return None, {"state": "missing", "path": str(path), "detail": "not enrolled"}
-    try:
-        config = load_config(root)
-    except ConfigError as error:
-        return None, {"state": "error", "path": str(path), "detail": str(error)}
+    config = try_load_config(root) if loaded is None else loaded
+    if isinstance(config, ConfigError):
+        return None, {"state": "error", "path": str(path), "detail": str(config)}
     return config, {
         "state": "ok",
         "path": str(path),
@@ -263,8 +278,10 @@ def _broker(config: KioskConfig | None, journal: str | None) -> dict[str, Any]:
 
 
 def _database(root: Root, config: KioskConfig | None) -> dict[str, Any]:
-    data_dir = config.data_dir if config is not None else Path(str(layout.DATA_DIR))
-    path = root(data_dir) / "kiosk.sqlite3"
+    if config is not None:
+        path = root(config.database_path)
+    else:
+        path = root(layout.DATA_DIR) / "kiosk.sqlite3"
     if not path.exists():
         return {"state": "missing", "path": str(path)}
     # Read-only: status must neither migrate nor create the database, nor wait on the kiosk.
