@@ -35,6 +35,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
+import functools
 import glob
 import logging
 import os
@@ -43,14 +44,18 @@ import threading
 import time
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 import av
 import numpy as np
 
 from hardware.interfaces import DeviceState
-from hardware.reconnecting_reader import OpenFailed, ReaderStatus, ReconnectingReader
+from hardware.reconnecting_reader import (
+    OPEN_ERRORS,
+    OpenFailed,
+    ReaderStatus,
+    ReconnectingReader,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +72,6 @@ _FRAME_BYTES = FRAME_SAMPLES * 2
 _SND_PCM_STREAM_PLAYBACK, _SND_PCM_STREAM_CAPTURE = 0, 1
 _SND_PCM_NONBLOCK = 1
 _MISSING_ERRNOS = frozenset({errno.ENOENT, errno.ENODEV, errno.ENXIO})
-_PROBLEMS = MappingProxyType(
-    {
-        errno.EBUSY: "in use by another program",
-        errno.EAGAIN: "in use by another program",
-        errno.EACCES: "permission denied",
-        errno.EPERM: "permission denied",
-    }
-)
 
 
 def use_system_alsa_config(
@@ -95,8 +92,10 @@ def use_system_alsa_config(
     return env.get("ALSA_CONFIG_PATH", "")
 
 
+@functools.cache
 def _libasound() -> Any | None:
-    """The libasound PyAV uses (its wheel's own copy if it has one), or ``None``."""
+    """The libasound PyAV uses (its wheel's own copy if it has one), or ``None``; looked up
+    once per process."""
     wheel_libs = os.path.join(os.path.dirname(os.path.dirname(av.__file__)), "av.libs")
     candidates = sorted(glob.glob(os.path.join(wheel_libs, "libasound*.so*")))
     system = ctypes.util.find_library("asound")
@@ -131,7 +130,7 @@ def _probe(device: str, capture: bool) -> OpenFailed | None:
         return None
     if -err in _MISSING_ERRNOS:
         return OpenFailed(DeviceState.MISSING, "not found")
-    problem = _PROBLEMS.get(-err)
+    problem = OPEN_ERRORS.get(-err)
     if problem is None:
         problem = f"cannot open ({(lib.snd_strerror(err) or b'').decode(errors='replace')})"
     return OpenFailed(DeviceState.ERROR, problem)
@@ -531,7 +530,6 @@ class AlsaEarpiece(_AlsaDevice):
         self._queue: collections.deque[np.ndarray] = collections.deque()
         self._queued = 0  # samples in _queue
         self._arrived = threading.Condition(self._lock)
-        self.samples_written = 0  # handed to the device, silence of its own included
         self.samples_dropped = 0  # given to the earpiece but dropped as too late
         self._reader = ReconnectingReader(
             device,
@@ -580,7 +578,7 @@ class AlsaEarpiece(_AlsaDevice):
                 output = _Output(container)
                 # FFmpeg opens the device only with the first packet: play 20 ms of silence
                 # now, so the state says whether it opens before anyone speaks.
-                self._play(output, np.zeros(FRAME_SAMPLES, dtype=np.int16))
+                output.play(np.zeros(FRAME_SAMPLES, dtype=np.int16))
             except BaseException:
                 with contextlib.suppress(Exception):
                     container.close()
@@ -608,9 +606,4 @@ class AlsaEarpiece(_AlsaDevice):
                 self.samples_dropped += samples.size - room
             samples = samples[samples.size - room :]  # the newest are what plays next
         if samples.size:
-            self._play(output, samples)
-
-    def _play(self, output: _Output, samples: np.ndarray) -> None:
-        output.play(samples)
-        with self._lock:
-            self.samples_written += samples.size
+            output.play(samples)

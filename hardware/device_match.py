@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -151,8 +151,3 @@ def rule_for_path(device: DeviceName, path: str, subsystem: str | None = None) -
     if path.startswith("/dev/"):
         return DeviceRule(device, subsystem, devnode=path)
     return None
-
-
-def matching(rules: Iterable[DeviceRule], device: UdevDeviceLike) -> frozenset[str]:
-    """The names of the kiosk devices ``device`` is, per ``rules``."""
-    return frozenset(rule.device for rule in rules if matches(rule, device))

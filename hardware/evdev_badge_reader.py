@@ -18,8 +18,9 @@ from evdev import ecodes
 from hardware.badge_formats import FORMATS, RepeatFilter, canonical
 from hardware.badge_tally import BadgeTally, ReaderStats
 from hardware.evdev_source import EvdevSource, InputDeviceLike, key_capabilities
-from hardware.interfaces import BadgeEvent, DeviceState
+from hardware.interfaces import BadgeEvent
 from hardware.listeners import Listeners
+from hardware.reconnecting_reader import ReaderStatus
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ _MODIFIERS = frozenset(
 _KEY_DOWN = 1  # 0 is up and 2 autorepeat: neither types a character
 
 
-class EvdevBadgeReader:
+class EvdevBadgeReader(ReaderStatus):
     """Implements :class:`hardware.interfaces.BadgeReader` for a keyboard-wedge reader.
 
     ``device`` is an event node path (``/dev/kiosk-badge``, ``/dev/input/by-id/...-event-kbd``)
@@ -101,7 +102,8 @@ class EvdevBadgeReader:
         self._listeners: Listeners[BadgeEvent] = Listeners("badge_reader", redact=True)
         self._tally = BadgeTally(f"badge reader {device}", card_format)
         try:
-            self._source = EvdevSource(
+            # ReaderStatus reads state and detail from it.
+            self._reader = EvdevSource(
                 device,
                 role="badge reader",
                 thread_name=f"badge-reader {device}",
@@ -118,15 +120,6 @@ class EvdevBadgeReader:
         return self._device
 
     @property
-    def state(self) -> DeviceState:
-        return self._source.state
-
-    @property
-    def detail(self) -> str:
-        """Which device, and what is wrong with it; for telemetry and the technician screen."""
-        return self._source.detail
-
-    @property
     def stats(self) -> ReaderStats:
         """Counts of badges, repeats, bad and dropped cards, reconnects: never a badge."""
         return self._tally.stats
@@ -137,11 +130,11 @@ class EvdevBadgeReader:
 
     def start(self) -> None:
         """Start reading in a thread of its own; opening the device is retried until it works."""
-        self._source.start()
+        self._reader.start()
 
     def stop(self) -> None:
         """Stop the thread (within about 0.1 s), release the grab and close the device."""
-        self._source.stop()
+        self._reader.stop()
         self._repeats.reset()  # keep no trace of a badge longer than needed
 
     # -- EventHandler, on the reader thread ------------------------------------------------

@@ -23,8 +23,9 @@ import evdev
 from evdev import ecodes
 
 from hardware.evdev_source import EvdevSource, InputDeviceLike, key_capabilities
-from hardware.interfaces import DeviceState, HookEvent, HookState
+from hardware.interfaces import HookEvent, HookState
 from hardware.listeners import Listeners
+from hardware.reconnecting_reader import ReaderStatus
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class HandsetStats:
     reconnects: int = 0  # times the device was opened again after it was lost
 
 
-class EvdevHandset:
+class EvdevHandset(ReaderStatus):
     """Implements :class:`hardware.interfaces.Handset` for a handset's hook switch.
 
     ``device`` is an event node path (``/dev/kiosk-handset``) or ``vvvv:pppp`` USB ids (the
@@ -99,7 +100,8 @@ class EvdevHandset:
         self._last_press: float | None = None  # kernel time of the last press, toggle mode
         self._stats = HandsetStats()
         try:
-            self._source = EvdevSource(
+            # ReaderStatus reads state and detail from it.
+            self._reader = EvdevSource(
                 device,
                 role="handset",
                 thread_name=f"handset {device}",
@@ -126,15 +128,6 @@ class EvdevHandset:
         return self._codes
 
     @property
-    def state(self) -> DeviceState:
-        return self._source.state
-
-    @property
-    def detail(self) -> str:
-        """Which device, and what is wrong with it; for telemetry and the technician screen."""
-        return self._source.detail
-
-    @property
     def hook_state(self) -> HookState:
         return self._hook
 
@@ -154,11 +147,11 @@ class EvdevHandset:
 
     def start(self) -> None:
         """Start reading in a thread of its own; opening the device is retried until it works."""
-        self._source.start()
+        self._reader.start()
 
     def stop(self) -> None:
         """Stop the thread (within about 0.1 s) and close the device; the hook state stays."""
-        self._source.stop()
+        self._reader.stop()
 
     def play_tone(self, kind: str) -> None:
         """A tone in the earpiece (``warning``: a visit's 5- and 1-minute warnings).
@@ -194,7 +187,7 @@ class EvdevHandset:
         if explicit is not None:
             state = explicit
         elif self._mode == "toggle":
-            state = _flip(self._pending[0] if self._pending else self._hook)
+            state = (self._pending[0] if self._pending else self._hook).flipped()
         else:
             state = HookState.OFF_HOOK if event.value else HookState.ON_HOOK
         self._report(state, at)
@@ -244,10 +237,6 @@ class EvdevHandset:
         self._stats = HandsetStats(
             **{k: getattr(s, k) + increments.get(k, 0) for k in HandsetStats.__dataclass_fields__}
         )
-
-
-def _flip(state: HookState) -> HookState:
-    return HookState.ON_HOOK if state is HookState.OFF_HOOK else HookState.OFF_HOOK
 
 
 def _key_codes(codes: Iterable[int | str]) -> frozenset[int]:

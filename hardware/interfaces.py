@@ -37,6 +37,10 @@ class HookState(enum.StrEnum):
     ON_HOOK = "on_hook"  # handset resting in its cradle
     OFF_HOOK = "off_hook"  # handset lifted
 
+    def flipped(self) -> HookState:
+        """The other state."""
+        return HookState.ON_HOOK if self is HookState.OFF_HOOK else HookState.OFF_HOOK
+
 
 @dataclass(frozen=True)
 class HookEvent:

@@ -29,12 +29,13 @@ import numpy as np
 
 from hardware.interfaces import DeviceState, Frame
 from hardware.listeners import Listeners
+from hardware.reconnecting_reader import BACKOFF_FIRST_S, BACKOFF_MAX_S
 
 log = logging.getLogger(__name__)
 
 STALL_S = 2.0  # no frame for this long and the camera counts as gone
-BACKOFF_START_S = 0.5  # first wait before re-opening a camera that went away
-BACKOFF_MAX_S = 5.0
+# A camera that went away is reopened with the other devices' backoff: BACKOFF_FIRST_S, doubling
+# up to BACKOFF_MAX_S (both from hardware.reconnecting_reader).
 _JOIN_TIMEOUT_S = 1.0
 # Between failed reads of a camera whose device node is still there: a transient glitch
 # should not flap the state, and a dead one must not spin the CPU until STALL_S.
@@ -305,13 +306,13 @@ class OpenCvCamera:
                 self._set_status(state, detail)
 
     def _run(self, generation: int) -> None:
-        backoff = BACKOFF_START_S
+        backoff = BACKOFF_FIRST_S
         while self._current(generation):
             capture = self._open(generation)
             if capture is not None:
                 try:
                     if self._stream(capture, generation):
-                        backoff = BACKOFF_START_S  # it worked for a while: retry promptly
+                        backoff = BACKOFF_FIRST_S  # it worked for a while: retry promptly
                 except Exception as exc:  # the thread must outlive a driver's surprise, and retry
                     log.exception("camera %s failed", self._name)
                     self._report(generation, DeviceState.ERROR, f"failed: {exc}"[:120])

@@ -227,10 +227,11 @@ class ReconnectingReader(Generic[D]):
 
 
 class ReaderStatus:
-    """``state`` and ``detail`` of an adapter whose device lives in a reader (``_reader``), as
+    """``state`` and ``detail`` of an adapter whose device lives in a reader (``_reader``: a
+    :class:`ReconnectingReader`, or another ``ReaderStatus`` such as an evdev source), as
     telemetry and the technician screen read them."""
 
-    _reader: ReconnectingReader[Any]
+    _reader: ReconnectingReader[Any] | ReaderStatus
 
     @property
     def state(self) -> DeviceState:

@@ -9,7 +9,6 @@ is polled: one ioctl every 10 ms costs next to nothing.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -103,7 +102,11 @@ class SerialHookContact(ReaderStatus):
         # the first since the port was opened.
         self._pending_since: float | None = None
         self._fresh = False
-        self._stats = ContactStats()
+        # Plain counts, bumped on the reader thread; stats builds the frozen snapshot.
+        self._changes = 0
+        self._bounces = 0
+        self._reconnects = 0
+        self._samples = 0
         self._said_no_speaker = False
         self._reader: ReconnectingReader[ModemLines] = ReconnectingReader(
             port,
@@ -132,7 +135,12 @@ class SerialHookContact(ReaderStatus):
 
     @property
     def stats(self) -> ContactStats:
-        return self._stats
+        return ContactStats(
+            changes=self._changes,
+            bounces=self._bounces,
+            reconnects=self._reconnects,
+            samples=self._samples,
+        )
 
     def subscribe(self, listener: Callable[[HookEvent], None]) -> Callable[[], None]:
         """Call ``listener`` on every hook change; returns a function that unsubscribes."""
@@ -162,7 +170,7 @@ class SerialHookContact(ReaderStatus):
     def _opened(self, reconnect: bool) -> None:
         self._fresh = True
         if reconnect:
-            self._count(reconnects=1)
+            self._reconnects += 1
 
     def _lost(self) -> None:
         # A change still bouncing when the cable went is not taken: unplugging ends nothing.
@@ -170,11 +178,11 @@ class SerialHookContact(ReaderStatus):
 
     def _poll(self, port: ModemLines, stop: threading.Event) -> None:
         closed = bool(getattr(port, self._line))
-        self._sample(self._closed if closed else _flip(self._closed), self._clock())
+        self._sample(self._closed if closed else self._closed.flipped(), self._clock())
         stop.wait(self._poll_interval_s)
 
     def _sample(self, state: HookState, now: float) -> None:
-        self._count(samples=1)
+        self._samples += 1
         if self._fresh:
             # Nothing to debounce against: whatever happened while the port was shut, this
             # is where the hook is now.
@@ -186,7 +194,7 @@ class SerialHookContact(ReaderStatus):
         if state is self._hook:
             if self._pending_since is not None:  # back before the change held
                 self._pending_since = None
-                self._count(bounces=1)
+                self._bounces += 1
             return
         if self._pending_since is None:
             self._pending_since = now
@@ -196,19 +204,9 @@ class SerialHookContact(ReaderStatus):
 
     def _accept(self, state: HookState) -> None:
         self._hook = state
-        self._count(changes=1)
+        self._changes += 1
         log.debug("handset %s: %s", self._port, state)
         self._listeners.emit(HookEvent(state=state, at=self._clock()))
-
-    def _count(self, **increments: int) -> None:
-        s = self._stats
-        self._stats = dataclasses.replace(
-            s, **{k: getattr(s, k) + n for k, n in increments.items()}
-        )
-
-
-def _flip(state: HookState) -> HookState:
-    return HookState.ON_HOOK if state is HookState.OFF_HOOK else HookState.OFF_HOOK
 
 
 def _line(line: str) -> str:

@@ -102,8 +102,7 @@ class CameraVideoTrack(VideoStreamTrack):
         self._started_at: float | None = None  # monotonic time of pts 0
         self._last_pts = -1
         self._last_sent_at: float | None = None
-        self._last_camera_sent_at: float | None = None
-        self._last_seq: int | None = None
+        self._last_seq: int | None = None  # None until a camera frame was sent
         self._last_image: np.ndarray | None = None
         self._last_new_at = time.monotonic()
         self._slate: np.ndarray | None = None
@@ -140,7 +139,6 @@ class CameraVideoTrack(VideoStreamTrack):
             self._last_seq = frame.seq
             self._last_image = frame.image
             self._last_new_at = now
-            self._last_camera_sent_at = now
             self.camera_frames_sent += 1
             self._set_failed(False)
         elif now - self._last_new_at > self._stall_s:
@@ -175,8 +173,8 @@ class CameraVideoTrack(VideoStreamTrack):
             stale_seq = current.seq if current is not None else None
         else:
             stale_seq = None
-        if self._last_camera_sent_at is not None:
-            earliest = self._last_camera_sent_at + 0.9 * self._period
+        if self._last_seq is not None:  # _last_new_at: when the last camera frame was sent
+            earliest = self._last_new_at + 0.9 * self._period
             if (wait := earliest - time.monotonic()) > 0:
                 await asyncio.sleep(wait)
         if self._last_sent_at is None:

@@ -62,21 +62,17 @@ class Lockdown:
         self._window = window
         self._on_attempt = on_attempt
         self._monotonic = monotonic
+        self._handlers: dict[str, Callable[..., bool]] = {
+            "on_request_close": self._on_request_close,
+            "on_keyboard": self._on_keyboard,
+            "on_touch_down": self._on_touch_down,
+            "on_touch_up": self._on_touch_up,
+        }
         # Handlers bound last run first: these see the events before Kivy's and the widgets'.
-        window.bind(
-            on_request_close=self._on_request_close,
-            on_keyboard=self._on_keyboard,
-            on_touch_down=self._on_touch_down,
-            on_touch_up=self._on_touch_up,
-        )
+        window.bind(**self._handlers)
 
     def release(self) -> None:
-        self._window.unbind(
-            on_request_close=self._on_request_close,
-            on_keyboard=self._on_keyboard,
-            on_touch_down=self._on_touch_down,
-            on_touch_up=self._on_touch_up,
-        )
+        self._window.unbind(**self._handlers)
 
     def _on_request_close(self, *args: Any, **kwargs: Any) -> bool:
         self._on_attempt("window_close")
