@@ -7,7 +7,7 @@ in a temporary folder; RLIMIT_NOFILE is raised to its hard limit first (the brok
 worker inherit it), as a deployment would. Two fleets of ``--kiosks`` each, both connected for
 the whole run:
 
-* kiosks: ``Kiosk.open`` on a data folder of its own and ``SyncService`` per kiosk, all on one
+* kiosks: ``build_kiosk`` on a data folder of its own and ``SyncService`` per kiosk, all on one
   asyncio loop per worker process (``--processes``; kiosk i goes to worker i % P). Birth is
   the retained ``online`` status seen by an observer here.
 * bare: paho MQTT 5 clients (``loop_start``, QoS 1 subscription to their schedule topic,
@@ -16,7 +16,7 @@ the whole run:
 
 A round publishes a retained schedule (version + 1, ``--visits`` visits, the same bytes to
 every client) to each client of one fleet, and takes per client the time from its publish to
-the kiosk core having APPLIED it (``Kiosk.cloud_update("schedule")`` returned: stored, visits
+the kiosk core having APPLIED it (``Kiosk.receive(ScheduleApplied)`` returned: stored, visits
 reloaded, view recomposed) or to the bare client's ``on_message``. A warm-up round each, then
 ``--rounds`` of each, alternating; medians of the rounds' p50 / p95 / max. Where a kiosk's time
 goes is timed in the worker on every kiosk: publish to its link thread waking, waiting for its
@@ -208,16 +208,17 @@ class Probe:
     """One kiosk core and its sync layer, with the schedule's path through it timed."""
 
     def __init__(self, kiosk: Any, timing: threading.local, turns: Any) -> None:
+        from kiosk.core.ports import ScheduleApplied
         from kiosk.sync.service import SyncService
 
         self.kiosk = kiosk
         self.kiosk_id = kiosk.config.kiosk_id
-        self.sync = SyncService(kiosk, turns=turns)
+        self.sync = SyncService(kiosk, kiosk.outbox, turns=turns)
         self.by_version: dict[int, dict[str, float]] = {}
         self.applied: dict[int, dict[str, float]] = {}
         self.on_applied: Any = None
         current: dict[str, float] = {}
-        real_message, real_update = self.sync.message, kiosk.cloud_update
+        real_message, real_receive = self.sync.message, kiosk.receive
         real_replace = self.sync.inbox.schedule.replace
 
         def message(link: Any, incoming: Any) -> None:  # the link's thread
@@ -240,21 +241,22 @@ class Probe:
             self.by_version[version] = current
             return done
 
-        def cloud_update(kind: str, data: Any) -> None:  # the event loop
-            if kind != "schedule":
-                real_update(kind, data)
+        def receive(event: Any) -> None:  # the event loop
+            if not isinstance(event, ScheduleApplied):
+                real_receive(event)
                 return
             start = time.monotonic()
-            real_update(kind, data)
-            marks = dict(self.by_version.get(data, {}))
+            real_receive(event)
+            version = event.version
+            marks = dict(self.by_version.get(version, {}))
             marks.update(loop=start, applied=time.monotonic())
-            self.applied[data] = marks
+            self.applied[version] = marks
             if self.on_applied is not None:
-                self.on_applied(self, data)
+                self.on_applied(self, version)
 
         self.sync.message = message  # type: ignore[method-assign]
         self.sync.inbox.schedule.replace = replace  # type: ignore[method-assign]
-        kiosk.cloud_update = cloud_update  # type: ignore[method-assign]
+        kiosk.receive = receive  # type: ignore[method-assign]
 
 
 def kiosk_worker(url: str, root: str, ids: list[str], options: dict[str, Any], conn: Any) -> None:
@@ -274,7 +276,7 @@ def kiosk_worker(url: str, root: str, ids: list[str], options: dict[str, Any], c
         shared = threading.BoundedSemaphore(turns) if turns else NoTurns()
     shared = TimedTurns(shared, timing)
     import kiosk.sync.inbox as inbox_module
-    from kiosk.core.kiosk import Kiosk
+    from kiosk.assembly import build_kiosk
 
     real_parse = inbox_module.parse_downlink
 
@@ -287,7 +289,7 @@ def kiosk_worker(url: str, root: str, ids: list[str], options: dict[str, Any], c
 
     inbox_module.parse_downlink = timed_parse
     began = time.monotonic()
-    probes = [Probe(Kiosk.open(kiosk_config(Path(root) / k, url, k)), timing, shared) for k in ids]
+    probes = [Probe(build_kiosk(kiosk_config(Path(root) / k, url, k)), timing, shared) for k in ids]
     opened_s = time.monotonic() - began
     if options.get("synchronous", "FULL") != "FULL":
         for probe in probes:

@@ -37,7 +37,7 @@ times (bare before kiosk each time):
    display:
 
    * kiosk: the real ``KioskApp`` on a demo lobby kiosk opened as the product opens it
-     (``Kiosk.open``) with ``camera="file"``, ``camera_source`` the video and its size and
+     (``build_kiosk``) with ``camera="file"``, ``camera_source`` the video and its size and
      rate, so that ``hardware.factory`` builds the ``OpenCvCamera``. The visitor checks in as
      in bench/capture.py (the demo's code K7Q2MX and the name Ortega, touches through Kivy's
      input pipeline) and the capture screen's live preview is watched for ``--seconds``.
@@ -61,7 +61,7 @@ times (bare before kiosk each time):
      demo residents' badges alternately (each the right person's, so no try fails and the
      kiosk's pace between tries never starts); the reaction is the sign-in screen at its PIN
      step with "Hello, <name>" drawn (``view.sign_in.greeting``). Back, twice (PIN -> ID ->
-     idle), between reads. The core's handler (``Kiosk._on_badge``, reached through
+     idle), between reads. The core's handler (``Kiosk.on_badge``, reached through
      ``loop.call_soon_threadsafe``) is timed where it runs.
    * bare: a bare Kivy app whose reader listener, on the reader's thread, hands a label change
      and a screen switch to the UI (idle -> a screen with "Hello, <name>"), alternately
@@ -497,7 +497,7 @@ def preview_kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
     configure_kiosk_kivy(args.workdir)
 
     from hardware.opencv_camera import OpenCvCamera
-    from kiosk.core.kiosk import Kiosk
+    from kiosk.assembly import build_kiosk
     from kiosk.demo import seed
 
     width, height = args.size
@@ -513,7 +513,7 @@ def preview_kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
         camera_height=height,
         camera_fps=FPS,
     )
-    kiosk = Kiosk.open(config)  # the factory builds the camera from the configuration
+    kiosk = build_kiosk(config)  # the factory builds the camera from the configuration
     camera = kiosk.devices.camera.device
     if not isinstance(camera, OpenCvCamera):
         raise BenchError(f"the kiosk's camera is a {type(camera).__name__}, not OpenCvCamera")
@@ -697,19 +697,19 @@ async def timed_read(
 def badge_kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
     configure_kiosk_kivy(args.workdir)
 
-    from kiosk.core.kiosk import Kiosk
+    from kiosk.assembly import build_kiosk
     from kiosk.demo import DEMO_BADGES, RESIDENTS, seed
 
     names = {badge: name for _id, _booking, name, _language, badge, _credits in RESIDENTS}
     if {badge: names.get(badge) for badge in DEMO_BADGES} != BADGES:
         raise BenchError("kiosk.demo's badges or names changed: update BADGES here")
-    kiosk = Kiosk.open(demo_config(args.workdir / "kiosk-data"))
+    kiosk = build_kiosk(demo_config(args.workdir / "kiosk-data"))
     seed(kiosk)
     reader = kiosk.devices.badge_reader
     # The core's handler, timed where it runs (on the loop, reached by call_soon_threadsafe;
     # the subscription looks the method up at each badge, so the instance's wrapper is used).
     handled: list[tuple[float, float]] = []
-    original = kiosk._on_badge
+    original = kiosk.on_badge
 
     def timed_on_badge(event: Any) -> None:
         start = time.monotonic()
@@ -718,7 +718,7 @@ def badge_kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             handled.append((start, time.monotonic()))
 
-    kiosk._on_badge = timed_on_badge
+    kiosk.on_badge = timed_on_badge
 
     from kiosk.ui.app import KioskApp
 
@@ -757,7 +757,7 @@ def badge_kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
     try:
         return run_app(app, scenario, lift="coroutine")
     finally:
-        kiosk._on_badge = original
+        kiosk.on_badge = original
         kiosk.close()
 
 
@@ -1041,7 +1041,7 @@ def print_table(results: dict[str, Any]) -> None:
             f"{m['draw_ms']:.1f} + swap {m['swap_ms']:.1f} ms; frames {m['frames']:.0f})"
         )
     print(
-        f"  the kiosk's handler (Kiosk._on_badge, on the UI loop): p95 "
+        f"  the kiosk's handler (Kiosk.on_badge, on the UI loop): p95 "
         f"{kiosk['handler_p95_ms']:.0f}"
         f" ms, max {kiosk['handler_max_ms']:.0f} ms, over 50 ms in {kiosk['handler_over_50ms']} of"
         f" {kiosk['n']} reads; greetings: {', '.join(badge['greetings'])}"

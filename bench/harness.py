@@ -539,11 +539,10 @@ def demo_config(data: Path, **overrides: Any) -> Any:
 def simulated_kiosk(config: Any, camera: Any) -> Any:
     """A kiosk core on ``camera`` and simulated handset, badge reader and hotplug (the devices
     built as tests/core/residents.py builds them), on the system clock."""
-    from hardware.factory import Devices
+    from hardware.interfaces import Devices
     from hardware.simulated import SimulatedBadgeReader, SimulatedHandset, SimulatedHotplug
+    from kiosk.assembly import build_kiosk
     from kiosk.core.clock import SystemClock
-    from kiosk.core.kiosk import Kiosk
-    from kiosk.store import open_database
 
     devices = Devices(
         camera=camera,
@@ -551,12 +550,7 @@ def simulated_kiosk(config: Any, camera: Any) -> Any:
         badge_reader=SimulatedBadgeReader(),
         hotplug=SimulatedHotplug(),
     )
-    return Kiosk(
-        config,
-        clock=SystemClock(),
-        database=open_database(config.database_path),
-        devices=devices,
-    )
+    return build_kiosk(config, SystemClock(), devices=devices)
 
 
 # --- inside a child: touches through Kivy's input pipeline, timed to the drawn frame ---------

@@ -11,7 +11,7 @@ client (its own process, subscribed to the uplink events like the cloud, QoS 1) 
   first publish to the last PUBACK.
 * kiosk: ``--records`` events are queued in a fresh kiosk's outbox while it is offline
   (``OutboxRepository.append_many``); then a process of its own opens the core
-  (``Kiosk.open``) and starts ``SyncService`` on an asyncio loop, as ``kiosk run --headless``
+  (``build_kiosk``) and starts ``SyncService`` on an asyncio loop, as ``kiosk run --headless``
   does; timed from CONNACK to the last acknowledged record deleted (outbox empty).
 
 Both are also timed to the receiver having every message. Runs alternate (bare, kiosk, ...),
@@ -236,12 +236,12 @@ def kiosk_main(url: str, data_dir: str, kiosk_id: str, count: int, conn: Any) ->
     """One headless kiosk core with its sync layer, instrumented, until its outbox is empty."""
     import logging
 
-    from kiosk.core.kiosk import Kiosk
+    from kiosk.assembly import build_kiosk
     from kiosk.sync.service import SyncService
 
     logging.basicConfig(level=logging.ERROR)  # not the goodbye's "disconnected" warning
-    kiosk = Kiosk.open(kiosk_config(Path(data_dir), url, kiosk_id))
-    sync = SyncService(kiosk)
+    kiosk = build_kiosk(kiosk_config(Path(data_dir), url, kiosk_id))
+    sync = SyncService(kiosk, kiosk.outbox)
     marks: dict[str, float] = {}
     spent = {"pending_s": 0.0, "pending_calls": 0, "delete_s": 0.0, "delete_calls": 0}
     deleted = [0]

@@ -206,11 +206,12 @@ def open_kiosk(workdir: Path) -> tuple[Any, dict[str, Any]]:
     """A fresh demo housing kiosk whose resident A1024 has ``MESSAGES`` more messages."""
     from datetime import timedelta
 
-    from kiosk.core.kiosk import Kiosk
+    from kiosk.assembly import build_kiosk
+    from kiosk.core.ports import MailChanged
     from kiosk.demo import seed
     from kiosk.sync.uplink import utc_text
 
-    kiosk = Kiosk.open(demo_config(workdir / "kiosk-data"))
+    kiosk = build_kiosk(demo_config(workdir / "kiosk-data"))
     start = time.perf_counter()
     seed(kiosk)
     seeded = time.perf_counter()
@@ -247,7 +248,7 @@ def open_kiosk(workdir: Path) -> tuple[Any, dict[str, Any]]:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-    kiosk.cloud_update("message", None)
+    kiosk.receive(MailChanged())
     count = conn.execute("SELECT count(*) FROM messages WHERE inmate_id = ?", [INMATE]).fetchone()
     return kiosk, {
         "demo_seed_s": seeded - start,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from hardware.interfaces import BadgeReader, Camera, Handset, Hotplug
+from hardware.interfaces import BadgeReader, Camera, Devices, Handset, Hotplug
 from hardware.simulated import (
     SimulatedBadgeReader,
     SimulatedCamera,
@@ -123,23 +123,6 @@ KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "badge_reader": tuple(_BADGE_READERS),
     }
 )
-
-
-@dataclass
-class Devices:
-    """The adapters one kiosk runs on; built stopped, the kiosk starts them.
-
-    ``microphone`` and ``earpiece``: the handset's sound (hardware/alsa_audio.py), when its
-    ALSA device is configured; a visit turns them on for its call only. Without them a visit
-    sends a test tone.
-    """
-
-    camera: Camera
-    handset: Handset
-    badge_reader: BadgeReader
-    hotplug: Hotplug
-    microphone: Any = None
-    earpiece: Any = None
 
 
 def build_devices(kinds: Mapping[str, str], settings: DeviceSettings | None = None) -> Devices:

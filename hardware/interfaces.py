@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -116,3 +116,20 @@ class Hotplug(Protocol):
     def start(self) -> None: ...
     def stop(self) -> None: ...
     def subscribe(self, listener: Callable[[DeviceEvent], None]) -> Callable[[], None]: ...
+
+
+@dataclass
+class Devices:
+    """The adapters one kiosk runs on; built stopped, the kiosk starts them.
+
+    ``microphone`` and ``earpiece``: the handset's sound (hardware/alsa_audio.py), when its
+    ALSA device is configured; a visit turns them on for its call only. Without them a visit
+    sends a test tone.
+    """
+
+    camera: Camera
+    handset: Handset
+    badge_reader: BadgeReader
+    hotplug: Hotplug
+    microphone: Any = None
+    earpiece: Any = None

@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from hardware.factory import Devices
-from hardware.interfaces import BadgeEvent, DeviceState, HookEvent
+from hardware.interfaces import BadgeEvent, Devices, DeviceState, HookEvent
 from hardware.shared_device import SharedDevice
 
 CAMERA_FRAMES = 30  # about a second of a 30 fps camera

@@ -76,11 +76,14 @@ def main(argv: list[str] | None = None) -> int:
         check_tls_files(config)
         if config.demo and not config.brokers and not args.offline:
             demo_cloud, config = _start_demo_cloud(config)
-        from kiosk.core.kiosk import Kiosk
+        from kiosk.assembly import ProcessStop, build_kiosk
+        from kiosk.core.ports import Actions
 
-        kiosk = Kiosk.open(config)
-        if os.environ.get("INVOCATION_ID"):
-            kiosk.reboot = _reboot  # under systemd, on the kiosk's own seat: logind allows it
+        # Restart ends the window (systemd starts the kiosk again); Reboot under systemd only,
+        # on the kiosk's own seat, where logind allows it.
+        restart = None if args.headless else ProcessStop()
+        reboot = _reboot if os.environ.get("INVOCATION_ID") else None
+        kiosk = build_kiosk(config, actions=Actions(restart=restart, reboot=reboot))
     except (ConfigError, StoreError) as error:
         print(f"kiosk: {error}", file=sys.stderr)
         return 2
@@ -100,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(run_headless(kiosk, early_stop))
         from kiosk.ui.launch import run_ui
 
-        return run_ui(kiosk, early_stop, demo_cloud.start_in_background if demo_cloud else None)
+        return run_ui(
+            kiosk, early_stop, restart, demo_cloud.start_in_background if demo_cloud else None
+        )
     finally:
         kiosk.close()
         if demo_cloud is not None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kiosk.core.credentials import badge_lookup, make_verifier
 from kiosk.core.kiosk import Kiosk
+from kiosk.core.ports import ConfigApplied, MailChanged
 from kiosk.store.snapshots import SnapshotRepository
 from kiosk.sync.uplink import utc_text  # the format the inbox stores cloud visits in
 
@@ -133,7 +134,7 @@ def seed(kiosk: Kiosk) -> None:
             "technicians": demo_technicians(),
         }
         snapshots.replace("config", json.dumps(config), None)
-        kiosk.cloud_update("config", config)
+        kiosk.receive(ConfigApplied(config))
     if kiosk.config.role != "housing":
         return
     if database["messages"].count:
@@ -158,7 +159,7 @@ def seed(kiosk: Kiosk) -> None:
     )
     database["messages"].insert_all(_demo_messages(now))
     database["photos"].insert_all(_demo_photos())
-    kiosk.cloud_update("message", None)  # as if they had arrived: the idle screen counts them
+    kiosk.receive(MailChanged())  # as if they had arrived: the idle screen counts them
 
 
 def _demo_photos() -> list[dict[str, object]]:

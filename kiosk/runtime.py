@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kiosk.core.kiosk import Kiosk
-    from kiosk.core.visit import CallFactory
     from kiosk.sync.service import SyncService
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -36,45 +35,15 @@ class EarlyStop:
 
 
 def start_sync(kiosk: Kiosk) -> SyncService | None:
-    """The cloud connection, when the configuration names a broker; None offline."""
+    """The cloud connection, when the configuration names a broker; None offline. It sends
+    from the kiosk's own outbox (built with the kiosk by kiosk.assembly)."""
     if not kiosk.config.brokers:
         return None
     from kiosk.sync.service import SyncService
 
-    sync = SyncService(kiosk)
+    sync = SyncService(kiosk, kiosk.outbox)
     sync.start()
-    kiosk.call_factory = call_factory(kiosk)
     return sync
-
-
-def call_factory(kiosk: Kiosk) -> CallFactory:
-    """Visits with real WebRTC calls (kiosk.calls); aiortc is imported by the first call."""
-
-    def make(visit, on_state):
-        from kiosk.calls.visit_call import VisitCall
-
-        picture_filter = None
-        if kiosk.config.blur_without_face:
-            from kiosk.calls.face_gate import FaceGate
-
-            picture_filter = FaceGate()
-
-        def publish(payload):
-            if kiosk.uplink is not None:
-                kiosk.uplink.publish("signal", payload)
-
-        return VisitCall(
-            visit.visit_id,
-            kiosk_id=kiosk.config.kiosk_id,
-            camera=kiosk.devices.camera,
-            publish=publish,
-            on_state=on_state,
-            picture_filter=picture_filter,
-            microphone=kiosk.devices.microphone,
-            earpiece=kiosk.devices.earpiece,
-        )
-
-    return make
 
 
 def startup_done() -> None:

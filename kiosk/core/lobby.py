@@ -20,9 +20,10 @@ from kiosk.core.capture import SUMMARY, CaptureView, CredentialCapture, StillChe
 from kiosk.core.check_in import CheckIn, CheckInPause, CheckInView, refusal_for
 from kiosk.core.clock import Clock
 from kiosk.core.i18n import Language, _, words_with_values
+from kiosk.core.ports import Outbox, OutgoingCapture
 from kiosk.core.visits import CANCELLED, Visit
 from kiosk.store.outbox import OutboxFull, OutboxRepository
-from kiosk.sync import uplink as uplink_payloads
+from kiosk.store.transaction import transaction
 
 WALK_AWAY_S = 60  # untouched this long, the visitor is asked whether they are still there
 WARNING_S = 15  # then, untouched this long again, everything they entered is erased
@@ -54,28 +55,28 @@ class Lobby:
         kiosk_id: str,
         clock: Clock,
         camera: Camera,
-        outbox: OutboxRepository,
-        captures_topic: str,
+        database: Any,
+        outbox: Outbox,
+        outbox_records: OutboxRepository,
         visits: Callable[[], Iterable[Visit]],
         decoy: Callable[[], str],
         check_still: StillCheck,
         join: Callable[[Visit], bool],
         event: Callable[[str, dict[str, Any]], None],
-        outbox_changed: Callable[[], None],
         changed: Callable[[], None],
     ) -> None:
         """``visits``: the whole lobby schedule; ``join``: the checked-in visitor joins."""
         self._kiosk_id = kiosk_id
         self._clock = clock
         self._camera = camera
+        self._database = database
         self._outbox = outbox
-        self._captures_topic = captures_topic
+        self._outbox_records = outbox_records
         self._visits = visits
         self._decoy = decoy
         self._check_still = check_still
         self._join = join
         self._event = event
-        self._outbox_changed = outbox_changed
         self._changed = changed
         self._pause = CheckInPause(clock)
         self.check_in: CheckIn | None = None
@@ -161,28 +162,33 @@ class Lobby:
         photos = capture.submitted()
         if photos is None:
             return False
-        records = []
-        for photo in photos:
-            capture_id = str(uuid.uuid4())
-            payload = uplink_payloads.capture(
-                capture_id, photo.purpose, {"visit_id": visit.visit_id}, photo.taken_at, photo.jpeg
+        records = [
+            OutgoingCapture(
+                capture_id=str(uuid.uuid4()),
+                purpose=photo.purpose,
+                subject={"visit_id": visit.visit_id},
+                taken_at=photo.taken_at,
+                jpeg=photo.jpeg,
             )
-            records.append((self._captures_topic, capture_id, uplink_payloads.encode(payload)))
+            for photo in photos
+        ]
         try:
-            self._outbox.append_many(records)
+            with transaction(self._database):  # all of them, or none
+                for record in records:
+                    self._outbox.put_capture(record)
         except OutboxFull:
             # Nothing was written; the visitor must not be told the facility has them.
             self._problem = (_("Your photos could not be saved. Please ask the lobby officer."), {})
             self._event("captures_not_kept", {"visit_id": visit.visit_id, "count": len(records)})
             self.leave()
             return False
-        self._sending = [record_id for _topic, record_id, _payload in records]
+        self._sending = [record.capture_id for record in records]
         self._sent = 0
         self._event(
             "visitor_captures_queued",
             {"visit_id": visit.visit_id, "purposes": [photo.purpose for photo in photos]},
         )
-        self._outbox_changed()
+        self._outbox.committed()
         self._end_capture()
         self._enter_visit(visit)
         return True
@@ -206,7 +212,7 @@ class Lobby:
             self._event("visitor_walked_away", {"stage": self._stage()})
             self.leave()
         if self._sending:
-            queued = self._outbox.queued(self._sending)
+            queued = self._outbox_records.queued(self._sending)
             self._sent = len(self._sending) - len(queued)
             if not queued:
                 self._sending = []

@@ -14,11 +14,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.core.i18n import Language, _
+from kiosk.core.ports import Outbox, OutgoingMessage
 from kiosk.store.messages import Message, MessagesRepository, Photo
-from kiosk.store.outbox import OutboxFull, OutboxRepository
+from kiosk.store.outbox import OutboxFull
 from kiosk.store.residents import ResidentsRepository
 from kiosk.store.transaction import transaction
-from kiosk.sync import uplink
+from kiosk.sync.uplink import utc_text
 
 PAGE_SIZE = 60
 FIRST_LINE_CHARS = 80
@@ -83,19 +84,15 @@ class Mailbox:
         inmate_id: str,
         *,
         database: Any,
-        outbox: OutboxRepository,
-        outbox_topic: str,
+        outbox: Outbox,
         now: Callable[[], datetime],
-        outbox_changed: Callable[[], None],
     ) -> None:
         self.inmate_id = inmate_id
         self._db = database
         self._messages = MessagesRepository(database)
         self._residents = ResidentsRepository(database)
         self._outbox = outbox
-        self._outbox_topic = outbox_topic
         self._now = now
-        self._outbox_changed = outbox_changed
         self._loaded: list[Message] = []
         self._rows: tuple[InboxRow, ...] = ()
         self._rows_key: tuple[int, str, str] = (-1, "", "")
@@ -182,7 +179,7 @@ class Mailbox:
         contact_id, name = self.recipient
         message_id = str(uuid.uuid4())
         now = self._now()
-        payload = uplink.encode(uplink.message(message_id, self.inmate_id, contact_id, body, now))
+        message = OutgoingMessage(message_id, self.inmate_id, contact_id, body, now)
         try:
             with transaction(self._db):
                 if not self._residents.take_credit(self.inmate_id):
@@ -194,10 +191,10 @@ class Mailbox:
                     self.inmate_id,
                     contact_id,
                     body,
-                    uplink.utc_text(now),
+                    utc_text(now),
                     contact_name=name,
                 )
-                self._outbox.append(self._outbox_topic, message_id, payload)
+                self._outbox.put_message(message)
         except NoCredits:
             self.problem = _(
                 "You have no message credits left. Your message was not sent. "
@@ -210,7 +207,7 @@ class Mailbox:
                 "credit was used. Please tell staff."
             )
             return None
-        self._outbox_changed()
+        self._outbox.committed()
         self.discard_draft()
         self.reload()
         return message_id

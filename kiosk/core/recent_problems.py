@@ -1,7 +1,10 @@
 """The newest warnings and errors of the log, for the maintenance screen's "last errors".
 
 Logs hold no resident data (the kiosk never logs a badge, a PIN or a message), so a technician
-may read them on the screen. One keeper per kiosk, attached while the kiosk runs.
+may read them on the screen. One keeper per kiosk, attached while the kiosk runs. The kiosk's own
+records carry its id (``kiosk.core.kiosk_log``); a keeper takes those of its kiosk, and the
+records of shared code (adapters' threads, libraries) only when it is the only kiosk in the
+process, as on a real kiosk: two kiosks in one process never see each other's warnings.
 """
 
 from __future__ import annotations
@@ -10,15 +13,27 @@ import collections
 import logging
 import time
 
+from kiosk.core.kiosk_log import KIOSK_ID
+
 KEPT = 20
 
 
 class RecentProblems(logging.Handler):
     """Keeps the last :data:`KEPT` records of WARNING and above, as one short line each."""
 
-    def __init__(self, kept: int = KEPT) -> None:
+    def __init__(self, kiosk_id: str, kept: int = KEPT) -> None:
         super().__init__(logging.WARNING)
+        self.kiosk_id = kiosk_id
         self._lines: collections.deque[str] = collections.deque(maxlen=kept)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        owner = getattr(record, KIOSK_ID, None)
+        if owner is not None:
+            return owner == self.kiosk_id
+        return not any(
+            isinstance(handler, RecentProblems) and handler is not self
+            for handler in logging.getLogger().handlers
+        )
 
     def emit(self, record: logging.LogRecord) -> None:
         try:

@@ -153,6 +153,14 @@ class SignIn:
         self._say(words, **values)
         self._changed()
 
+    @property
+    def reader_language(self) -> str | None:
+        """The language of the resident a badge named; a typed ID names nobody on screen, so
+        that the kiosk never tells which IDs exist."""
+        if self.method == "badge" and self._resident is not None:
+            return self._resident.get("language")
+        return None
+
     def abandoned(self) -> bool:
         return self.step != CHECKING and self._clock.monotonic() - self._touched >= ABANDONED_S
 

@@ -19,12 +19,15 @@ from typing import Any
 
 from kiosk import __version__
 from kiosk.core.kiosk import Kiosk
+from kiosk.core.ports import CloudLinkChanged
 from kiosk.store import open_database
 from kiosk.store.outbox import OutboxFull, OutboxRepository
 from kiosk.store.processed import ProcessedRepository
 from kiosk.store.transaction import transaction
 from kiosk.sync import uplink
+from kiosk.sync.cloud_outbox import CloudOutbox
 from kiosk.sync.endpoints import parse_endpoint
+from kiosk.sync.inbound import inbound_event
 from kiosk.sync.inbox import Inbox
 from kiosk.sync.link import Incoming, LinkHandler, MqttLink, TlsFiles
 from kiosk.sync.outbox import OutboxSender
@@ -41,28 +44,28 @@ class SyncService(LinkHandler):
     def __init__(
         self,
         kiosk: Kiosk,
+        cloud_outbox: CloudOutbox,
         *,
-        outbox_budget_bytes: int | None = None,
         telemetry_interval_s: float = TELEMETRY_INTERVAL_S,
         turns: threading.Lock | None = None,
     ) -> None:
-        """``turns``: shared by the kiosks of one process (a fleet), see ``MqttLink``."""
+        """``cloud_outbox``: the kiosk's own outbox port, which this link sends from;
+        ``turns``: shared by the kiosks of one process (a fleet), see ``MqttLink``."""
         config = kiosk.config
-        if outbox_budget_bytes is None:
-            outbox_budget_bytes = config.outbox_budget_mb * 1024 * 1024
+        outbox_budget_bytes = cloud_outbox.repository.budget_bytes
         self.kiosk = kiosk
+        self.cloud_outbox = cloud_outbox
         self.topics = Topics(config.facility_id, config.kiosk_id)
         self.telemetry_interval_s = telemetry_interval_s
         self.started_at = kiosk.clock.now()
         self._started_monotonic = time.monotonic()
         self.rejected_payloads = 0
-        self.events_dropped = 0  # audit events a full outbox could not take
         self._loop: asyncio.AbstractEventLoop | None = None
         self._telemetry_task: asyncio.Task[None] | None = None
         self._telemetry_due = asyncio.Event()
         self._commands_running: set[asyncio.Future[None]] = set()  # a self-test under way
         # The loop's side appends through the core's connection; the link's side has its own.
-        self.outbox = OutboxRepository(kiosk.database, budget_bytes=outbox_budget_bytes)
+        self.outbox = cloud_outbox.repository
         self.processed = ProcessedRepository(kiosk.database)
         self._link_database = open_database(config.database_path)
         link_outbox = OutboxRepository(self._link_database, budget_bytes=outbox_budget_bytes)
@@ -93,8 +96,8 @@ class SyncService(LinkHandler):
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self.kiosk.uplink = self
         self._answer_interrupted_commands()
+        self.cloud_outbox.attach(self)
         self.link.start()
         self._telemetry_task = self._loop.create_task(self._telemetry_loop())
 
@@ -108,34 +111,15 @@ class SyncService(LinkHandler):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._telemetry_task
         farewell = (self.topics.up("status"), uplink.encode(self._status("offline", reason)))
+        self.cloud_outbox.attach(None)
         await asyncio.get_running_loop().run_in_executor(None, self.link.stop, farewell)
-        self.kiosk.uplink = None
         self._link_database.conn.close()
 
-    # --- what the core sends up (event loop) ------------------------------------------------
+    # --- what the kiosk's outbox asks of the link (event loop) ------------------------------
 
-    def event(self, kind: str, detail: dict[str, Any]) -> None:
-        """An audit event, durable through the outbox; a full outbox drops it, loudly, rather
-        than stopping whatever the kiosk was doing."""
-        event_id = str(uuid.uuid4())
-        payload = uplink.event(event_id, self.kiosk.clock.now(), kind, detail)
-        try:
-            self.enqueue("events", event_id, payload)
-        except OutboxFull:
-            self.events_dropped += 1
-            log.error("outbox full: %s event not kept", kind)
-            self.telemetry_changed()
-
-    def enqueue(self, kind: str, record_id: str, payload: dict[str, Any]) -> None:
-        """Commit to the outbox first (delivery rule 1), then wake the link to send it."""
-        self.outbox.append(self.topics.up(kind), record_id, uplink.encode(payload))
+    def wake(self) -> None:
+        """Records were committed to the outbox: send them."""
         self.link.call(self.sender.wake)
-        self.telemetry_changed()
-
-    def outbox_changed(self) -> None:
-        """The core committed records to the outbox itself (with the rows they belong to)."""
-        self.link.call(self.sender.wake)
-        self.telemetry_changed()
 
     def publish(self, kind: str, payload: dict[str, Any], *, retain: bool = False) -> None:
         """Fire and forget, for what is worthless when late (telemetry, signalling)."""
@@ -212,10 +196,10 @@ class SyncService(LinkHandler):
             elif kind == "telemetry":
                 self.telemetry_changed()
             elif kind in ("connected", "disconnected"):
-                self.kiosk.cloud_link_changed(kind == "connected", data)
+                self.kiosk.receive(CloudLinkChanged(kind == "connected", str(data)))
                 self.telemetry_changed()
             else:
-                self.kiosk.cloud_update(kind, data)
+                self.kiosk.receive(inbound_event(kind, data))
         except Exception:
             log.exception("applying %s from the cloud failed", kind)
 
@@ -291,7 +275,7 @@ class SyncService(LinkHandler):
             rejected_payloads=self.rejected_payloads,
             outbox_bytes=self.outbox.size_bytes(),
             outbox_fill=round(self.outbox.fill_ratio(), 4),
-            events_dropped=self.events_dropped,
+            events_dropped=self.cloud_outbox.events_dropped,
             broker=str(self.link.endpoint) if self.link.connected else None,
         )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from itertools import cycle
 from typing import Any
 
-from hardware.factory import Devices
+from hardware.interfaces import Devices
 
 KEY_F2 = 283
 KEY_F3 = 284

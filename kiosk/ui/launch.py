@@ -16,6 +16,8 @@ from kiosk.ui.kivy_setup import configure
 if TYPE_CHECKING:
     from kivy.app import App
 
+    from kiosk.assembly import ProcessStop
+
 log = logging.getLogger(__name__)
 
 # Long enough for the first frame to be on the glass before the cloud link and the demo's
@@ -24,9 +26,13 @@ BACKGROUND_START_DELAY_S = 1.0
 
 
 def run_ui(
-    kiosk: Kiosk, early_stop: EarlyStop, background: Callable[[], None] | None = None
+    kiosk: Kiosk,
+    early_stop: EarlyStop,
+    restart: ProcessStop | None = None,
+    background: Callable[[], None] | None = None,
 ) -> int:
-    """``background``: work that waits until the idle screen is drawn (the demo's cloud)."""
+    """``restart``: the kiosk's Restart, which ends this window; ``background``: work that
+    waits until the idle screen is drawn (the demo's cloud)."""
     config = kiosk.config
     # Read before anything starts a child process, which must not inherit it.
     notifier = ServiceNotifier.from_environment()
@@ -56,7 +62,8 @@ def run_ui(
         # systemd stops the kiosk with SIGTERM: close the window cleanly, exit 0. The app can
         # only stop once it has started, so the signals are handed over then.
         app.bind(on_start=lambda *_: early_stop.hand_to(loop, app.stop))
-        kiosk.restart = app.stop  # a `reboot` command: exit, and systemd starts the kiosk again
+        if restart is not None:
+            restart.bind(app.stop)  # exit, and systemd starts the kiosk again
         started: list = []
 
         def after_first_frame(_dt: float) -> None:

@@ -16,6 +16,7 @@ import pytest
 from hardware.alsa_audio import AlsaEarpiece, AlsaMicrophone
 from hardware.interfaces import DeviceState
 from hardware.simulated import SimulatedCamera
+from kiosk.assembly import build_kiosk
 from kiosk.calls import Call
 from kiosk.calls.handset_audio import EarpieceSink, MicrophoneTrack
 from kiosk.core.clock import SystemClock
@@ -128,7 +129,7 @@ def test_a_visit_between_kiosks_carries_each_handset_to_the_other(
             housing_unit="B" if role == "housing" else None,
             handset_audio=role,  # the fake card's PCM of that name
         )
-        return Kiosk.open(config, SystemClock())
+        return build_kiosk(config, SystemClock())
 
     async def scenario(housing: Kiosk, lobby: Kiosk) -> None:
         # Nobody is recorded while no visit is under way.

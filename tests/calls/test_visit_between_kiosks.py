@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cloudsim.sim import make_resident, make_visit
+from kiosk.assembly import build_kiosk
 from kiosk.core.clock import SystemClock
 from kiosk.core.kiosk import Kiosk
 from kiosk.runtime import start_sync
@@ -31,7 +32,7 @@ def kiosk_for(tmp_path, broker, kiosk_id: str, role: str) -> Kiosk:  # noqa: F81
         brokers=(broker.url,),
         housing_unit="B" if role == "housing" else None,
     )
-    return Kiosk.open(config, SystemClock())
+    return build_kiosk(config, SystemClock())
 
 
 def publish_facility(cloud, ends_in_s: float) -> datetime:  # noqa: F811

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from hardware.factory import Devices
+from hardware.interfaces import Devices
 from hardware.simulated import (
     SimulatedBadgeReader,
     SimulatedCamera,
@@ -25,10 +25,11 @@ from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
 from kiosk.core.credentials import badge_lookup, make_verifier
 from kiosk.core.kiosk import Kiosk
-from kiosk.store import open_database
 from kiosk.store.outbox import OutboxRepository
 from kiosk.store.residents import ResidentsRepository
+from kiosk.sync.inbound import inbound_event
 from kiosk.sync.uplink import utc_text
+from tests.kiosks import make_kiosk
 
 START = datetime(2026, 11, 23, 19, 0, tzinfo=UTC)  # the ``clock`` fixture: 1:00 PM in Chicago
 NBSP = "\u00a0"
@@ -64,8 +65,8 @@ def seed_residents(kiosk: Kiosk, *rows: tuple[Any, ...], version: int = 1) -> No
     """The residents snapshot and the badge key, as the cloud would hand them to the core."""
     rows = rows or (JOHNSON, ALVAREZ, BROKE)
     ResidentsRepository(kiosk.database).replace(version, [resident_dict(r) for r in rows], "{}")
-    kiosk.cloud_update("config", {"badge_key_b64": base64.b64encode(BADGE_KEY).decode()})
-    kiosk.cloud_update("residents", version)
+    kiosk.receive(inbound_event("config", {"badge_key_b64": base64.b64encode(BADGE_KEY).decode()}))
+    kiosk.receive(inbound_event("residents", version))
 
 
 def add_message(
@@ -85,7 +86,7 @@ def add_message(
     MessagesRepository(kiosk.database).add_incoming(
         message_id, inmate_id, contact[0], contact[1], utc_text(when), body, photos or []
     )
-    kiosk.cloud_update("message", inmate_id)
+    kiosk.receive(inbound_event("message", inmate_id))
 
 
 def add_many_messages(kiosk: Kiosk, inmate_id: str, count: int) -> None:
@@ -112,39 +113,7 @@ def add_many_messages(kiosk: Kiosk, inmate_id: str, count: int) -> None:
         rows,
     )
     conn.execute("COMMIT")
-    kiosk.cloud_update("message", inmate_id)
-
-
-class FakeUplink:
-    """The sync layer as the core sees it: records what the core hands it."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
-        self.published: list[tuple[str, dict[str, Any]]] = []
-        self.telemetry = 0
-        self.outbox = 0
-
-    def publish(self, kind: str, payload: dict[str, Any]) -> None:
-        self.published.append((kind, payload))
-
-    def signals(self) -> list[str]:
-        """The kinds of the signals sent, in order."""
-        return [payload["kind"] for kind, payload in self.published if kind == "signal"]
-
-    def event(self, kind: str, detail: dict[str, Any]) -> None:
-        self.events.append((kind, detail))
-
-    def telemetry_changed(self) -> None:
-        self.telemetry += 1
-
-    def outbox_changed(self) -> None:
-        self.outbox += 1
-
-    def of(self, kind: str) -> list[dict[str, Any]]:
-        return [detail for seen, detail in self.events if seen == kind]
-
-    def kinds(self) -> list[str]:
-        return [kind for kind, _detail in self.events]
+    kiosk.receive(inbound_event("message", inmate_id))
 
 
 def open_kiosk(
@@ -153,25 +122,21 @@ def open_kiosk(
     *,
     camera_scene: str | None = None,
     camera: SimulatedCamera | None = None,
+    **collaborators: Any,
 ) -> Kiosk:
-    """A kiosk with a fake uplink; ``camera_scene`` gives it a simulated camera of that scene,
-    ``camera`` that very camera."""
+    """A kiosk whose outbox records what it says (``kiosk.outbox``); ``camera_scene`` gives it
+    a simulated camera of that scene, ``camera`` that very camera."""
     if camera is None and camera_scene is not None:
         camera = SimulatedCamera(320, 240, scene=camera_scene)
     if camera is None:
-        kiosk = Kiosk.open(config, clock)
-    else:
-        devices = Devices(
-            camera=camera,
-            handset=SimulatedHandset(),
-            badge_reader=SimulatedBadgeReader(),
-            hotplug=SimulatedHotplug(),
-        )
-        kiosk = Kiosk(
-            config, clock=clock, database=open_database(config.database_path), devices=devices
-        )
-    kiosk.uplink = FakeUplink()
-    return kiosk
+        return make_kiosk(config, clock, **collaborators)
+    devices = Devices(
+        camera=camera,
+        handset=SimulatedHandset(),
+        badge_reader=SimulatedBadgeReader(),
+        hotplug=SimulatedHotplug(),
+    )
+    return make_kiosk(config, clock, devices=devices, **collaborators)
 
 
 # --- signing in (inside asyncio.run: the PIN is checked in a worker thread) ----------------
@@ -228,7 +193,7 @@ async def badge_attempt(kiosk: Kiosk, clock: FakeClock, badge: str, pin: str) ->
 
     view = kiosk.view.sign_in
     if view is None or view.step != "pin" or not view.greeting:
-        kiosk._on_badge(BadgeEvent(badge, clock.monotonic()))
+        kiosk.on_badge(BadgeEvent(badge, clock.monotonic()))
     if kiosk.view.sign_in is None or kiosk.view.sign_in.step != "pin":
         return
     wait_out_pace(kiosk, clock)

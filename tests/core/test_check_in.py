@@ -20,6 +20,7 @@ from kiosk.core.check_in import last_name_matches
 from kiosk.core.clock import FakeClock
 from kiosk.core.credentials import make_verifier
 from kiosk.core.kiosk import Kiosk
+from kiosk.sync.inbound import inbound_event
 from tests.conftest import make_config
 from tests.core.residents import NBSP, START, open_kiosk
 from tests.visits import visit_row
@@ -141,8 +142,8 @@ def test_the_right_code_and_last_name_join_the_visit(lobby: Kiosk) -> None:
     assert lobby.visit is not None and lobby.visit.visit.visit_id == "v1"
     assert lobby.visit.joined_at is not None
     assert lobby.view.lobby.check_in is None  # nothing typed stays behind
-    assert lobby.uplink.of("visitor_checked_in") == [{"visit_id": "v1"}]
-    assert lobby.uplink.of("check_in_failed") == []
+    assert lobby.outbox.of("visitor_checked_in") == [{"visit_id": "v1"}]
+    assert lobby.outbox.of("check_in_failed") == []
     assert lobby.begin_check_in() is False  # the station is taken by the visit
 
 
@@ -211,8 +212,8 @@ def test_a_wrong_code_says_how_many_tries_are_left_and_keeps_both_fields(lobby: 
     assert (view.step, view.code, view.name) == ("code", "ZZZZ", "Cruz")  # a slip can be seen
     assert lobby.view.screen == "check_in"
     assert lobby.visit.joined_at is None
-    assert lobby.uplink.of("check_in_failed") == [{"paused": False}]
-    assert lobby.uplink.of("visitor_checked_in") == []
+    assert lobby.outbox.of("check_in_failed") == [{"paused": False}]
+    assert lobby.outbox.of("visitor_checked_in") == []
 
     # The right code with the wrong name is told the same words: neither is given away.
     asyncio.run(attempt(lobby, CODE, "Smith"))
@@ -259,7 +260,7 @@ def test_five_wrong_codes_pause_check_in_for_a_minute(lobby: Kiosk, clock: FakeC
     assert view.paused == PAUSED
     assert view.message == "Too many wrong codes."
     assert (view.code, view.name) == ("", "")  # the guesses are not left for the next one
-    assert lobby.uplink.of("check_in_failed") == [{"paused": False}] * 4 + [{"paused": True}]
+    assert lobby.outbox.of("check_in_failed") == [{"paused": False}] * 4 + [{"paused": True}]
 
     # While paused, even the right code goes nowhere, for whoever stands there.
     type_keys(lobby, CODE)
@@ -378,9 +379,9 @@ def test_a_visit_that_cannot_start_here_now_says_what_to_do_instead(
     assert view.paused == ""
     assert lobby.view.screen == "check_in"
     assert lobby.visit is None or lobby.visit.joined_at is None
-    assert lobby.uplink.of("check_in_refused") == [{"visit_id": visit_id, "reason": reason}]
-    assert lobby.uplink.of("check_in_failed") == []
-    assert lobby.uplink.of("visitor_checked_in") == []
+    assert lobby.outbox.of("check_in_refused") == [{"visit_id": visit_id, "reason": reason}]
+    assert lobby.outbox.of("check_in_failed") == []
+    assert lobby.outbox.of("visitor_checked_in") == []
 
 
 def test_refused_visits_do_not_count_toward_the_pause(lobby: Kiosk) -> None:
@@ -388,7 +389,7 @@ def test_refused_visits_do_not_count_toward_the_pause(lobby: Kiosk) -> None:
     for code, name, *_rest in [param.values for param in REFUSALS] * 2:
         asyncio.run(attempt(lobby, code, name))
         assert lobby.view.lobby.check_in.paused == ""
-    assert len(lobby.uplink.of("check_in_refused")) == 8
+    assert len(lobby.outbox.of("check_in_refused")) == 8
     asyncio.run(attempt(lobby, "ZZZZ", "Cruz"))
     assert message(lobby) == f"{WRONG} 4 tries left."
 
@@ -429,7 +430,7 @@ def test_check_in_is_open_from_the_join_window_until_two_minutes_before_the_end(
     lobby.tick()
     asyncio.run(attempt(lobby, CODE, "Cruz"))
     assert (lobby.view.screen == "visit") is joined
-    assert (lobby.uplink.of("visitor_checked_in") == [{"visit_id": "v1"}]) is joined
+    assert (lobby.outbox.of("visitor_checked_in") == [{"visit_id": "v1"}]) is joined
 
 
 def test_a_remote_visits_code_never_matches(lobby: Kiosk) -> None:
@@ -441,8 +442,8 @@ def test_a_remote_visits_code_never_matches(lobby: Kiosk) -> None:
     )
     asyncio.run(attempt(lobby, "R3M0", "Remote"))
     assert message(lobby) == f"{WRONG} 4 tries left."
-    assert lobby.uplink.of("check_in_failed") == [{"paused": False}]
-    assert lobby.uplink.of("check_in_refused") == []
+    assert lobby.outbox.of("check_in_failed") == [{"paused": False}]
+    assert lobby.outbox.of("check_in_refused") == []
     assert lobby.visit is None or lobby.visit.joined_at is None
 
 
@@ -454,7 +455,7 @@ def test_a_lockdown_pauses_check_in_and_wipes_what_was_typed(lobby: Kiosk) -> No
     type_keys(lobby, CODE)
     lobby.lobby_intent("enter")
     type_keys(lobby, "Cruz")
-    lobby.cloud_update("notice", LOCKDOWN)
+    lobby.receive(inbound_event("notice", LOCKDOWN))
     lobby.tick()
     assert lobby.view.screen == "idle"
     assert lobby.view.prompt == "Check-in is paused"
@@ -462,7 +463,7 @@ def test_a_lockdown_pauses_check_in_and_wipes_what_was_typed(lobby: Kiosk) -> No
     assert lobby.begin_check_in() is False
     assert lobby.view.screen == "idle"
 
-    lobby.cloud_update("notice", {"notice_id": "n-1", "text": ""})
+    lobby.receive(inbound_event("notice", {"notice_id": "n-1", "text": ""}))
     assert lobby.view.prompt == "Check in for your visit"
     assert lobby.begin_check_in()
     view = lobby.view.lobby.check_in
@@ -476,7 +477,7 @@ def test_a_lockdown_during_the_check_joins_no_visit(lobby: Kiosk) -> None:
         lobby.lobby_intent("enter")
         type_keys(lobby, "Cruz")
         lobby.lobby_intent("enter")
-        lobby.cloud_update("notice", LOCKDOWN)
+        lobby.receive(inbound_event("notice", LOCKDOWN))
         await checked(lobby)
 
     asyncio.run(scenario())

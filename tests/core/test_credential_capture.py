@@ -33,6 +33,7 @@ from kiosk.core.credentials import make_verifier
 from kiosk.core.kiosk import Kiosk
 from kiosk.imaging.stills import encode_jpeg
 from kiosk.store.outbox import OutboxRepository
+from kiosk.sync.inbound import inbound_event
 from tests.conftest import make_config
 from tests.core.residents import START, open_kiosk, outbox_records
 from tests.visits import visit_row
@@ -195,7 +196,7 @@ def test_the_photos_asked_for_come_in_order_then_a_summary(
 
     asyncio.run(scenario())
     assert kiosk.visit.joined_at is None  # not before Submit
-    assert kiosk.uplink.of("visitor_checked_in") == [{"visit_id": "v1"}]
+    assert kiosk.outbox.of("visitor_checked_in") == [{"visit_id": "v1"}]
 
 
 def test_an_ordinary_onsite_visit_asks_for_no_photo(make_lobby, camera: SimulatedCamera) -> None:
@@ -409,10 +410,10 @@ def test_submit_queues_the_photos_and_joins_the_visit(make_lobby, camera: Simula
     assert kiosk.visit.joined_at is not None
     assert kiosk.lobby.capture is None
     assert camera.latest_frame() is None  # the photos' camera is off again
-    assert kiosk.uplink.of("visitor_captures_queued") == [
+    assert kiosk.outbox.of("visitor_captures_queued") == [
         {"visit_id": "v1", "purposes": [ID, CREDENTIAL, FACE]}
     ]
-    assert kiosk.uplink.outbox >= 1  # the sender was woken
+    assert kiosk.outbox.wakes >= 1  # the sender was woken
 
     # The broker's PUBACKs delete the records one by one; the visitor sees the progress.
     lobby = kiosk.view.lobby
@@ -452,7 +453,7 @@ def test_photos_that_do_not_fit_the_outbox_are_kept_none_and_said_so(
     )
     assert kiosk.view.lobby.sending == ""
     assert kiosk.visit is None or kiosk.visit.joined_at is None
-    assert kiosk.uplink.of("captures_not_kept") == [{"visit_id": "v1", "count": 3}]
+    assert kiosk.outbox.of("captures_not_kept") == [{"visit_id": "v1", "count": 3}]
     assert camera.latest_frame() is None
 
 
@@ -495,7 +496,7 @@ def test_a_visitor_who_walks_away_is_warned_then_everything_is_erased(
     assert capture.still() is None
     assert all(capture.accepted_picture(p) is None for p in (ID, CREDENTIAL, FACE))
     assert capture_payloads(kiosk) == []
-    assert kiosk.uplink.of("visitor_walked_away") == [{"stage": "capture"}]
+    assert kiosk.outbox.of("visitor_walked_away") == [{"stage": "capture"}]
     assert kiosk.visit is None or kiosk.visit.joined_at is None
     assert camera.latest_frame() is None
     assert camera.state != DeviceState.OK  # stopped, not just between frames
@@ -513,7 +514,7 @@ def test_a_visitor_who_walks_away_from_the_keypad_leaves_nothing_typed(
     assert kiosk.view.lobby.check_in.code == CODE
     walk_away(kiosk, clock, 15)
     assert kiosk.view.screen == "idle"
-    assert kiosk.uplink.of("visitor_walked_away") == [{"stage": "check_in"}]
+    assert kiosk.outbox.of("visitor_walked_away") == [{"stage": "check_in"}]
     assert kiosk.begin_check_in()
     assert kiosk.view.lobby.check_in.code == ""
 
@@ -544,7 +545,9 @@ def test_a_lockdown_during_the_photos_erases_them(make_lobby, camera: SimulatedC
         return kiosk.lobby.capture
 
     capture = asyncio.run(scenario())
-    kiosk.cloud_update("notice", {"notice_id": "n-1", "text": "Lockdown", "severity": "lockdown"})
+    kiosk.receive(
+        inbound_event("notice", {"notice_id": "n-1", "text": "Lockdown", "severity": "lockdown"})
+    )
     kiosk.tick()
     assert kiosk.view.screen == "idle"
     assert kiosk.view.prompt == "Check-in is paused"
@@ -577,7 +580,7 @@ def test_a_visit_cancelled_while_the_photos_are_taken_is_not_joined(
     assert kiosk.apply_schedule(2, [cancelled])
     kiosk.tick()
     kiosk.lobby_intent("submit")
-    assert kiosk.uplink.of("visit_joined") == []
+    assert kiosk.outbox.of("visit_joined") == []
     assert kiosk.view.screen == "idle"
     # Told why, and nothing of the visitor kept for a visit that will not happen.
     assert "This visit was cancelled" in kiosk.view.lobby.problem

@@ -28,7 +28,7 @@ def test_a_handset_pulled_and_returned_is_reported_each_time(
 
     async def steps():
         kiosk.tick()
-        assert kiosk.uplink.of("hardware_changed") == []  # the first report is not a change
+        assert kiosk.outbox.of("hardware_changed") == []  # the first report is not a change
         kiosk.devices.handset.stop()  # pulled: the adapter reports it missing
         kiosk.tick()
         kiosk.tick()  # reported once, not every second
@@ -37,12 +37,12 @@ def test_a_handset_pulled_and_returned_is_reported_each_time(
 
     try:
         asyncio.run(_running(kiosk, steps))
-        changes = kiosk.uplink.of("hardware_changed")
+        changes = kiosk.outbox.of("hardware_changed")
         assert [(c["device"], c["previous"], c["state"]) for c in changes] == [
             ("handset", "ok", "missing"),
             ("handset", "missing", "ok"),
         ]
-        assert kiosk.uplink.telemetry >= 2  # the cloud's picture of the kiosk is refreshed
+        assert kiosk.outbox.telemetry >= 2  # the cloud's picture of the kiosk is refreshed
     finally:
         kiosk.close()
 
@@ -65,7 +65,7 @@ def test_udev_saying_the_camera_is_gone_shows_even_while_it_is_off(
 
     try:
         asyncio.run(_running(kiosk, steps))
-        changes = [(c["device"], c["state"]) for c in kiosk.uplink.of("hardware_changed")]
+        changes = [(c["device"], c["state"]) for c in kiosk.outbox.of("hardware_changed")]
         assert changes == [("camera", "missing"), ("camera", "ok")]
         assert kiosk.hardware_report()["camera"] == {"state": "ok", "detail": "standby"}
     finally:

@@ -19,6 +19,7 @@ from kiosk.core.credentials import badge_lookup, check_verifier
 from kiosk.core.kiosk import Kiosk, KioskView
 from kiosk.demo import DEMO_BADGE_KEY, DEMO_BADGES, DEMO_PIN, seed
 from tests.conftest import make_config
+from tests.kiosks import make_kiosk
 from tests.visits import visit_row
 
 NBSP = "\u00a0"
@@ -41,7 +42,7 @@ def opened() -> Iterator[Callable[..., Kiosk]]:
     kiosks: list[Kiosk] = []
 
     def open_kiosk(config: KioskConfig, clock: FakeClock) -> Kiosk:
-        kiosk = Kiosk.open(config, clock)
+        kiosk = make_kiosk(config, clock)
         kiosks.append(kiosk)
         return kiosk
 
@@ -129,7 +130,7 @@ def test_a_lower_schedule_version_is_ignored(kiosk: Kiosk) -> None:
 def test_the_schedule_survives_a_restart(
     opened: Callable[..., Kiosk], config: KioskConfig, clock: FakeClock
 ) -> None:
-    first = Kiosk.open(config, clock)
+    first = make_kiosk(config, clock)
     first.apply_schedule(3, [visit_row(START + timedelta(minutes=30))])
     first.close()
     again = opened(config, clock)
@@ -430,7 +431,7 @@ def test_each_sequence_of_attempts_is_one_tamper_event(config, clock: FakeClock)
         kiosk.record_tamper("alt_f4")  # another kind: its own sequence
         clock.advance(10)
         kiosk.record_tamper("escape")  # after a pause: a new sequence
-        assert kiosk.uplink.of("tamper") == [
+        assert kiosk.outbox.of("tamper") == [
             {"attempt": "escape", "count": 1, "presses": 1},
             {"attempt": "alt_f4", "count": 1, "presses": 1},
             {"attempt": "escape", "count": 2, "presses": 7},

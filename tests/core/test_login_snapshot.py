@@ -32,7 +32,7 @@ def signed_in_with_snapshot(tmp_path: Path, clock: FakeClock, scene: str) -> Kio
         await typed_attempt(kiosk, clock, JOHNSON[0], JOHNSON[4])
         assert kiosk.session is not None  # the session opens at once, the photo follows
         deadline = time.monotonic() + 10
-        while not kiosk.uplink.of("login"):
+        while not kiosk.outbox.of("login"):
             assert time.monotonic() < deadline, "no login event"
             await asyncio.sleep(0.02)
 
@@ -41,7 +41,7 @@ def signed_in_with_snapshot(tmp_path: Path, clock: FakeClock, scene: str) -> Kio
 
 
 def login_event(kiosk: Kiosk) -> dict[str, Any]:
-    (detail,) = kiosk.uplink.of("login")
+    (detail,) = kiosk.outbox.of("login")
     return detail
 
 
@@ -61,7 +61,7 @@ def test_a_face_is_photographed_and_queued_for_the_facility(
         assert (capture["v"], capture["type"], capture["mime"]) == (1, "capture", "image/jpeg")
         assert capture["taken_at"] == "2026-11-23T19:00:00.000Z"
         assert base64.b64decode(capture["data_b64"]).startswith(b"\xff\xd8")
-        assert kiosk.uplink.outbox >= 1  # the sync layer was woken for it
+        assert kiosk.outbox.wakes >= 1  # the sync layer was woken for it
         # The camera is off again: an idle kiosk films nobody.
         assert kiosk.devices.camera.state == DeviceState.MISSING
         assert kiosk.devices.camera.latest_frame() is None
@@ -92,7 +92,7 @@ def test_no_camera_is_said_so_and_the_session_goes_on(
     async def scenario() -> None:
         await typed_attempt(kiosk, clock, JOHNSON[0], JOHNSON[4])
         deadline = time.monotonic() + 5
-        while not kiosk.uplink.of("login"):
+        while not kiosk.outbox.of("login"):
             assert time.monotonic() < deadline
             await asyncio.sleep(0.02)
 

@@ -18,6 +18,7 @@ from kiosk.core.mailbox import PAGE_SIZE
 from kiosk.store.messages import MessagesRepository, Photo
 from kiosk.store.outbox import OutboxRepository
 from kiosk.store.residents import ResidentsRepository
+from kiosk.sync.inbound import inbound_event
 from kiosk.sync.inbox import Inbox
 from kiosk.sync.link import Incoming
 from kiosk.sync.topics import Topics
@@ -190,14 +191,14 @@ def test_sending_spends_a_credit_and_queues_the_contracts_message(
     assert (view.compose.to, view.compose.count) == ("To T. Johnson", "21 / 2000")
     assert view.compose.cost == "Sending costs 1 credit. You have 3."
     assert view.compose.can_send is True
-    outbox_before = kiosk.uplink.outbox
+    outbox_before = kiosk.outbox.wakes
 
     message_id = kiosk.session_intent("send")
 
     assert message_id is not None
     assert credits_of(kiosk, JOHNSON[0]) == 2
     assert kiosk.view.session.credits == "Credits: 2"
-    assert kiosk.uplink.outbox == outbox_before + 1  # the sync layer was woken
+    assert kiosk.outbox.wakes == outbox_before + 1  # the sync layer was woken
     records = outbox_records(kiosk, "outbox")
     assert records == [
         (
@@ -266,7 +267,7 @@ def test_at_zero_credits_nothing_is_sent_nor_written(kiosk: Kiosk, clock: FakeCl
 
 
 def test_a_message_too_long_is_refused(kiosk: Kiosk, clock: FakeClock) -> None:
-    kiosk.cloud_update("config", {"message_max_chars": 10})
+    kiosk.receive(inbound_event("config", {"message_max_chars": 10}))
     sign_in(kiosk, clock)
     compose(kiosk, "x" * 11)
     compose_view = kiosk.view.session.compose
@@ -347,7 +348,7 @@ def test_the_status_of_a_sent_message_follows_the_facility(kiosk: Kiosk, clock: 
     outbox = OutboxRepository(kiosk.database, budget_bytes=1 << 30)
     seqs = [record.seq for record in outbox.pending()]
     assert outbox.delete_acknowledged(seqs) == [message_id]
-    kiosk.cloud_update("messages_sent", [message_id])
+    kiosk.receive(inbound_event("messages_sent", [message_id]))
     assert status_words(kiosk, message_id) == "Sent"
 
     messages = MessagesRepository(kiosk.database)
@@ -357,7 +358,7 @@ def test_the_status_of_a_sent_message_follows_the_facility(kiosk: Kiosk, clock: 
         ("delivered", "Delivered"),
     ):
         messages.set_status(message_id, status)
-        kiosk.cloud_update("message_status", None)
+        kiosk.receive(inbound_event("message_status", None))
         assert status_words(kiosk, message_id) == words
 
 
@@ -367,7 +368,7 @@ def test_a_rejected_message_shows_the_reason_and_the_refund(kiosk: Kiosk, clock:
         message_id, "rejected", "It names a staff member.", credits_refunded=1
     )
     ResidentsRepository(kiosk.database).set_credits(JOHNSON[0], 3)
-    kiosk.cloud_update("message_status", None)
+    kiosk.receive(inbound_event("message_status", None))
 
     assert status_words(kiosk, message_id) == "Not approved"
     assert kiosk.view.session.credits == "Credits: 3"
@@ -395,7 +396,7 @@ def deliver_status(kiosk: Kiosk, payload: dict[str, Any]) -> None:
     inbox = Inbox(
         topics,
         kiosk.database,
-        notify=kiosk.cloud_update,
+        notify=lambda kind, data: kiosk.receive(inbound_event(kind, data)),
         rejected=lambda topic, reason: pytest.fail(reason),
         command_seen_again=lambda *args: None,
     )

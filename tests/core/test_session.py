@@ -10,6 +10,7 @@ import pytest
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
 from kiosk.core.kiosk import Kiosk
+from kiosk.sync.inbound import inbound_event
 from tests.core.residents import (
     ALVAREZ,
     JOHNSON,
@@ -76,8 +77,8 @@ def test_idle_warns_counts_down_and_signs_out(kiosk: Kiosk, clock: FakeClock) ->
     assert kiosk.view.session.still_there == "Signing you out in 1 seconds."
     wait(kiosk, clock, 1)
     assert kiosk.view.screen == "idle"
-    assert kiosk.uplink.of("logout")[-1]["reason"] == "idle"
-    assert kiosk.uplink.of("logout")[-1]["duration_s"] == 75
+    assert kiosk.outbox.of("logout")[-1]["reason"] == "idle"
+    assert kiosk.outbox.of("logout")[-1]["duration_s"] == 75
 
 
 def test_the_idle_warning_says_an_unsent_draft_will_be_discarded(
@@ -101,7 +102,7 @@ def test_a_touch_during_the_warning_keeps_the_session(kiosk: Kiosk, clock: FakeC
     assert kiosk.view.session.still_there == ""
     wait(kiosk, clock, 59)
     assert kiosk.view.screen == "session"
-    assert kiosk.uplink.of("logout") == []
+    assert kiosk.outbox.of("logout") == []
 
 
 def test_the_session_ends_at_its_maximum_time(kiosk: Kiosk, clock: FakeClock) -> None:
@@ -114,11 +115,11 @@ def test_the_session_ends_at_its_maximum_time(kiosk: Kiosk, clock: FakeClock) ->
     assert kiosk.view.screen == "session"
     wait(kiosk, clock, 1)
     assert kiosk.view.screen == "idle"
-    assert [d["reason"] for d in kiosk.uplink.of("logout")] == ["max_time"]
+    assert [d["reason"] for d in kiosk.outbox.of("logout")] == ["max_time"]
 
 
 def test_the_cloud_sets_idle_and_maximum_times(kiosk: Kiosk, clock: FakeClock) -> None:
-    kiosk.cloud_update("config", {"session_idle_s": 30, "session_max_s": 120})
+    kiosk.receive(inbound_event("config", {"session_idle_s": 30, "session_max_s": 120}))
     sign_in(kiosk, clock)
     assert kiosk.view.session.time_left == "Time left 2:00"
     wait(kiosk, clock, 30)
@@ -138,7 +139,7 @@ def test_a_visit_cuts_the_session_at_its_join_window(kiosk: Kiosk, clock: FakeCl
     assert kiosk.view.screen == "session"
     wait(kiosk, clock, 1)
     assert kiosk.view.screen == "idle"
-    assert [d["reason"] for d in kiosk.uplink.of("logout")] == ["visit"]
+    assert [d["reason"] for d in kiosk.outbox.of("logout")] == ["visit"]
     # The window is open: touching the screen now confirms the visit's resident, no session.
     assert kiosk.begin_sign_in() is True
     assert kiosk.view.screen == "sign_in"
@@ -160,17 +161,17 @@ def test_a_visit_scheduled_during_the_session_shortens_it(kiosk: Kiosk, clock: F
     kiosk.apply_schedule(1, [visit_row(START + timedelta(minutes=15))])
     assert kiosk.view.session.time_left == "Time left 4:00"
     stay(kiosk, clock, 4 * 60)
-    assert kiosk.uplink.of("logout")[-1]["reason"] == "visit"
+    assert kiosk.outbox.of("logout")[-1]["reason"] == "visit"
 
 
 def test_a_staff_logout_command_ends_the_session(kiosk: Kiosk, clock: FakeClock) -> None:
     sign_in(kiosk, clock)
     assert kiosk.run_command("logout", {}) == (True, None)
     assert kiosk.view.screen == "idle"
-    assert [d["reason"] for d in kiosk.uplink.of("logout")] == ["command"]
+    assert [d["reason"] for d in kiosk.outbox.of("logout")] == ["command"]
     # With nobody signed in there is nothing to end, and that is fine.
     assert kiosk.run_command("logout", {}) == (True, None)
-    assert len(kiosk.uplink.of("logout")) == 1
+    assert len(kiosk.outbox.of("logout")) == 1
 
 
 def test_a_staff_lock_ends_the_session_and_pauses_sign_in(kiosk: Kiosk, clock: FakeClock) -> None:
@@ -178,12 +179,14 @@ def test_a_staff_lock_ends_the_session_and_pauses_sign_in(kiosk: Kiosk, clock: F
     kiosk.run_command("lock", {"reason": "count"})
     assert kiosk.view.screen == "idle"
     assert kiosk.view.paused == "This kiosk is closed by staff."
-    assert [d["reason"] for d in kiosk.uplink.of("logout")] == ["command"]
+    assert [d["reason"] for d in kiosk.outbox.of("logout")] == ["command"]
 
 
 def test_a_lockdown_lets_a_session_in_progress_finish(kiosk: Kiosk, clock: FakeClock) -> None:
     sign_in(kiosk, clock)
-    kiosk.cloud_update("notice", {"notice_id": "n", "text": "Lockdown", "severity": "lockdown"})
+    kiosk.receive(
+        inbound_event("notice", {"notice_id": "n", "text": "Lockdown", "severity": "lockdown"})
+    )
     kiosk.tick()
     assert kiosk.view.screen == "session"
     kiosk.sign_out()
@@ -195,12 +198,12 @@ def test_every_sign_out_publishes_a_logout_event_with_its_reason(
     kiosk: Kiosk, clock: FakeClock, reason: str
 ) -> None:
     sign_in(kiosk, clock)
-    telemetry = kiosk.uplink.telemetry
+    telemetry = kiosk.outbox.telemetry
     wait(kiosk, clock, 10)
     kiosk.sign_out(reason)
-    assert kiosk.uplink.of("logout") == [{"reason": reason, "inmate_id": "A2048", "duration_s": 10}]
-    assert kiosk.uplink.kinds()[-1] == "logout"
-    assert kiosk.uplink.telemetry == telemetry + 1  # session_active changed
+    assert kiosk.outbox.of("logout") == [{"reason": reason, "inmate_id": "A2048", "duration_s": 10}]
+    assert kiosk.outbox.kinds()[-1] == "logout"
+    assert kiosk.outbox.telemetry == telemetry + 1  # session_active changed
     assert not kiosk.session_active
 
 
@@ -264,7 +267,7 @@ def test_the_language_is_the_residents_during_the_session_only(
 def test_a_resident_whose_language_is_not_offered_keeps_the_kiosks(
     kiosk: Kiosk, clock: FakeClock
 ) -> None:
-    kiosk.cloud_update("config", {"languages": ["en"]})
+    kiosk.receive(inbound_event("config", {"languages": ["en"]}))
     sign_in(kiosk, clock, ALVAREZ)
     assert kiosk.view.language == "en"
 
@@ -277,4 +280,4 @@ def test_intents_after_sign_out_do_nothing(kiosk: Kiosk, clock: FakeClock) -> No
     assert kiosk.session_intent("send") is None
     assert kiosk.view == before
     kiosk.sign_out()  # twice: one logout event
-    assert len(kiosk.uplink.of("logout")) == 1
+    assert len(kiosk.outbox.of("logout")) == 1

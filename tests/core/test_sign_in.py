@@ -14,6 +14,7 @@ from hardware.interfaces import BadgeEvent
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
 from kiosk.core.kiosk import Kiosk
+from kiosk.sync.inbound import inbound_event
 from tests.conftest import make_config
 from tests.core.residents import (
     ALVAREZ,
@@ -53,7 +54,7 @@ def kiosk(config: KioskConfig, clock: FakeClock) -> Iterator[Kiosk]:
 def test_sign_in_by_badge_greets_the_resident_and_opens_their_session(
     kiosk: Kiosk, clock: FakeClock
 ) -> None:
-    kiosk._on_badge(BadgeEvent(JOHNSON[5], clock.monotonic()))
+    kiosk.on_badge(BadgeEvent(JOHNSON[5], clock.monotonic()))
     view = kiosk.view
     assert view.screen == "sign_in"
     assert view.sign_in.step == "pin"
@@ -65,7 +66,7 @@ def test_sign_in_by_badge_greets_the_resident_and_opens_their_session(
 
     assert kiosk.view.screen == "session"
     assert kiosk.view.session.resident_name == "D. Johnson"
-    assert kiosk.uplink.of("login") == [
+    assert kiosk.outbox.of("login") == [
         {"method": "badge", "inmate_id": "A2048", "signed_in_at": SIGNED_IN_AT}
     ]
 
@@ -86,7 +87,7 @@ def test_sign_in_by_typed_inmate_id_or_booking_number(
     asyncio.run(typed_attempt(kiosk, clock, typed, JOHNSON[4]))
 
     assert kiosk.view.screen == "session"
-    assert kiosk.uplink.of("login") == [
+    assert kiosk.outbox.of("login") == [
         {"method": "keypad", "inmate_id": "A2048", "signed_in_at": SIGNED_IN_AT}
     ]
 
@@ -100,7 +101,7 @@ def test_a_wrong_pin_after_a_badge_says_how_many_tries_are_left(
     assert view.step == "pin"  # the badge still names them: only the PIN again
     assert view.pin_mask == ""
     assert kiosk.session is None
-    assert kiosk.uplink.of("login_failed") == [
+    assert kiosk.outbox.of("login_failed") == [
         {"method": "badge", "inmate_id": "A2048", "known_id": True}
     ]
 
@@ -126,7 +127,7 @@ def test_typed_ids_get_one_answer_whether_the_id_exists_or_not(
             "Tap your badge, or type your ID or booking number",
             "",
         )
-    assert [d["known_id"] for d in kiosk.uplink.of("login_failed")] == [True, False]
+    assert [d["known_id"] for d in kiosk.outbox.of("login_failed")] == [True, False]
 
 
 def test_an_unknown_id_is_counted_and_paused_like_a_real_one(
@@ -140,7 +141,7 @@ def test_an_unknown_id_is_counted_and_paused_like_a_real_one(
     assert messages[4].startswith(
         "Too many wrong tries. Sign-in for this ID is paused for 5 minutes, until "
     )
-    assert kiosk.uplink.of("lockout") == [{"inmate_id": None, "minutes": 5}]
+    assert kiosk.outbox.of("lockout") == [{"inmate_id": None, "minutes": 5}]
 
 
 def test_five_wrong_pins_pause_the_id_until_a_time_the_screen_gives(
@@ -153,8 +154,8 @@ def test_five_wrong_pins_pause_the_id_until_a_time_the_screen_gives(
     assert view.message == (
         f"Too many wrong tries. Sign-in for this ID is paused for 5 minutes, until 1:05{NBSP}PM."
     )
-    assert kiosk.uplink.of("lockout") == [{"inmate_id": "A2048", "minutes": 5}]
-    assert kiosk.uplink.kinds().count("login_failed") == 5
+    assert kiosk.outbox.of("lockout") == [{"inmate_id": "A2048", "minutes": 5}]
+    assert kiosk.outbox.kinds().count("login_failed") == 5
 
     # The right PIN is refused at the ID already, with the time the pause ends.
     asyncio.run(typed_attempt(kiosk, clock, JOHNSON[0], JOHNSON[4]))
@@ -171,7 +172,7 @@ def test_five_wrong_pins_pause_the_id_until_a_time_the_screen_gives(
     asyncio.run(badge_attempt(kiosk, clock, JOHNSON[5], JOHNSON[4]))
     assert kiosk.session is None
     assert "paused until" in kiosk.view.sign_in.message
-    assert kiosk.uplink.kinds().count("login_failed") == 5  # refusals are not tries
+    assert kiosk.outbox.kinds().count("login_failed") == 5  # refusals are not tries
 
     clock.advance(5 * 60)
     kiosk.leave_sign_in()
@@ -200,7 +201,7 @@ def test_each_lockout_lasts_longer_up_to_an_hour(kiosk: Kiosk, clock: FakeClock)
         kiosk.leave_sign_in()
         clock.advance(60)
     assert minutes == [5, 15, 60, 60]
-    assert [d["minutes"] for d in kiosk.uplink.of("lockout")] == [5, 15, 60, 60]
+    assert [d["minutes"] for d in kiosk.outbox.of("lockout")] == [5, 15, 60, 60]
 
 
 def test_a_success_clears_the_count_and_the_next_lockout_is_5_minutes_again(
@@ -368,7 +369,7 @@ def test_a_short_pin_is_not_checked(kiosk: Kiosk, clock: FakeClock) -> None:
     kiosk.sign_in_intent("enter")
     assert kiosk.view.sign_in.message == "Your PIN has at least 4 digits."
     assert kiosk.view.sign_in.step == "pin"
-    assert kiosk.uplink.of("login_failed") == []
+    assert kiosk.outbox.of("login_failed") == []
 
 
 def test_cancel_goes_back_to_the_id_and_forgets_the_pin(kiosk: Kiosk, clock: FakeClock) -> None:
@@ -390,7 +391,7 @@ def test_next_without_an_id_asks_for_one(kiosk: Kiosk) -> None:
 
 
 def test_an_unknown_badge_asks_for_the_id(kiosk: Kiosk, clock: FakeClock) -> None:
-    kiosk._on_badge(BadgeEvent("0499999999", clock.monotonic()))
+    kiosk.on_badge(BadgeEvent("0499999999", clock.monotonic()))
     view = kiosk.view.sign_in
     assert view.step == "identify"
     assert view.message == "This badge is not known at this kiosk. Type your ID instead."
@@ -424,16 +425,18 @@ def test_an_abandoned_sign_in_returns_to_idle_after_45_seconds(
 def test_a_lockdown_pauses_sign_in_and_closes_the_keypad(kiosk: Kiosk, clock: FakeClock) -> None:
     assert kiosk.begin_sign_in()
     type_keys(kiosk, JOHNSON[0])
-    kiosk.cloud_update("notice", {"notice_id": "n-1", "text": "Lockdown", "severity": "lockdown"})
+    kiosk.receive(
+        inbound_event("notice", {"notice_id": "n-1", "text": "Lockdown", "severity": "lockdown"})
+    )
     kiosk.tick()
     assert kiosk.view.screen == "idle"
     assert kiosk.view.paused == "Sign-in is paused during the lockdown."
     assert kiosk.view.prompt == "Sign-in is paused"
     assert kiosk.begin_sign_in() is False
-    kiosk._on_badge(BadgeEvent(JOHNSON[5], clock.monotonic()))
+    kiosk.on_badge(BadgeEvent(JOHNSON[5], clock.monotonic()))
     assert kiosk.view.screen == "idle"
 
-    kiosk.cloud_update("notice", {"notice_id": "n-1", "text": ""})
+    kiosk.receive(inbound_event("notice", {"notice_id": "n-1", "text": ""}))
     assert kiosk.view.paused == ""
     assert kiosk.begin_sign_in() is True
 
@@ -445,7 +448,9 @@ def test_a_lockdown_during_the_check_opens_no_session(kiosk: Kiosk, clock: FakeC
         kiosk.sign_in_intent("enter")
         type_keys(kiosk, JOHNSON[4])
         kiosk.sign_in_intent("enter")
-        kiosk.cloud_update("notice", {"notice_id": "n", "text": "Lockdown", "severity": "lockdown"})
+        kiosk.receive(
+            inbound_event("notice", {"notice_id": "n", "text": "Lockdown", "severity": "lockdown"})
+        )
         await checked(kiosk)
 
     asyncio.run(scenario())

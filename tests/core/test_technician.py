@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,9 @@ from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
 from kiosk.core.credentials import badge_lookup
 from kiosk.core.kiosk import Kiosk
+from kiosk.core.ports import Actions
 from kiosk.core.technician import IDLE_CLOSE_S
+from kiosk.sync.inbound import inbound_event
 from tests.core.residents import (
     BADGE_KEY,
     JOHNSON,
@@ -25,30 +28,38 @@ from tests.core.residents import (
 TECH_BADGE, TECH_PIN = "0412345678", "2468"
 
 
+def technician_kiosk(config: KioskConfig, clock: FakeClock, **collaborators: Any) -> Kiosk:
+    """A housing kiosk whose cloud config names one technician, J. Ruiz."""
+    kiosk = open_kiosk(config, clock, **collaborators)
+    seed_residents(kiosk)
+    kiosk.receive(
+        inbound_event(
+            "config",
+            {
+                "badge_key_b64": base64.b64encode(BADGE_KEY).decode(),
+                "technicians": [
+                    {
+                        "technician_id": "t-17",
+                        "display_name": "J. Ruiz",
+                        "badge_lookup": badge_lookup(TECH_BADGE, BADGE_KEY),
+                        "pin_verifier": verifier(TECH_PIN),
+                    }
+                ],
+            },
+        )
+    )
+    return kiosk
+
+
 @pytest.fixture
 def kiosk(config: KioskConfig, clock: FakeClock) -> Iterator[Kiosk]:
-    kiosk = open_kiosk(config, clock)
-    seed_residents(kiosk)
-    kiosk.cloud_update(
-        "config",
-        {
-            "badge_key_b64": base64.b64encode(BADGE_KEY).decode(),
-            "technicians": [
-                {
-                    "technician_id": "t-17",
-                    "display_name": "J. Ruiz",
-                    "badge_lookup": badge_lookup(TECH_BADGE, BADGE_KEY),
-                    "pin_verifier": verifier(TECH_PIN),
-                }
-            ],
-        },
-    )
+    kiosk = technician_kiosk(config, clock)
     yield kiosk
     kiosk.close()
 
 
 def badge(kiosk: Kiosk, clock: FakeClock, badge_id: str) -> None:
-    kiosk._on_badge(BadgeEvent(badge_id, clock.monotonic()))
+    kiosk.on_badge(BadgeEvent(badge_id, clock.monotonic()))
 
 
 async def type_pin(kiosk: Kiosk, pin: str) -> None:
@@ -79,7 +90,7 @@ def test_a_technicians_badge_and_pin_open_the_maintenance_screen(
     assert rows["Kiosk"].value.startswith(kiosk.config.kiosk_id)
     assert rows["Residents version"].value == "1"
     assert "Outbox" in rows and "Facility network" in rows
-    assert kiosk.uplink.of("technician_entered") == [{"technician_id": "t-17"}]
+    assert kiosk.outbox.of("technician_entered") == [{"technician_id": "t-17"}]
 
 
 def test_a_wrong_pin_is_refused_and_counted_and_five_pause_the_technician(
@@ -99,11 +110,11 @@ def test_a_wrong_pin_is_refused_and_counted_and_five_pause_the_technician(
     assert messages[0] == "Wrong PIN. Try again."
     assert "paused for 5 minutes" in messages[-1]
     assert kiosk.view.technician.step == "pin"
-    assert len(kiosk.uplink.of("technician_refused")) == 5
+    assert len(kiosk.outbox.of("technician_refused")) == 5
     # Paused: even the right PIN is not checked until the pause is over.
     asyncio.run(type_pin(kiosk, TECH_PIN))
     assert kiosk.view.technician.step == "pin"
-    assert kiosk.uplink.of("technician_entered") == []
+    assert kiosk.outbox.of("technician_entered") == []
 
 
 def test_the_maintenance_screen_closes_itself_after_two_minutes_alone(
@@ -119,7 +130,7 @@ def test_the_maintenance_screen_closes_itself_after_two_minutes_alone(
     clock.advance(1)
     kiosk.tick()
     assert kiosk.view.screen == "idle" and kiosk.technician is None
-    (left,) = kiosk.uplink.of("technician_left")
+    (left,) = kiosk.outbox.of("technician_left")
     assert left["technician_id"] == "t-17" and left["reason"] == "idle"
 
 
@@ -146,14 +157,14 @@ def test_the_self_test_runs_from_the_maintenance_screen(kiosk: Kiosk, clock: Fak
         return kiosk.view.technician.selftest
 
     assert asyncio.run(steps()) == "all devices passed"
-    assert kiosk.uplink.of("selftest")[0]["ok"] is True
+    assert kiosk.outbox.of("selftest")[0]["ok"] is True
 
 
 def test_restart_and_reboot_are_offered_only_where_something_carries_them_out(
-    kiosk: Kiosk, clock: FakeClock
+    config: KioskConfig, clock: FakeClock
 ) -> None:
     restarted: list[bool] = []
-    kiosk.restart = lambda: restarted.append(True)
+    kiosk = technician_kiosk(config, clock, actions=Actions(restart=lambda: restarted.append(True)))
     badge(kiosk, clock, TECH_BADGE)
     asyncio.run(type_pin(kiosk, TECH_PIN))
     view = kiosk.view.technician
@@ -162,4 +173,4 @@ def test_restart_and_reboot_are_offered_only_where_something_carries_them_out(
     assert kiosk.technician is not None
     kiosk.technician_intent("restart")
     assert restarted == [True] and kiosk.technician is None
-    assert kiosk.uplink.of("technician_left")[0]["reason"] == "restart"
+    assert kiosk.outbox.of("technician_left")[0]["reason"] == "restart"

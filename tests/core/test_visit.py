@@ -11,6 +11,7 @@ from hardware.interfaces import HookEvent, HookState
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
 from kiosk.core.kiosk import Kiosk
+from kiosk.sync.inbound import inbound_event
 from tests.conftest import make_config
 from tests.core.residents import (
     ALVAREZ,
@@ -27,10 +28,10 @@ from tests.visits import visit_row
 VISIT_START = START + timedelta(minutes=30)  # 1:30 PM in Chicago; the window opens at 1:20 PM
 
 
-@pytest.fixture
-def kiosk(config: KioskConfig, clock: FakeClock):
-    kiosk = open_kiosk(config, clock)
-    kiosk.cloud_update("config", {"badge_key_b64": _b64(BADGE_KEY)})
+def visit_kiosk(config: KioskConfig, clock: FakeClock, **collaborators) -> Kiosk:
+    """The housing kiosk of these tests, with a visit at 1:30 PM for D. Johnson."""
+    kiosk = open_kiosk(config, clock, **collaborators)
+    kiosk.receive(inbound_event("config", {"badge_key_b64": _b64(BADGE_KEY)}))
     seed_residents(kiosk, JOHNSON, ALVAREZ)
     kiosk.apply_schedule(
         1,
@@ -40,6 +41,12 @@ def kiosk(config: KioskConfig, clock: FakeClock):
             )
         ],
     )
+    return kiosk
+
+
+@pytest.fixture
+def kiosk(config: KioskConfig, clock: FakeClock):
+    kiosk = visit_kiosk(config, clock)
     yield kiosk
     kiosk.close()
 
@@ -69,7 +76,7 @@ def confirm_and_lift(kiosk: Kiosk, clock: FakeClock, row=JOHNSON) -> None:
     asyncio.run(badge_attempt(kiosk, clock, row[5], row[4]))
     kiosk.devices.handset.start()
     kiosk.devices.handset.lift()
-    kiosk._on_hook(HookEvent(HookState.OFF_HOOK, clock.monotonic()))
+    kiosk.on_hook(HookEvent(HookState.OFF_HOOK, clock.monotonic()))
 
 
 def test_the_join_window_opens_ten_minutes_before_the_start(kiosk, clock) -> None:
@@ -93,16 +100,18 @@ def test_the_named_resident_joins_and_both_sides_present_start_the_visit(kiosk, 
     view = kiosk.view.visit
     assert view.phase == "waiting_for_peer"
     assert view.peer_status == "B. Visitor has not joined yet."
-    assert kiosk.uplink.signals() == ["ready"]
-    (joined,) = kiosk.uplink.of("visit_joined")
+    assert kiosk.outbox.signals() == ["ready"]
+    (joined,) = kiosk.outbox.of("visit_joined")
     assert joined["joined_at"] == clock.now() and joined["side"] == "housing"
 
     clock.advance(90)
-    kiosk.cloud_update("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    kiosk.receive(
+        inbound_event("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    )
     # The visitor came after us: we tell them we are here too, once.
-    assert kiosk.uplink.signals() == ["ready", "ready"]
+    assert kiosk.outbox.signals() == ["ready", "ready"]
     assert kiosk.view.visit.phase == "in_call"  # no call machinery in this test: presence starts it
-    (started,) = kiosk.uplink.of("visit_started")
+    (started,) = kiosk.outbox.of("visit_started")
     assert started["started_at"] == clock.now()
     assert started["scheduled_start"] == VISIT_START
 
@@ -111,30 +120,38 @@ def test_nobody_else_can_take_the_visit(kiosk, clock) -> None:
     at(kiosk, clock, VISIT_START - timedelta(minutes=5))
     kiosk.devices.handset.start()
     kiosk.devices.handset.lift()
-    kiosk._on_hook(HookEvent(HookState.OFF_HOOK, clock.monotonic()))
+    kiosk.on_hook(HookEvent(HookState.OFF_HOOK, clock.monotonic()))
     assert kiosk.view.screen == "sign_in"
     assert kiosk.view.sign_in.title == "Confirm it is you for your visit"
     asyncio.run(badge_attempt(kiosk, clock, ALVAREZ[5], ALVAREZ[4]))  # the right PIN, not hers
     assert kiosk.visit.joined_at is None
     assert kiosk.session is None
-    assert kiosk.view.sign_in.message == "This visit is for D. Johnson. Only they can join it."
+    # Her badge named her: she is told in her own language.
+    assert kiosk.view.language == "es"
+    assert kiosk.view.sign_in.message == (
+        "Esta visita es para D. Johnson. Solo esa persona puede entrar."
+    )
+    kiosk.leave_sign_in()  # she walks away: nothing of her stays, her language neither
+    assert kiosk.view.language == "en"
 
 
 def test_a_late_start_is_shorter_and_the_end_is_at_ends_at(kiosk, clock) -> None:
     at(kiosk, clock, VISIT_START + timedelta(minutes=5))  # five minutes late
     confirm_and_lift(kiosk, clock)
-    kiosk.cloud_update("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    kiosk.receive(
+        inbound_event("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    )
     assert kiosk.view.visit.time_left == "Ends in 25:00"
     assert kiosk.view.visit.ends_at == f"Ends at 2:00{NBSP}PM"
     at(kiosk, clock, VISIT_START + timedelta(minutes=30) - timedelta(seconds=1))
     assert kiosk.view.visit.phase == "in_call"
     at(kiosk, clock, VISIT_START + timedelta(minutes=30))
-    (ended,) = kiosk.uplink.of("visit_ended")
+    (ended,) = kiosk.outbox.of("visit_ended")
     assert ended["reason"] == "schedule"
     assert ended["started_at"] == VISIT_START + timedelta(minutes=5)
     assert ended["ended_at"] == VISIT_START + timedelta(minutes=30)
     assert kiosk.view.visit.ended == "The visit ended at its scheduled time."
-    assert kiosk.uplink.signals()[-1] == "bye"
+    assert kiosk.outbox.signals()[-1] == "bye"
     # The end's words stay a few seconds, then nothing of the visit is on screen.
     clock.advance(10)
     kiosk.tick()
@@ -144,7 +161,9 @@ def test_a_late_start_is_shorter_and_the_end_is_at_ends_at(kiosk, clock) -> None
 def test_warnings_at_five_and_one_minute_with_a_tone_in_the_handset(kiosk, clock) -> None:
     at(kiosk, clock, VISIT_START)
     confirm_and_lift(kiosk, clock)
-    kiosk.cloud_update("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    kiosk.receive(
+        inbound_event("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    )
     at(kiosk, clock, VISIT_START + timedelta(minutes=24, seconds=59))
     assert kiosk.view.visit.warning == ""
     at(kiosk, clock, VISIT_START + timedelta(minutes=25))
@@ -161,21 +180,25 @@ def test_warnings_at_five_and_one_minute_with_a_tone_in_the_handset(kiosk, clock
 def test_each_way_a_visit_ends_is_told_with_its_reason(kiosk, clock, how) -> None:
     at(kiosk, clock, VISIT_START)
     confirm_and_lift(kiosk, clock)
-    kiosk.cloud_update("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    kiosk.receive(
+        inbound_event("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    )
     clock.advance(60)
     if how == "handset":
-        kiosk._on_hook(HookEvent(HookState.ON_HOOK, clock.monotonic()))
+        kiosk.on_hook(HookEvent(HookState.ON_HOOK, clock.monotonic()))
     elif how == "button":
         kiosk.hang_up()
     elif how == "command":
         assert kiosk.run_command("end_visit", {"visit_id": "v1", "reason": "count"}) == (True, None)
     else:
-        kiosk.cloud_update(
-            "signal",
-            {"visit_id": "v1", "kind": "bye", "from_kiosk_id": "lobby-01", "reason": "hangup"},
+        kiosk.receive(
+            inbound_event(
+                "signal",
+                {"visit_id": "v1", "kind": "bye", "from_kiosk_id": "lobby-01", "reason": "hangup"},
+            )
         )
     reason = {"handset": "hangup", "button": "hangup", "command": "command", "peer": "peer"}[how]
-    (ended,) = kiosk.uplink.of("visit_ended")
+    (ended,) = kiosk.outbox.of("visit_ended")
     assert ended["reason"] == reason
     assert ended["ended_at"] == clock.now()
     words = {
@@ -185,7 +208,7 @@ def test_each_way_a_visit_ends_is_told_with_its_reason(kiosk, clock, how) -> Non
     }[reason]
     assert kiosk.view.visit.ended == words
     # We tell the peer, unless the peer told us.
-    assert (kiosk.uplink.signals()[-1] == "bye") == (how != "peer")
+    assert (kiosk.outbox.signals()[-1] == "bye") == (how != "peer")
 
 
 def test_end_visit_for_no_visit_here_says_so(kiosk, clock) -> None:
@@ -202,7 +225,7 @@ def test_a_visit_cancelled_before_anyone_joined_disappears(kiosk, clock) -> None
     kiosk.tick()
     assert kiosk.visit is None
     assert kiosk.view.notice.sentence == "No visits scheduled today"
-    assert kiosk.uplink.of("visit_ended") == []
+    assert kiosk.outbox.of("visit_ended") == []
 
 
 def test_a_visit_cancelled_while_joined_ends_as_the_facilitys_doing(kiosk, clock) -> None:
@@ -210,7 +233,7 @@ def test_a_visit_cancelled_while_joined_ends_as_the_facilitys_doing(kiosk, clock
     confirm_and_lift(kiosk, clock)
     kiosk.apply_schedule(2, [visit_row(VISIT_START, minutes=30, visit_id="v1", status="cancelled")])
     kiosk.tick()
-    assert [e["reason"] for e in kiosk.uplink.of("visit_ended")] == ["command"]
+    assert [e["reason"] for e in kiosk.outbox.of("visit_ended")] == ["command"]
 
 
 def test_a_session_is_signed_out_when_the_window_opens_and_the_visit_follows(kiosk, clock) -> None:
@@ -220,7 +243,7 @@ def test_a_session_is_signed_out_when_the_window_opens_and_the_visit_follows(kio
     sign_in(kiosk, clock, ALVAREZ)
     at(kiosk, clock, VISIT_START - timedelta(minutes=10))
     assert kiosk.session is None
-    assert [d["reason"] for d in kiosk.uplink.of("logout")] == ["visit"]
+    assert [d["reason"] for d in kiosk.outbox.of("logout")] == ["visit"]
     assert kiosk.visit is not None and kiosk.view.notice.title.startswith("Your visit with")
 
 
@@ -243,7 +266,7 @@ def test_the_lobby_joins_when_the_visitor_has_checked_in(lobby, clock) -> None:
     assert lobby.visitor_checked_in("v1") is False  # not yet in the window
     at(lobby, clock, VISIT_START - timedelta(minutes=2))
     assert lobby.visitor_checked_in("v1") is True
-    assert lobby.uplink.signals() == ["ready"]
+    assert lobby.outbox.signals() == ["ready"]
     assert lobby.view.screen == "visit"
     assert lobby.view.visit.title == "Your visit with A. Resident"
 
@@ -254,7 +277,7 @@ def test_a_peer_that_never_comes_is_waited_for_until_the_end(kiosk, clock) -> No
     at(kiosk, clock, VISIT_START + timedelta(minutes=29))
     assert kiosk.view.visit.phase == "waiting_for_peer"
     at(kiosk, clock, VISIT_START + timedelta(minutes=30))
-    (ended,) = kiosk.uplink.of("visit_ended")
+    (ended,) = kiosk.outbox.of("visit_ended")
     assert ended["reason"] == "schedule"
     assert ended["started_at"] is None and ended["peer_joined_at"] is None
     assert ended["joined_at"] == VISIT_START - timedelta(minutes=10)  # we were there
@@ -287,7 +310,7 @@ def test_a_visit_hung_up_early_does_not_invite_again(kiosk, clock) -> None:
     kiosk.tick()
     assert kiosk.visit is None
     assert not kiosk.view.notice.title.startswith("Your visit with")
-    assert len(kiosk.uplink.of("visit_joined")) == 1
+    assert len(kiosk.outbox.of("visit_joined")) == 1
 
 
 class FakeCall:
@@ -321,12 +344,18 @@ class FakeCall:
         return False
 
 
-def test_a_call_that_keeps_failing_ends_the_visit_as_a_fault(kiosk, clock) -> None:
+def test_a_call_that_keeps_failing_ends_the_visit_as_a_fault(config, clock) -> None:
     calls: list[FakeCall] = []
-    kiosk.call_factory = lambda visit, on_state: calls.append(FakeCall(on_state)) or calls[-1]
+    kiosk = visit_kiosk(
+        config,
+        clock,
+        call_factory=lambda visit, on_state: calls.append(FakeCall(on_state)) or calls[-1],
+    )
     at(kiosk, clock, VISIT_START)
     confirm_and_lift(kiosk, clock)
-    kiosk.cloud_update("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    kiosk.receive(
+        inbound_event("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    )
     (call,) = calls
     assert call.started == [True]  # the housing kiosk offers
     call.on_state("connected")
@@ -335,23 +364,29 @@ def test_a_call_that_keeps_failing_ends_the_visit_as_a_fault(kiosk, clock) -> No
     assert call.restarts == 2 and kiosk.view.visit.phase == "reconnecting"
     assert kiosk.view.visit.instruction == "Reconnecting…"
     call.on_state("failed")
-    (ended,) = kiosk.uplink.of("visit_ended")
+    (ended,) = kiosk.outbox.of("visit_ended")
     assert ended["reason"] == "fault"
     assert call.hung_up == ["fault"]
     assert kiosk.view.visit.ended == "The visit ended because of a fault. Please tell staff."
 
 
-def test_a_call_that_recovers_starts_counting_failures_afresh(kiosk, clock) -> None:
+def test_a_call_that_recovers_starts_counting_failures_afresh(config, clock) -> None:
     calls: list[FakeCall] = []
-    kiosk.call_factory = lambda visit, on_state: calls.append(FakeCall(on_state)) or calls[-1]
+    kiosk = visit_kiosk(
+        config,
+        clock,
+        call_factory=lambda visit, on_state: calls.append(FakeCall(on_state)) or calls[-1],
+    )
     at(kiosk, clock, VISIT_START)
     confirm_and_lift(kiosk, clock)
-    kiosk.cloud_update("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    kiosk.receive(
+        inbound_event("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    )
     (call,) = calls
     for _ in range(4):
         call.on_state("failed")
         call.on_state("connected")
-    assert kiosk.uplink.of("visit_ended") == []
+    assert kiosk.outbox.of("visit_ended") == []
     assert kiosk.view.visit.phase == "in_call"
 
 

@@ -6,14 +6,15 @@ import threading
 
 import pytest
 
-from hardware.factory import Devices, DeviceSettings, build_devices
-from hardware.interfaces import BadgeEvent
+from hardware.factory import DeviceSettings, build_devices
+from hardware.interfaces import BadgeEvent, Devices
 from hardware.simulated import (
     SimulatedBadgeReader,
     SimulatedCamera,
     SimulatedHandset,
     SimulatedHotplug,
 )
+from tests.kiosks import make_kiosk
 
 SIMULATED = {"camera": "simulated", "handset": "simulated", "badge_reader": "simulated"}
 
@@ -97,13 +98,12 @@ def test_a_kiosk_configured_with_a_video_file_films_it(tmp_path) -> None:
     from datetime import UTC, datetime
 
     from kiosk.core.clock import FakeClock
-    from kiosk.core.kiosk import Kiosk
     from tests.conftest import make_config
     from tests.hardware.videos import frame_index, write_counting_video
 
     video = write_counting_video(tmp_path / "lobby.avi", width=640, height=480)
     config = make_config(tmp_path, camera="file", camera_source=str(video))
-    kiosk = Kiosk.open(config, FakeClock(datetime(2026, 11, 23, 19, 0, tzinfo=UTC)))
+    kiosk = make_kiosk(config, FakeClock(datetime(2026, 11, 23, 19, 0, tzinfo=UTC)))
     try:
         kiosk.devices.camera.start()
         deadline = time.monotonic() + 5

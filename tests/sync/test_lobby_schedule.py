@@ -21,12 +21,14 @@ from typing import Any
 import pytest
 
 from cloudsim.broker import free_port
+from kiosk.assembly import build_kiosk
 from kiosk.core.clock import FakeClock
 from kiosk.core.credentials import make_verifier
 from kiosk.core.kiosk import Kiosk
 from kiosk.core.visits import Visit
 from kiosk.store.outbox import OutboxRepository
 from kiosk.store.schedule import ScheduleRepository
+from kiosk.sync.inbound import inbound_event
 from kiosk.sync.link import Incoming
 from kiosk.sync.service import SyncService
 from kiosk.sync.uplink import utc_text
@@ -55,8 +57,8 @@ def lobby(tmp_path: Path, clock: FakeClock) -> Iterator[tuple[Kiosk, SyncService
     config = make_config(
         tmp_path, role="lobby", kiosk_id="lobby-01", brokers=(f"mqtt://127.0.0.1:{free_port()}",)
     )
-    kiosk = Kiosk.open(config, clock)
-    yield kiosk, SyncService(kiosk)
+    kiosk = build_kiosk(config, clock)
+    yield kiosk, SyncService(kiosk, kiosk.outbox)
     kiosk.close()
 
 
@@ -168,7 +170,7 @@ def test_a_visitor_at_the_wrong_station_is_sent_to_the_one_the_schedule_names(lo
             ),
         ),
     )
-    kiosk.cloud_update("schedule", 3)  # what the service does next, on the event loop
+    kiosk.receive(inbound_event("schedule", 3))  # what the service does next, on the event loop
 
     async def scenario() -> None:
         assert kiosk.begin_check_in()

@@ -47,7 +47,7 @@ from hypothesis.stateful import (
 
 from cloudsim.broker import LocalBroker
 from cloudsim.sim import CloudSim
-from kiosk.core.kiosk import Kiosk
+from kiosk.assembly import build_kiosk
 from kiosk.sync import uplink
 from kiosk.sync.link import LinkHandler, MqttLink
 from kiosk.sync.service import SyncService
@@ -123,8 +123,8 @@ class Stack:
             target=self.loop.run_forever, name=f"loop-{config.kiosk_id}", daemon=True
         )
         self.thread.start()
-        self.kiosk = Kiosk.open(config)
-        self.service: SyncService = self.call(lambda: SyncService(self.kiosk))
+        self.kiosk = build_kiosk(config)
+        self.service: SyncService = self.call(lambda: SyncService(self.kiosk, self.kiosk.outbox))
         link = self.service.link
         sent: dict[tuple[int, int], str] = {}  # (connection generation, mid) -> record id
         real_publish = link.publish
@@ -165,7 +165,12 @@ class Stack:
         return self.service.link.connected
 
     def enqueue(self, kind: str, record_id: str, payload: dict[str, Any]) -> None:
-        self.call(lambda: self.service.enqueue(kind, record_id, payload))
+        def commit_then_wake() -> None:  # as the kiosk's outbox does (delivery rule 1)
+            service = self.service
+            service.outbox.append(service.topics.up(kind), record_id, uplink.encode(payload))
+            service.wake()
+
+        self.call(commit_then_wake)
 
     def append_batch(self, records: list[tuple[str, str, bytes]]) -> None:
         """Several records in one transaction, then a wake-up, as the core does for a message

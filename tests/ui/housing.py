@@ -8,8 +8,10 @@ from pathlib import Path
 
 from kiosk.core.i18n import Language
 from kiosk.core.kiosk import Kiosk
+from kiosk.core.ports import Actions
 from kiosk.demo import DEMO_BADGES, DEMO_PIN, seed
 from tests.conftest import make_config
+from tests.kiosks import make_kiosk
 from tests.ui.touches import press, type_keys
 
 ALVAREZ = "A1024"  # M. Alvarez: Spanish, 12 credits, two messages (the first with a photo)
@@ -24,9 +26,9 @@ def es(words: str) -> str:
     return SPANISH.text(words)
 
 
-def demo_kiosk(tmp_path: Path, clock, **overrides) -> Kiosk:
+def demo_kiosk(tmp_path: Path, clock, actions: Actions | None = None, **overrides) -> Kiosk:
     """A housing kiosk on the demo facility's residents and messages."""
-    kiosk = Kiosk.open(make_config(tmp_path, **overrides), clock)
+    kiosk = make_kiosk(make_config(tmp_path, **overrides), clock, actions=actions)
     seed(kiosk)
     return kiosk
 

@@ -12,6 +12,7 @@ from typing import Any
 from kiosk.core.credentials import make_verifier
 from kiosk.core.kiosk import Kiosk
 from tests.conftest import make_config
+from tests.kiosks import make_kiosk
 from tests.ui.touches import press, type_keys
 
 __all__ = [
@@ -45,7 +46,7 @@ def lobby_kiosk(tmp_path: Path, clock, rows: list[dict[str, Any]]) -> Kiosk:
         kiosk_name="Visitor Lobby · Station 1",
         housing_unit=None,
     )
-    kiosk = Kiosk.open(config, clock)
+    kiosk = make_kiosk(config, clock)
     assert kiosk.apply_schedule(1, rows)
     kiosk.tick()
     return kiosk

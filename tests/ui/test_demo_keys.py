@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.core.kiosk import Kiosk
 from kiosk.demo import seed
 from tests.conftest import make_config
+from tests.kiosks import make_kiosk
 from tests.ui.test_lockdown import _window_id, _x
 
 pytestmark = pytest.mark.ui
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.ui
 
 @pytest.fixture
 def kiosk(tmp_path, clock):
-    kiosk = Kiosk.open(make_config(tmp_path, demo=True), clock)
+    kiosk = make_kiosk(make_config(tmp_path, demo=True), clock)
     seed(kiosk)
     yield kiosk
     kiosk.close()

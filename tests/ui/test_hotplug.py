@@ -68,16 +68,14 @@ def changes(events) -> list[tuple[str, str, str]]:
 
 
 class Uplink:
-    """What the core would send the facility cloud: its events, and at every
-    ``telemetry_changed`` the telemetry payload the sync service would build then."""
+    """What the core would send the facility cloud: its events (as its outbox recorded them),
+    and at every ``health_changed`` the telemetry payload the sync service would build then."""
 
     def __init__(self, kiosk) -> None:
         self.kiosk = kiosk
-        self.events: list[tuple[str, dict]] = []
+        self.events = kiosk.outbox.events
         self.telemetry: list[dict] = []
-
-    def event(self, kind, detail) -> None:
-        self.events.append((kind, detail))
+        kiosk.outbox.on_health = self.telemetry_changed
 
     def telemetry_changed(self) -> None:
         kiosk = self.kiosk
@@ -95,17 +93,11 @@ class Uplink:
             )
         )
 
-    def outbox_changed(self) -> None:
-        pass
-
-    def publish(self, kind, payload) -> None:
-        pass
-
 
 @pytest.fixture
 def kiosk(tmp_path, clock):
     kiosk = demo_kiosk(tmp_path, clock)
-    kiosk.uplink = Uplink(kiosk)
+    kiosk.sent = Uplink(kiosk)
     yield kiosk
     kiosk.close()
 
@@ -128,7 +120,7 @@ async def _read_the_message_and_come_back(person) -> None:
 def test_each_device_pulled_and_returned_during_a_session(ui, kiosk):
     """Camera, handset and badge reader, one after another, out and back in while a resident
     reads her messages: the session goes on, touches work, each change is reported once."""
-    sent = kiosk.uplink
+    sent = kiosk.sent
 
     async def scenario(person):
         screens = person.app.root
@@ -170,7 +162,7 @@ def test_each_device_pulled_and_returned_during_a_session(ui, kiosk):
 
 def test_a_badge_reader_pulled_on_the_idle_screen_and_returned(ui, kiosk):
     """While it is gone no badge is read, the keypad still signs in; once back, a badge does."""
-    sent = kiosk.uplink
+    sent = kiosk.sent
 
     async def scenario(person):
         screens = person.app.root
@@ -240,7 +232,7 @@ def test_camera_and_handset_pulled_and_returned_during_a_call(
 
     import kiosk.core.kiosk
 
-    monkeypatch.setattr(kiosk.core.kiosk, "VISIT_ENDED_SHOWN_S", 0)  # no 10 s of end words
+    monkeypatch.setattr(kiosk.core.parts.visits, "VISIT_ENDED_SHOWN_S", 0)  # no 10 s of end words
     # Two kiosks, their four codecs and the window share one loop on a 2-core machine here:
     # aioice's consent checks (one try, 0.5 s) may then fail in a row and close both
     # connections about 30 s into the call. The housing kiosk mends that (a test in

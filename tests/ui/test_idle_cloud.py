@@ -9,9 +9,9 @@ import pytest
 
 from cloudsim.broker import LocalBroker
 from cloudsim.sim import CloudSim
-from kiosk.core.kiosk import Kiosk
 from kiosk.sync.service import SyncService
 from tests.conftest import make_config
+from tests.kiosks import make_kiosk
 from tests.ui.test_screenshots import SCREENSHOTS
 
 pytestmark = pytest.mark.ui
@@ -25,12 +25,12 @@ def broker(tmp_path):
 
 def test_messages_notice_and_connection_show_on_the_idle_screen(ui, tmp_path, clock, broker):
     config = make_config(tmp_path, brokers=(broker.url,), kiosk_id="hu-ui-01", facility_id="f1")
-    kiosk = Kiosk.open(config, clock)
+    kiosk = make_kiosk(config, clock)
     cloud = CloudSim(broker.url, "f1", approve_delay=0, session_expiry_s=600).start()
 
     async def scenario(person):
         screen = person.screen()
-        sync = SyncService(kiosk)
+        sync = SyncService(kiosk, kiosk.outbox.inner)
         sync.start()
         try:
             await person.until(

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from kiosk.core.kiosk import Kiosk
 from tests.conftest import make_config
+from tests.kiosks import make_kiosk
 from tests.visits import visit_row
 
 pytestmark = pytest.mark.ui
@@ -17,7 +17,7 @@ ONE_THIRTY = datetime(2026, 11, 23, 19, 30, tzinfo=UTC)  # 1:30 PM in Chicago
 
 @pytest.fixture
 def housing(tmp_path, clock):
-    kiosk = Kiosk.open(make_config(tmp_path), clock)
+    kiosk = make_kiosk(make_config(tmp_path), clock)
     kiosk.apply_schedule(1, [visit_row(ONE_THIRTY, visit_id="v1")])
     yield kiosk
     kiosk.close()
@@ -28,7 +28,7 @@ def lobby(tmp_path, clock):
     config = make_config(
         tmp_path, role="lobby", kiosk_id="lobby-01", kiosk_name="Visitor Lobby · Station 1"
     )
-    kiosk = Kiosk.open(config, clock)
+    kiosk = make_kiosk(config, clock)
     kiosk.apply_schedule(
         1,
         [

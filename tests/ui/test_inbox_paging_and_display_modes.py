@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kiosk.sync.inbound import inbound_event
 from tests.ui.housing import JOHNSON, demo_kiosk, press, sign_in_by_keypad, visible_rows
 
 pytestmark = pytest.mark.ui
@@ -29,7 +30,7 @@ def _add_messages(kiosk, count: int) -> None:
         "sent_at, body, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
-    kiosk.cloud_update("message", None)
+    kiosk.receive(inbound_event("message", None))
 
 
 def test_scrolling_to_the_end_of_the_inbox_loads_the_older_messages(ui, tmp_path, clock):

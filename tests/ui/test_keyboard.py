@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.core.kiosk import Kiosk
 from tests.conftest import make_config
+from tests.kiosks import make_kiosk
 
 pytestmark = pytest.mark.ui
 SCREENSHOTS = Path("/tmp")
@@ -17,7 +17,7 @@ KEY_GAP = 16  # ui.md: 16 px between touch targets
 
 @pytest.fixture
 def kiosk(tmp_path, clock):
-    kiosk = Kiosk.open(make_config(tmp_path), clock)
+    kiosk = make_kiosk(make_config(tmp_path), clock)
     yield kiosk
     kiosk.close()
 

@@ -200,7 +200,6 @@ def test_each_still_is_checked_before_it_can_be_accepted(ui, kiosk):
 
 
 def test_review_retake_one_then_submit_and_see_the_photos_leave(ui, kiosk, clock):
-    from kiosk.store.outbox import OutboxRepository
 
     camera = kiosk.devices.camera
     shots = pictures(camera)
@@ -259,7 +258,7 @@ def test_review_retake_one_then_submit_and_see_the_photos_leave(ui, kiosk, clock
         assert "Sending your photos: 0 of 3 sent" in person.texts()
 
         # The broker acknowledges them (PUBACK): the outbox lets them go.
-        outbox = OutboxRepository(kiosk.database, budget_bytes=kiosk._outbox.budget_bytes)
+        outbox = kiosk.outbox.inner.repository
         seqs = sorted(seq for seq, _topic, _payload in rows)
         outbox.delete(seqs[:1])
         kiosk.tick()

@@ -9,8 +9,8 @@ import shutil
 
 import pytest
 
-from kiosk.core.kiosk import Kiosk
 from tests.conftest import make_config
+from tests.kiosks import make_kiosk
 
 pytestmark = pytest.mark.ui
 
@@ -49,7 +49,7 @@ def _request_close(window_id: int) -> None:
 
 @pytest.fixture
 def kiosk(tmp_path, clock):
-    kiosk = Kiosk.open(make_config(tmp_path), clock)
+    kiosk = make_kiosk(make_config(tmp_path), clock)
     yield kiosk
     kiosk.close()
 
@@ -99,9 +99,6 @@ COMBINATIONS = [
 
 def test_every_escape_combination_gesture_and_click_is_swallowed_and_counted(ui, kiosk, clock):
     assert shutil.which("xdotool"), "xdotool is needed to press real keys (apt-get install xdotool)"
-    from tests.core.residents import FakeUplink
-
-    kiosk.uplink = FakeUplink()
 
     async def scenario(person):
         from kivy.core.window import Window
@@ -157,7 +154,7 @@ def test_every_escape_combination_gesture_and_click_is_swallowed_and_counted(ui,
         assert kiosk.tamper_attempts["long_press"] == 1
         assert kiosk.tamper_attempts["edge_swipe"] == 4
         # The thirteen in a row are one sequence: one event, not thirteen.
-        sent = [d for d in kiosk.uplink.of("tamper") if d["attempt"] == "ctrl_alt"]
+        sent = [d for d in kiosk.outbox.of("tamper") if d["attempt"] == "ctrl_alt"]
         assert len(sent) == 1
 
     ui(kiosk, scenario)

@@ -46,7 +46,7 @@ def test_sent_messages_change_state_on_screen_and_new_ones_arrive(ui, tmp_path, 
 
     async def scenario(person):
         screens = person.app.root
-        sync = SyncService(kiosk)
+        sync = SyncService(kiosk, kiosk.outbox.inner)
         sync.start()
         try:
             idle = person.screen("idle")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.core.kiosk import Kiosk
 from kiosk.demo import seed
 from tests.conftest import make_config
+from tests.kiosks import make_kiosk
 
 pytestmark = pytest.mark.ui
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -28,7 +28,7 @@ def test_screenshot_of_the_demo_idle_screen(ui, tmp_path, clock, role, language,
         overrides.update(
             kiosk_id="demo-lobby-01", kiosk_name="Visitor Lobby · Station 1", housing_unit=None
         )
-    kiosk = Kiosk.open(make_config(tmp_path, **overrides), clock)
+    kiosk = make_kiosk(make_config(tmp_path, **overrides), clock)
     seed(kiosk)  # the demo facility: a visit five minutes from now
     kiosk.set_language(language)
 
@@ -67,7 +67,7 @@ HOUSING_SHOTS = (
 
 def test_screenshots_of_a_residents_session(ui, tmp_path, clock):
     """Sign-in, inbox, a message with its photo, compose in English and Spanish, high contrast."""
-    kiosk = Kiosk.open(make_config(tmp_path), clock)
+    kiosk = make_kiosk(make_config(tmp_path), clock)
     seed(kiosk)
 
     async def scenario(person):
@@ -162,7 +162,7 @@ def test_screenshots_of_a_visitor_checking_in(ui, tmp_path, clock):
         kiosk_name="Visitor Lobby · Station 1",
         housing_unit=None,
     )
-    kiosk = Kiosk.open(config, clock)
+    kiosk = make_kiosk(config, clock)
     seed(kiosk)
     camera = kiosk.devices.camera
 

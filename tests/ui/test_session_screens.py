@@ -31,26 +31,9 @@ HER_TEXTS = (
 )
 
 
-class Uplink:
-    """What the core would tell the facility cloud, kept for the test to read."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict]] = []
-
-    def event(self, kind, detail) -> None:
-        self.events.append((kind, detail))
-
-    def telemetry_changed(self) -> None:
-        pass
-
-    def outbox_changed(self) -> None:
-        pass
-
-
 @pytest.fixture
 def kiosk(tmp_path, clock):
-    kiosk = demo_kiosk(tmp_path, clock)
-    kiosk.uplink = Uplink()
+    kiosk = demo_kiosk(tmp_path, clock)  # its outbox records what it says
     yield kiosk
     kiosk.close()
 
@@ -253,7 +236,7 @@ def test_no_credits_and_the_idle_warning(ui, kiosk, clock):
         await person.until(lambda: screens.current == "idle")
         assert _still_there(person) is None
         assert kiosk.session is None
-        logouts = [detail for kind, detail in kiosk.uplink.events if kind == "logout"]
+        logouts = [detail for kind, detail in kiosk.outbox.events if kind == "logout"]
         assert [d["reason"] for d in logouts] == ["idle"]
         assert "ok" not in list(everything_held(person.app))
 
@@ -264,7 +247,7 @@ def test_no_credits_and_the_idle_warning(ui, kiosk, clock):
         await person.tap(_still_there(person).ids.sign_out)
         await person.until(lambda: screens.current == "idle")
         assert _still_there(person) is None
-        logouts = [detail for kind, detail in kiosk.uplink.events if kind == "logout"]
+        logouts = [detail for kind, detail in kiosk.outbox.events if kind == "logout"]
         assert [d["reason"] for d in logouts] == ["idle", "user"]
 
     ui(kiosk, scenario)

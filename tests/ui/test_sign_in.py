@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.core.i18n import Language
+from kiosk.sync.inbound import inbound_event
 from tests.ui.housing import (
     ALVAREZ,
     ALVAREZ_BADGE,
@@ -155,12 +156,15 @@ def test_wrong_pins_then_the_pause_refuses_even_the_right_pin(ui, kiosk, clock):
         # Paused: her own badge and her right PIN are refused until then.
         clock.advance(5)  # past the kiosk's wait after the fifth wrong PIN
         await present_badge(person, kiosk, ALVAREZ_BADGE)
-        paused = f"Sign-in for this ID is paused until 1:05{NBSP}PM. Please try again then."
-        assert message.text == paused
+        # Her badge names her: from now on the kiosk speaks to her in Spanish, her language.
+        paused_es = es("Sign-in for this ID is paused until {time}. Please try again then.")
+        paused_es = paused_es.format(time="13:05")
+        assert message.text == paused_es and paused_es.startswith("El inicio de sesión")
         await type_pin(person, PIN)
         await person.frames(3)
         assert screens.current == "sign_in" and kiosk.session is None
-        assert message.text == paused
+        assert message.text == paused_es
+        paused = f"Sign-in for this ID is paused until 1:05{NBSP}PM. Please try again then."
         # The typed ID is refused at Next.
         await person.tap(screen.ids.back)
         await person.until(lambda: screen.step == "identify")
@@ -189,8 +193,8 @@ def test_a_lockdown_pauses_sign_in_on_the_idle_screen(ui, kiosk, clock):
         # Someone is at the keypad when the lockdown comes: back to the idle screen.
         await person.tap(idle.ids.prompt)
         await person.until(lambda: screens.current == "sign_in")
-        kiosk.cloud_update(
-            "notice", {"notice_id": "n1", "text": "Lockdown", "severity": "lockdown"}
+        kiosk.receive(
+            inbound_event("notice", {"notice_id": "n1", "text": "Lockdown", "severity": "lockdown"})
         )
         clock.advance(1)
         await person.until(lambda: screens.current == "idle")
@@ -206,7 +210,7 @@ def test_a_lockdown_pauses_sign_in_on_the_idle_screen(ui, kiosk, clock):
         await person.frames(3)
         assert screens.current == "idle" and kiosk.sign_in is None
 
-        kiosk.cloud_update("notice", {"notice_id": "n2", "text": ""})
+        kiosk.receive(inbound_event("notice", {"notice_id": "n2", "text": ""}))
         await person.until(lambda: idle.ids.paused.text == "")
         await person.tap(idle.ids.prompt)
         await person.until(lambda: screens.current == "sign_in")

@@ -13,8 +13,10 @@ import pytest
 
 from hardware.interfaces import DeviceState
 from kiosk.core.credentials import badge_lookup
+from kiosk.core.ports import Actions
 from kiosk.core.technician import IDLE_CLOSE_S
 from kiosk.demo import DEMO_BADGE_KEY
+from kiosk.sync.inbound import inbound_event
 from tests.core.residents import verifier
 from tests.ui.housing import demo_kiosk, everything_held
 from tests.ui.touches import press, type_keys
@@ -29,22 +31,30 @@ SELFTEST_S = 60.0
 
 
 @pytest.fixture
-def kiosk(tmp_path, clock):
+def actions():
+    """What carries out Restart and Reboot: nothing, until a test says so."""
+    return Actions()
+
+
+@pytest.fixture
+def kiosk(tmp_path, clock, actions):
     """The demo housing kiosk, whose cloud config names one technician."""
-    kiosk = demo_kiosk(tmp_path, clock, brokers=(BROKER,))
-    kiosk.cloud_update(
-        "config",
-        {
-            "badge_key_b64": base64.b64encode(DEMO_BADGE_KEY).decode(),
-            "technicians": [
-                {
-                    "technician_id": "t-17",
-                    "display_name": TECH_NAME,
-                    "badge_lookup": badge_lookup(TECH_BADGE, DEMO_BADGE_KEY),
-                    "pin_verifier": verifier(TECH_PIN),
-                }
-            ],
-        },
+    kiosk = demo_kiosk(tmp_path, clock, actions=actions, brokers=(BROKER,))
+    kiosk.receive(
+        inbound_event(
+            "config",
+            {
+                "badge_key_b64": base64.b64encode(DEMO_BADGE_KEY).decode(),
+                "technicians": [
+                    {
+                        "technician_id": "t-17",
+                        "display_name": TECH_NAME,
+                        "badge_lookup": badge_lookup(TECH_BADGE, DEMO_BADGE_KEY),
+                        "pin_verifier": verifier(TECH_PIN),
+                    }
+                ],
+            },
+        )
     )
     yield kiosk
     kiosk.close()
@@ -95,7 +105,7 @@ def in_window(widget) -> bool:
     return widget is Window
 
 
-def test_a_technician_signs_in_reads_the_kiosk_and_runs_the_self_test(ui, kiosk):
+def test_a_technician_signs_in_reads_the_kiosk_and_runs_the_self_test(ui, kiosk, actions):
     async def scenario(person):
         await badge_in(person, kiosk)
         shown = screen(person)
@@ -123,7 +133,9 @@ def test_a_technician_signs_in_reads_the_kiosk_and_runs_the_self_test(ui, kiosk)
         assert shown_lines["Handset"][0] == "OK"
         assert shown_lines["Badge reader"][0] == "OK"
         assert shown_lines["Facility network"] == ("Error", f"not connected ({BROKER})")
-        assert shown_lines["Outbox"][0] == "OK"
+        # The refused PIN's event waits in the outbox for the network, which is down.
+        assert shown_lines["Outbox"][0] == "Missing"
+        assert shown_lines["Outbox"][1].endswith("waiting to be sent")
         assert shown_lines["Kiosk"][1].startswith(kiosk.config.kiosk_id)
         assert {"Schedule version", "Residents version", "Running for"} <= set(shown_lines)
         assert shown_lines["Schedule version"][0] == ""  # a plain fact has no state mark
@@ -149,8 +161,8 @@ def test_a_technician_signs_in_reads_the_kiosk_and_runs_the_self_test(ui, kiosk)
         assert any("handset is now missing" in line for line in errors), errors
 
         assert shown.ids.errors_title.text == "Last errors"
-        kiosk.reboot = lambda: None  # only now can this kiosk carry out a reboot
-        kiosk.restart = lambda: None
+        actions.reboot = lambda: None  # only now can this kiosk carry out a reboot
+        actions.restart = lambda: None
         kiosk.refresh()
         await person.until(lambda: in_window(shown.ids.reboot))
         # The picture shows a row of each state and the last errors.
@@ -164,7 +176,7 @@ def test_a_technician_signs_in_reads_the_kiosk_and_runs_the_self_test(ui, kiosk)
     ui(kiosk, scenario)
 
 
-def test_restart_asks_first_and_touches_keep_the_screen_open(ui, kiosk, clock):
+def test_restart_asks_first_and_touches_keep_the_screen_open(ui, kiosk, clock, actions):
     restarts = []
 
     async def scenario(person):
@@ -172,7 +184,7 @@ def test_restart_asks_first_and_touches_keep_the_screen_open(ui, kiosk, clock):
         shown = screen(person)
         # Nothing on this kiosk carries out a reboot or a restart: neither button is there.
         assert not in_window(shown.ids.reboot) and not in_window(shown.ids.restart)
-        kiosk.restart = lambda: restarts.append("restart")
+        actions.restart = lambda: restarts.append("restart")
         kiosk.refresh()
         await person.until(lambda: in_window(shown.ids.restart))
         assert not in_window(shown.ids.reboot)
@@ -258,7 +270,7 @@ def test_close_leaves_no_pin_and_no_maintenance_row_in_the_window(ui, kiosk):
     ui(kiosk, scenario)
 
 
-def test_nothing_is_clipped_at_common_kiosk_sizes_and_larger_text(ui, kiosk, kivy_window):
+def test_nothing_is_clipped_at_common_kiosk_sizes_and_larger_text(ui, kiosk, kivy_window, actions):
     async def scenario(person):
         app = person.app
         await badge_in(person, kiosk)
@@ -280,7 +292,7 @@ def test_nothing_is_clipped_at_common_kiosk_sizes_and_larger_text(ui, kiosk, kiv
             await press(person, shown.ids.keypad.key_for("Delete"))
             await type_pin(person, TECH_PIN)
             await person.until(lambda: shown.step == "open")
-            kiosk.restart = kiosk.reboot = lambda: None
+            actions.restart = actions.reboot = lambda: None
             kiosk.refresh()
             for size in SIZES:
                 kivy_window.size = size

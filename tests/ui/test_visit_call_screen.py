@@ -25,7 +25,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 def test_the_visit_screen_shows_both_cameras(ui, tmp_path, broker, cloud, monkeypatch):  # noqa: F811
     import kiosk.core.kiosk
 
-    monkeypatch.setattr(kiosk.core.kiosk, "VISIT_ENDED_SHOWN_S", 0)  # no 10 s of end words
+    monkeypatch.setattr(kiosk.core.parts.visits, "VISIT_ENDED_SHOWN_S", 0)  # no 10 s of end words
     publish_facility(cloud, ends_in_s=60)
     housing = kiosk_for(tmp_path, broker, "hu-01", "housing")
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.sync.inbound import inbound_event
 from tests.conftest import make_config
+from tests.kiosks import make_kiosk
 from tests.ui.housing import ALVAREZ, ALVAREZ_BADGE, PIN, es, press, type_pin
 from tests.visits import visit_row
 
@@ -17,10 +19,9 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_a_visit_from_the_ready_notice_to_the_end(ui, tmp_path, clock):
-    from kiosk.core.kiosk import Kiosk
     from kiosk.demo import seed
 
-    kiosk = Kiosk.open(make_config(tmp_path), clock)
+    kiosk = make_kiosk(make_config(tmp_path), clock)
     seed(kiosk)
     start = clock.now() + timedelta(minutes=5)
     kiosk.apply_schedule(
@@ -62,8 +63,10 @@ def test_a_visit_from_the_ready_notice_to_the_end(ui, tmp_path, clock):
         kiosk.set_language("en")
 
         # The visitor checks in at the lobby: the cloud relays their `ready`.
-        kiosk.cloud_update(
-            "signal", {"visit_id": "v-ui", "kind": "ready", "from_kiosk_id": "demo-lobby-01"}
+        kiosk.receive(
+            inbound_event(
+                "signal", {"visit_id": "v-ui", "kind": "ready", "from_kiosk_id": "demo-lobby-01"}
+            )
         )
         await person.until(lambda: visit.instruction == "You are in your visit with R. Alvarez.")
         assert visit.ids.time_left.text == "Ends in 35:00"
@@ -106,12 +109,11 @@ def test_a_visit_from_the_ready_notice_to_the_end(ui, tmp_path, clock):
 def test_the_lobby_side_of_a_visit(ui, tmp_path, clock):
     """The visitor, once checked in, waits for the resident with the countdown in view; nothing
     says a price (on-site visits are free), and the resident's name is shown to this visitor."""
-    from kiosk.core.kiosk import Kiosk
 
     config = make_config(
         tmp_path, role="lobby", kiosk_id="demo-lobby-01", kiosk_name="Visitor Lobby · Station 1"
     )
-    kiosk = Kiosk.open(config, clock)
+    kiosk = make_kiosk(config, clock)
     start = clock.now() + timedelta(minutes=5)
     kiosk.apply_schedule(
         1,
@@ -138,8 +140,10 @@ def test_the_lobby_side_of_a_visit(ui, tmp_path, clock):
         assert visit.peer_status == "M. Alvarez has not joined yet."
         assert visit.ids.time_left.text == "Ends in 35:00"
         assert not any("$" in text or "credit" in text.lower() for text in person.texts())
-        kiosk.cloud_update(
-            "signal", {"visit_id": "v-lobby", "kind": "ready", "from_kiosk_id": "demo-hu-01"}
+        kiosk.receive(
+            inbound_event(
+                "signal", {"visit_id": "v-lobby", "kind": "ready", "from_kiosk_id": "demo-hu-01"}
+            )
         )
         await person.until(lambda: visit.instruction == "You are in your visit with M. Alvarez.")
         assert visit.peer_status == ""

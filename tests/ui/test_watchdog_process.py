@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.core.kiosk import Kiosk
 from tests.conftest import make_config
+from tests.kiosks import make_kiosk
 from tests.systemd.supervisor import Notification, NotifySocket, Supervisor, UnitTimes
 
 pytestmark = pytest.mark.ui
@@ -238,7 +238,7 @@ def test_the_pings_come_from_the_loop_that_draws(ui, tmp_path, clock, notify):
         await person.frames(2)
         await asyncio.sleep(5 * interval_s)
 
-    kiosk = Kiosk.open(make_config(tmp_path), clock)
+    kiosk = make_kiosk(make_config(tmp_path), clock)
     try:
         ui(kiosk, scenario)
     finally:

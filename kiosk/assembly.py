@@ -1,0 +1,96 @@
+"""Builds a kiosk from its configuration: its database, devices, outbox and calls, handed to the
+core in its constructor. The one place that knows which adapter serves which port."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hardware.factory import build_devices
+from hardware.interfaces import Devices
+from kiosk.config import KioskConfig
+from kiosk.core.clock import Clock, SystemClock
+from kiosk.core.kiosk import Kiosk
+from kiosk.core.ports import Actions, Outbox
+from kiosk.core.visit import CallFactory
+from kiosk.store import open_database
+from kiosk.sync.cloud_outbox import CloudOutbox
+from kiosk.sync.topics import Topics
+
+
+class ProcessStop:
+    """Ends the kiosk's process (the `reboot` command, the maintenance screen's Restart); the
+    service manager starts it again. Whoever runs the loop says how, once it can."""
+
+    def __init__(self) -> None:
+        self._stop: Callable[[], Any] | None = None
+
+    def bind(self, stop: Callable[[], Any]) -> None:
+        self._stop = stop
+
+    def __call__(self) -> None:
+        if self._stop is not None:
+            self._stop()
+
+
+def build_kiosk(
+    config: KioskConfig,
+    clock: Clock | None = None,
+    *,
+    database: Any = None,
+    devices: Devices | None = None,
+    outbox: Outbox | None = None,
+    call_factory: CallFactory | None = None,
+    actions: Actions | None = None,
+) -> Kiosk:
+    """A kiosk on its own database and the devices its configuration names; with a broker
+    configured, real calls through the cloud. Any collaborator given replaces the built one."""
+    clock = clock or SystemClock()
+    if database is None:
+        database = open_database(config.database_path)
+    if devices is None:
+        devices = build_devices(config.device_kinds, config.device_settings)
+    if outbox is None:
+        outbox = CloudOutbox(
+            database,
+            Topics(config.facility_id, config.kiosk_id),
+            clock,
+            budget_bytes=config.outbox_budget_mb * 1024 * 1024,
+            keep_events=bool(config.brokers),
+        )
+    if call_factory is None and config.brokers and isinstance(outbox, CloudOutbox):
+        call_factory = visit_calls(config, devices, outbox)
+    return Kiosk(
+        config,
+        clock=clock,
+        database=database,
+        devices=devices,
+        outbox=outbox,
+        call_factory=call_factory,
+        actions=actions,
+    )
+
+
+def visit_calls(config: KioskConfig, devices: Devices, outbox: CloudOutbox) -> CallFactory:
+    """Visits with real WebRTC calls (kiosk.calls); aiortc is imported by the first call."""
+
+    def make(visit, on_state):
+        from kiosk.calls.visit_call import VisitCall
+
+        picture_filter = None
+        if config.blur_without_face:
+            from kiosk.calls.face_gate import FaceGate
+
+            picture_filter = FaceGate()
+        return VisitCall(
+            visit.visit_id,
+            kiosk_id=config.kiosk_id,
+            camera=devices.camera,
+            publish=outbox.publish_signal,
+            on_state=on_state,
+            picture_filter=picture_filter,
+            microphone=devices.microphone,
+            earpiece=devices.earpiece,
+        )
+
+    return make
