@@ -206,9 +206,9 @@ def open_kiosk(workdir: Path) -> tuple[Any, dict[str, Any]]:
     """A fresh demo housing kiosk whose resident A1024 has ``MESSAGES`` more messages."""
     from datetime import timedelta
 
+    from kiosk.contract.fields import utc_text
     from kiosk.core.kiosk import Kiosk
     from kiosk.demo import seed
-    from kiosk.sync.uplink import utc_text
 
     kiosk = Kiosk.open(demo_config(workdir / "kiosk-data"))
     start = time.perf_counter()

@@ -12,6 +12,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from kiosk.contract.codec import Rejected, parse_downlink
+from kiosk.contract.fields import utc_text  # one fixed width: the store orders times as text
+from kiosk.contract.topics import Topics
 from kiosk.store.messages import MessagesRepository
 from kiosk.store.processed import ProcessedRepository
 from kiosk.store.residents import ResidentsRepository
@@ -19,9 +22,6 @@ from kiosk.store.schedule import ScheduleRepository
 from kiosk.store.snapshots import SnapshotRepository
 from kiosk.store.transaction import transaction
 from kiosk.sync.link import Incoming, MqttLink
-from kiosk.sync.payloads import Rejected, parse_downlink
-from kiosk.sync.topics import Topics
-from kiosk.sync.uplink import utc_text  # one fixed width: the store orders times as text
 
 log = logging.getLogger(__name__)
 

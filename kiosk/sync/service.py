@@ -18,17 +18,18 @@ from collections.abc import Awaitable
 from typing import Any
 
 from kiosk import __version__
+from kiosk.contract import builders
+from kiosk.contract.codec import encode
+from kiosk.contract.topics import Topics
 from kiosk.core.kiosk import Kiosk
 from kiosk.store import open_database
 from kiosk.store.outbox import OutboxFull, OutboxRepository
 from kiosk.store.processed import ProcessedRepository
 from kiosk.store.transaction import transaction
-from kiosk.sync import uplink
 from kiosk.sync.endpoints import parse_endpoint
 from kiosk.sync.inbox import Inbox
 from kiosk.sync.link import Incoming, LinkHandler, MqttLink, TlsFiles
 from kiosk.sync.outbox import OutboxSender
-from kiosk.sync.topics import Topics
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class SyncService(LinkHandler):
             endpoints=[parse_endpoint(url) for url in config.brokers],
             handler=self,
             subscriptions=self.topics.subscriptions,
-            will=(self.topics.up("status"), uplink.WILL_PAYLOAD),
+            will=(self.topics.up("status"), builders.WILL_PAYLOAD),
             tls=tls,
             turns=turns,
         )
@@ -107,7 +108,7 @@ class SyncService(LinkHandler):
             self._telemetry_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._telemetry_task
-        farewell = (self.topics.up("status"), uplink.encode(self._status("offline", reason)))
+        farewell = (self.topics.up("status"), encode(self._status("offline", reason)))
         await asyncio.get_running_loop().run_in_executor(None, self.link.stop, farewell)
         self.kiosk.uplink = None
         self._link_database.conn.close()
@@ -118,7 +119,7 @@ class SyncService(LinkHandler):
         """An audit event, durable through the outbox; a full outbox drops it, loudly, rather
         than stopping whatever the kiosk was doing."""
         event_id = str(uuid.uuid4())
-        payload = uplink.event(event_id, self.kiosk.clock.now(), kind, detail)
+        payload = builders.event(event_id, self.kiosk.clock.now(), kind, detail)
         try:
             self.enqueue("events", event_id, payload)
         except OutboxFull:
@@ -128,7 +129,7 @@ class SyncService(LinkHandler):
 
     def enqueue(self, kind: str, record_id: str, payload: dict[str, Any]) -> None:
         """Commit to the outbox first (delivery rule 1), then wake the link to send it."""
-        self.outbox.append(self.topics.up(kind), record_id, uplink.encode(payload))
+        self.outbox.append(self.topics.up(kind), record_id, encode(payload))
         self.link.call(self.sender.wake)
         self.telemetry_changed()
 
@@ -139,7 +140,7 @@ class SyncService(LinkHandler):
 
     def publish(self, kind: str, payload: dict[str, Any], *, retain: bool = False) -> None:
         """Fire and forget, for what is worthless when late (telemetry, signalling)."""
-        topic, data = self.topics.up(kind), uplink.encode(payload)
+        topic, data = self.topics.up(kind), encode(payload)
         self.link.call(lambda: self.link.publish(topic, data, retain=retain))
 
     def telemetry_changed(self) -> None:
@@ -153,7 +154,7 @@ class SyncService(LinkHandler):
         self.sender.connected()
         link.publish(
             self.topics.up("status"),
-            uplink.encode(self._status("online", "connected")),
+            encode(self._status("online", "connected")),
             retain=True,
         )
         self._from_link("connected", str(link.endpoint))
@@ -184,11 +185,9 @@ class SyncService(LinkHandler):
         log.warning("payload rejected on %s: %s", topic, reason)
         event_id = str(uuid.uuid4())
         detail = {"topic": topic, "reason": reason}
-        payload = uplink.event(event_id, self.kiosk.clock.now(), "payload_rejected", detail)
+        payload = builders.event(event_id, self.kiosk.clock.now(), "payload_rejected", detail)
         try:
-            self.sender.repository.append(
-                self.topics.up("events"), event_id, uplink.encode(payload)
-            )
+            self.sender.repository.append(self.topics.up("events"), event_id, encode(payload))
             self.sender.wake()
         except OutboxFull:
             log.error("outbox full: payload_rejected event not kept")
@@ -245,7 +244,7 @@ class SyncService(LinkHandler):
 
     def _command_done(self, command: Any, ok: bool, error: str | None) -> None:
         now = self.kiosk.clock.now()
-        result = uplink.encode(uplink.command_result(command.command_id, ok, error, now))
+        result = encode(builders.command_result(command.command_id, ok, error, now))
         with transaction(self.kiosk.database):
             self.processed.set_result("command", command.command_id, result.decode())
             self.outbox.append(self.topics.up("cmd-result"), command.command_id, result)
@@ -256,8 +255,8 @@ class SyncService(LinkHandler):
 
     def _answer_interrupted_commands(self) -> None:
         for command_id in self.processed.pending("command"):
-            result = uplink.encode(
-                uplink.command_result(command_id, False, "interrupted", self.kiosk.clock.now())
+            result = encode(
+                builders.command_result(command_id, False, "interrupted", self.kiosk.clock.now())
             )
             with transaction(self.kiosk.database):
                 self.processed.set_result("command", command_id, result.decode())
@@ -279,7 +278,7 @@ class SyncService(LinkHandler):
     def telemetry(self) -> dict[str, Any]:
         kiosk = self.kiosk
         disk = shutil.disk_usage(kiosk.config.data_dir)
-        return uplink.telemetry(
+        return builders.telemetry(
             at=kiosk.clock.now(),
             uptime_s=int(time.monotonic() - self._started_monotonic),
             hardware=kiosk.hardware_report(),
@@ -297,7 +296,7 @@ class SyncService(LinkHandler):
 
     def _status(self, state: str, reason: str) -> dict[str, Any]:
         config = self.kiosk.config
-        return uplink.status(
+        return builders.status(
             state=state,
             reason=reason,
             version=__version__,

@@ -8,9 +8,9 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+from kiosk.contract import builders as uplink
 from kiosk.store import open_database
 from kiosk.store.outbox import OutboxRepository
-from kiosk.sync import uplink
 from tests.sync.conftest import FACILITY, wait_until
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from cloudsim.broker import free_port
+from kiosk.contract.fields import utc_text
 from kiosk.core.clock import FakeClock
 from kiosk.core.credentials import make_verifier
 from kiosk.core.kiosk import Kiosk
@@ -29,7 +30,6 @@ from kiosk.store.outbox import OutboxRepository
 from kiosk.store.schedule import ScheduleRepository
 from kiosk.sync.link import Incoming
 from kiosk.sync.service import SyncService
-from kiosk.sync.uplink import utc_text
 from tests.conftest import make_config
 from tests.core.residents import START
 
