@@ -14,7 +14,7 @@ from typing import Any
 
 from kiosk.contract.codec import Rejected, parse_downlink
 from kiosk.contract.fields import utc_text  # one fixed width: the store orders times as text
-from kiosk.contract.topics import Topics
+from kiosk.contract.topics import RETAINED_DOWNLINK, Topics
 from kiosk.store.messages import MessagesRepository
 from kiosk.store.processed import ProcessedRepository
 from kiosk.store.residents import ResidentsRepository
@@ -83,8 +83,11 @@ class Inbox:
 
     def handle(self, link: MqttLink, incoming: Incoming) -> None:
         kind = self.topics.downlink_kind(incoming.topic)
-        if kind is None or (incoming.retain and not incoming.payload):
-            # Not in the contract, or a retained message being cleared: nothing to apply.
+        if kind is None or (kind in RETAINED_DOWNLINK and not incoming.payload):
+            # Not in the contract, or a retained snapshot being cleared at the broker: nothing
+            # to apply. The broker forwards the clearing empty message to a subscriber that is
+            # connected, or queues it in the session of one that is not, without the retain
+            # flag, so the topic decides, not the flag.
             link.ack(incoming)
             return
         try:
