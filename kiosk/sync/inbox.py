@@ -68,7 +68,7 @@ class Inbox:
         *,
         notify: Notify,
         rejected: Callable[[str, str], None],
-        command_seen_again: Callable[[str, str], None],
+        command_seen_again: Callable[[str, str | None], None],
     ) -> None:
         self.topics = topics
         self.database = database
@@ -160,9 +160,10 @@ class Inbox:
     def _command(self, command: Any) -> None:
         first = self.processed.first_result("command", command.command_id)
         if first is not None:
-            if first.result is not None:
-                self.command_seen_again(command.command_id, first.result)
-            return  # still running: its one answer is on its way
+            # Seen before: answered again with the first result, not run. While the first copy
+            # still runs (no result yet), this one is answered when the result is there.
+            self.command_seen_again(command.command_id, first.result)
+            return
         # Committed as pending before the ack; a kiosk that dies before answering answers
         # "interrupted" when it starts again (SyncService.start) rather than running it late.
         self.processed.record("command", command.command_id)

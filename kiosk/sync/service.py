@@ -14,6 +14,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable
 from typing import Any
 
@@ -62,6 +63,9 @@ class SyncService(LinkHandler):
         self._telemetry_task: asyncio.Task[None] | None = None
         self._telemetry_due = asyncio.Event()
         self._commands_running: set[asyncio.Future[None]] = set()  # a self-test under way
+        # Copies of a command that came again while it was still running: each is owed the
+        # first result once there is one (on the loop, like the result itself).
+        self._asked_again: Counter[str] = Counter()
         # The loop's side appends through the core's connection; the link's side has its own.
         self.outbox = OutboxRepository(kiosk.database, budget_bytes=outbox_budget_bytes)
         self.processed = ProcessedRepository(kiosk.database)
@@ -193,8 +197,12 @@ class SyncService(LinkHandler):
             log.error("outbox full: payload_rejected event not kept")
         self._from_link("telemetry", None)  # rejected_payloads changed
 
-    def _answer_again(self, command_id: str, result: str) -> None:
-        """A command seen before gets its first answer again, not a second run."""
+    def _answer_again(self, command_id: str, result: str | None) -> None:
+        """A command seen before gets its first answer again, not a second run; if it has no
+        answer yet (still running), the loop sends one more copy when it has."""
+        if result is None:
+            self._from_link("command_again", command_id)
+            return
         self.sender.repository.append(self.topics.up("cmd-result"), command_id, result.encode())
         self.sender.wake()
 
@@ -208,6 +216,8 @@ class SyncService(LinkHandler):
         try:
             if kind == "command":
                 self._run_command(data)
+            elif kind == "command_again":
+                self._answer_when_done(data)
             elif kind == "telemetry":
                 self.telemetry_changed()
             elif kind in ("connected", "disconnected"):
@@ -242,12 +252,24 @@ class SyncService(LinkHandler):
             ok, error = False, f"failed: {exc}"
         self._command_done(command, ok, error)
 
+    def _answer_when_done(self, command_id: str) -> None:
+        """A copy of a command that was pending when the link looked: answered now if its
+        result came meanwhile, else by ``_command_done``."""
+        first = self.processed.first_result("command", command_id)
+        if first is None or first.result is None:
+            self._asked_again[command_id] += 1
+            return
+        self.outbox.append(self.topics.up("cmd-result"), command_id, first.result.encode())
+        self.link.call(self.sender.wake)
+
     def _command_done(self, command: Any, ok: bool, error: str | None) -> None:
         now = self.kiosk.clock.now()
         result = encode(builders.command_result(command.command_id, ok, error, now))
+        answers = 1 + self._asked_again.pop(command.command_id, 0)
+        topic = self.topics.up("cmd-result")
         with transaction(self.kiosk.database):
             self.processed.set_result("command", command.command_id, result.decode())
-            self.outbox.append(self.topics.up("cmd-result"), command.command_id, result)
+            self.outbox.append_many([(topic, command.command_id, result)] * answers)
         self.link.call(self.sender.wake)
         if command.name == "resync" and ok:
             # Reconnecting subscribes again, and the broker sends every retained snapshot anew.
