@@ -313,6 +313,7 @@ class SyncService(LinkHandler):
             outbox_bytes=self.outbox.size_bytes(),
             outbox_fill=round(self.outbox.fill_ratio(), 4),
             events_dropped=self.events_dropped,
+            outbox_refused=self.sender.refusals,
             broker=str(self.link.endpoint) if self.link.connected else None,
         )
 
