@@ -4,6 +4,7 @@ validates what arrives with the same models."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
@@ -70,7 +71,7 @@ def json_ready(value: Any, depth: int = 0) -> Any:
     if value is None or isinstance(value, str | bool | int):
         return value
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise rule("holds a number that is not finite")
         return value
     if isinstance(value, datetime):
