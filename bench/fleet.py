@@ -609,10 +609,10 @@ def percentile(sorted_values: list[float], pct: float) -> float:
 
 def commit_probe(root: Path, payload: bytes, repeat: int = 30) -> dict[str, float]:
     """One schedule replace (a transaction and its commit) alone, median ms, FULL vs NORMAL."""
+    from kiosk.contract.codec import parse_downlink
     from kiosk.store import open_database
     from kiosk.store.schedule import ScheduleRepository
     from kiosk.sync.inbox import visit_row
-    from kiosk.sync.payloads import parse_downlink
 
     parsed = parse_downlink("schedule", payload)
     rows = [visit_row(v) for v in parsed.visits]

@@ -51,7 +51,7 @@ import paho.mqtt.client as mqtt  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from cloudsim.broker import LocalBroker  # noqa: E402
-from kiosk.sync import uplink  # noqa: E402
+from kiosk.contract import builders as uplink  # noqa: E402
 
 RESULTS_FILE = BENCH_DIR / "results" / "outbox_drain.json"
 FACILITY = "f1"

@@ -207,9 +207,9 @@ def open_kiosk(workdir: Path) -> tuple[Any, dict[str, Any]]:
     from datetime import timedelta
 
     from kiosk.assembly import build_kiosk
+    from kiosk.contract.fields import utc_text
     from kiosk.core.ports import MailChanged
     from kiosk.demo import seed
-    from kiosk.sync.uplink import utc_text
 
     kiosk = build_kiosk(demo_config(workdir / "kiosk-data"))
     start = time.perf_counter()

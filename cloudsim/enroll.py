@@ -1,4 +1,4 @@
-"""The facility cloud's enrollment service, simulated (protocol.md, "Enrollment").
+"""The facility cloud's enrollment service, simulated (docs/protocol.md, "Enrollment").
 
 Three parts, as a facility would have them:
 
@@ -11,9 +11,10 @@ Three parts, as a facility would have them:
   which request id (what the plugin must tell the cloud), then hands the connection to the
   broker byte for byte. TLS with the test PKI's server certificate when asked.
 - :class:`EnrollmentResponder`: the cloud's worker. It reads ``kiosk/v1/provision/+/up/csr``,
-  accepts a CSR on request R only from a claimer that logged in as ``claim-R`` with a token
-  still unspent, checks the kiosk id and the CSR, signs it with the facility CA, spends the
-  token, and answers on ``…/down/result``; or answers ``ok: false`` with the reason.
+  checks the request with the contract's ``enroll`` model, accepts a CSR on request R only from
+  a claimer that logged in as ``claim-R`` with a token still unspent, checks the kiosk id and
+  the CSR, signs it with the facility CA, spends the token, and answers on ``…/down/result``
+  with the contract's ``enrolled`` model; or answers ``ok: false`` with the reason.
 
 ``python -m cloudsim.enroll`` runs all three on a Mosquitto of its own and prints a token.
 """
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import json
 import re
 import secrets
 import select
@@ -45,12 +45,15 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from paho.mqtt.enums import CallbackAPIVersion
 
 from cloudsim.tls import CLOUD_USER, LEAF_KEY_USAGE
-from kiosk.config import KIOSK_ID_PATTERN, ROLES
-from provisioning.claim import CLAIM_USER, csr_topic, result_topic
+from kiosk.contract import limits
+from kiosk.contract.codec import Rejected, build, decode, dump, encode, validate_enrollment
+from kiosk.contract.connection import CLAIM_USER, QOS
+from kiosk.contract.enrollment import EnrolledPayload
+from kiosk.contract.topics import FACILITY_WIDE, PROVISION, csr_topic, result_topic
 
-# The kiosk's side of the exchange (provisioning/claim.py) names the topics and the claim user.
 CSR_FILTER = csr_topic("+")
-RESERVED_IDS = ("all", "provision", CLAIM_USER, CLOUD_USER)
+# Names a kiosk id must never take: levels of the topic tree and users of the broker.
+RESERVED_IDS = (FACILITY_WIDE, PROVISION, CLAIM_USER, CLOUD_USER)
 CERT_VALID_DAYS = 365
 _CLAIM_CLIENT = re.compile(r"claim-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 Log = Callable[[str], Any]
@@ -412,13 +415,17 @@ class EnrollmentResponder:
         self.stop()
 
     def _on_connect(self, client: mqtt.Client, *_args: Any) -> None:
-        client.subscribe(CSR_FILTER, qos=1)
+        client.subscribe(CSR_FILTER, qos=QOS)
 
     def _on_message(self, client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         request_id = message.topic.split("/")[3]
         try:
-            payload = json.loads(message.payload)
-        except ValueError:
+            payload: Any = decode(
+                message.payload,
+                max_bytes=limits.ENROLLMENT_MAX_BYTES,
+                max_elements=limits.ENROLLMENT_MAX_ELEMENTS,
+            )
+        except Rejected:
             payload = None
         if isinstance(payload, dict):
             with self._lock:
@@ -428,19 +435,22 @@ class EnrollmentResponder:
             return
         result = self.decide(request_id, payload)
         self.log(f"enroll: request {request_id}: {'ok' if result['ok'] else result['error']}")
-        client.publish(result_topic(request_id), json.dumps(result).encode(), qos=1)
+        client.publish(result_topic(request_id), encode(result), qos=QOS)
 
     def decide(self, request_id: str, payload: Any) -> dict[str, Any]:
         """The result for one CSR; spends the token only when it answers ``ok: true``."""
-        base = {"v": 1, "type": "enrolled", "request_id": request_id}
 
         def refuse(error: str) -> dict[str, Any]:
-            return {**base, "ok": False, "error": error}
+            return dump(build(EnrolledPayload, request_id=request_id, ok=False, error=error))
 
-        if not isinstance(payload, dict) or payload.get("type") != "enroll":
+        if not isinstance(payload, dict):
             return refuse("not an enroll payload")
-        if payload.get("v") != 1 or payload.get("request_id") != request_id:
-            return refuse("v or request_id does not match the topic")
+        try:
+            request = validate_enrollment("csr", payload)
+        except Rejected as rejection:
+            return refuse(f"not an enroll payload: {rejection.reason}")
+        if request.request_id != request_id:
+            return refuse("request_id does not match the topic")
         with self._lock:
             if request_id in self._answered:
                 return refuse("this request was answered already")
@@ -451,18 +461,14 @@ class EnrollmentResponder:
         facility = self.facilities.get(facility_id)
         if facility is None:
             return refuse(f"the token's facility {facility_id!r} is not served here")
-        kiosk_id = payload.get("kiosk_id")
-        if not isinstance(kiosk_id, str) or not KIOSK_ID_PATTERN.fullmatch(kiosk_id):
-            return refuse("kiosk_id must be 3 to 40 lowercase letters, digits or '-'")
+        kiosk_id = request.kiosk_id  # the contract's kiosk-id pattern, checked by the model
         if kiosk_id in RESERVED_IDS or kiosk_id.startswith("claim-"):
             return refuse(f"kiosk id {kiosk_id!r} is reserved")
-        if payload.get("role") not in ROLES:
-            return refuse("role must be housing or lobby")
         with self._lock:
             if kiosk_id in self.enrolled:
                 return refuse(f"kiosk id {kiosk_id!r} is enrolled already")
         try:
-            csr = x509.load_pem_x509_csr(str(payload.get("csr_pem", "")).encode())
+            csr = x509.load_pem_x509_csr(request.csr_pem.encode())
         except ValueError:
             return refuse("csr_pem is not a PEM CSR")
         problem = _csr_problem(csr, kiosk_id)
@@ -473,14 +479,16 @@ class EnrollmentResponder:
         with self._lock:
             self.enrolled[kiosk_id] = facility_id
         certificate = sign(csr, facility)
-        return {
-            **base,
-            "ok": True,
-            "certificate_pem": certificate.public_bytes(serialization.Encoding.PEM).decode(),
-            "ca_pem": facility.ca_cert.public_bytes(serialization.Encoding.PEM).decode(),
-            "facility_id": facility_id,
-            "brokers": list(facility.brokers),
-        }
+        enrolled = build(
+            EnrolledPayload,
+            request_id=request_id,
+            ok=True,
+            certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
+            ca_pem=facility.ca_cert.public_bytes(serialization.Encoding.PEM).decode(),
+            facility_id=facility_id,
+            brokers=list(facility.brokers),
+        )
+        return dump(enrolled)
 
 
 def _csr_problem(csr: x509.CertificateSigningRequest, kiosk_id: str) -> str | None:

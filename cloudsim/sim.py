@@ -1,16 +1,16 @@
 """The facility cloud for one facility, on a broker: it publishes what the cloud publishes, records
 what kiosks send, and answers as the cloud does (message review, signalling relay).
 
-The contract is /work/shared/protocol.md; this module plays the cloud's side of it.
+This module plays the cloud's side of the contract (docs/protocol.md): what it publishes is
+built with the contract's downlink models (``kiosk.contract``), and what kiosks send is checked
+with its uplink models, the very ones the kiosk builds its payloads with.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import heapq
 import itertools
-import json
 import re
 import threading
 import time
@@ -26,32 +26,32 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from kiosk.contract import limits
+from kiosk.contract.codec import (
+    Rejected,
+    build,
+    build_downlink,
+    decode,
+    dump,
+    encode,
+    validate_uplink,
+)
+from kiosk.contract.connection import QOS
+from kiosk.contract.downlink import Photo, Resident, Technician, Visit
+from kiosk.contract.fields import Payload
+from kiosk.contract.topics import (
+    FACILITY_WIDE,
+    UPLINK_ID_FIELDS,
+    UPLINK_TYPES,
+    Topics,
+    parse_uplink_topic,
+    uplink_filter,
+)
 from kiosk.core.credentials import badge_lookup, make_verifier
-from kiosk.sync.topics import PREFIX, UPLINK_TYPES, Topics
 
 Log = Callable[[str], Any]
 
 DEFAULT_BADGE_KEY = b"cloudsim-badge-key"
-# The field that names an uplink payload, per uplink topic kind (what duplicates are told by).
-ID_FIELDS: Final = {
-    "outbox": "message_id",
-    "captures": "capture_id",
-    "events": "event_id",
-    "cmd-result": "command_id",
-}
-_REQUIRED: Final = {
-    "status": ("state",),
-    "telemetry": ("at",),
-    "events": ("event_id", "at", "kind"),
-    "outbox": ("message_id", "inmate_id", "to_contact_id", "body", "created_at"),
-    "captures": ("capture_id", "purpose", "taken_at", "mime", "data_b64"),
-    "cmd-result": ("command_id", "ok", "at"),
-    "signal": ("visit_id", "kind"),
-}
-_TIME_FIELDS: Final = ("at", "created_at", "taken_at", "started_at")
-_CAPTURE_PURPOSES: Final = ("visitor_id", "visitor_credential", "visitor_face", "login_snapshot")
-_SIGNAL_KINDS: Final = ("ready", "offer", "answer", "candidate", "bye")
-_MAX_CAPTURE_BYTES: Final = 2 * 1024 * 1024
 
 
 class _Hold:
@@ -72,14 +72,7 @@ def default_policy(message: dict[str, Any]) -> str | None:
     return None
 
 
-# --- contract-shaped payload parts -----------------------------------------------------------
-
-
-def iso(moment: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z``, to the second; a naive time is taken as UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+# --- parts of the contract's payloads ----------------------------------------------------------
 
 
 def make_visit(
@@ -98,16 +91,18 @@ def make_visit(
     visitor: dict[str, Any] = {"display_name": visitor_name}
     if confirmation_code is not None:
         visitor["confirmation_code_verifier"] = make_verifier(confirmation_code.upper())
-    return {
-        "visit_id": visit_id,
-        "starts_at": iso(starts_at),
-        "ends_at": iso(starts_at + timedelta(minutes=minutes)),
-        "kind": kind,
-        "status": status,
-        "inmate": {"inmate_id": inmate_id, "display_name": inmate_name},
-        "visitor": visitor,
-        "peer": {"kiosk_id": peer_kiosk_id} if peer_kiosk_id else {},
-    }
+    visit = build(
+        Visit,
+        visit_id=visit_id,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=minutes),
+        kind=kind,
+        status=status,
+        inmate={"inmate_id": inmate_id, "display_name": inmate_name},
+        visitor=visitor,
+        peer={"kiosk_id": peer_kiosk_id} if peer_kiosk_id else {},
+    )
+    return dump(visit)
 
 
 def make_resident(
@@ -121,15 +116,17 @@ def make_resident(
     badge_key: bytes = DEFAULT_BADGE_KEY,
 ) -> dict[str, Any]:
     """One residents entry; the PIN and badges are kept only as verifier and lookups."""
-    return {
-        "inmate_id": inmate_id,
-        "booking_number": booking_number,
-        "display_name": display_name,
-        "language": language,
-        "pin_verifier": make_verifier(pin),
-        "badge_lookups": [badge_lookup(badge.upper(), badge_key) for badge in badges],
-        "message_credits": credits,
-    }
+    resident = build(
+        Resident,
+        inmate_id=inmate_id,
+        booking_number=booking_number,
+        display_name=display_name,
+        language=language,
+        pin_verifier=make_verifier(pin),
+        badge_lookups=[badge_lookup(badge.upper(), badge_key) for badge in badges],
+        message_credits=credits,
+    )
+    return dump(resident)
 
 
 def make_technician(
@@ -140,12 +137,14 @@ def make_technician(
     badge_key: bytes = DEFAULT_BADGE_KEY,
 ) -> dict[str, Any]:
     """One entry of the config's ``technicians``."""
-    return {
-        "technician_id": technician_id,
-        "display_name": display_name,
-        "badge_lookup": badge_lookup(badge.upper(), badge_key),
-        "pin_verifier": make_verifier(pin),
-    }
+    technician = build(
+        Technician,
+        technician_id=technician_id,
+        display_name=display_name,
+        badge_lookup=badge_lookup(badge.upper(), badge_key),
+        pin_verifier=make_verifier(pin),
+    )
+    return dump(technician)
 
 
 def make_photo(index: int = 1, width: int = 320, height: int = 240) -> dict[str, Any]:
@@ -170,71 +169,13 @@ def make_photo(index: int = 1, width: int = 320, height: int = 240) -> dict[str,
     ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
     if not ok:
         raise RuntimeError("OpenCV could not encode a JPEG")
-    return {
-        "photo_id": f"p-{uuid.uuid4().hex[:12]}",
-        "mime": "image/jpeg",
-        "data_b64": base64.b64encode(data.tobytes()).decode(),
-    }
-
-
-def check_uplink(kind: str, payload: Any) -> str | None:
-    """Why the cloud would reject this uplink payload, or None when it follows the contract."""
-    if not isinstance(payload, dict):
-        return "not a JSON object"
-    if payload.get("v") != 1:
-        return f"v is {payload.get('v')!r}, not 1"
-    if payload.get("type") != UPLINK_TYPES[kind]:
-        return f"type is {payload.get('type')!r}, not {UPLINK_TYPES[kind]!r}"
-    missing = [name for name in _REQUIRED[kind] if name not in payload]
-    if missing:
-        return f"missing {', '.join(missing)}"
-    for name, value in payload.items():
-        bad = not isinstance(value, str) or not value or len(value) > 64
-        if name.endswith("_id") and value is not None and bad:
-            return f"{name} is not an id (a string of 1 to 64 chars)"
-    for name in _TIME_FIELDS:
-        if name in payload and not _is_utc_time(payload[name]):
-            return f"{name} is not an ISO 8601 UTC time with a Z"
-    return _check_kind(kind, payload)
-
-
-def _check_kind(kind: str, payload: dict[str, Any]) -> str | None:
-    if kind == "status" and payload["state"] not in ("online", "offline"):
-        return f"state is {payload['state']!r}"
-    if kind == "outbox" and not isinstance(payload["body"], str):
-        return "body is not text"
-    if kind == "captures":
-        if payload["purpose"] not in _CAPTURE_PURPOSES:
-            return f"purpose is {payload['purpose']!r}"
-        if "visit_id" not in payload and "inmate_id" not in payload:
-            return "neither visit_id nor inmate_id"
-        try:
-            size = len(base64.b64decode(payload["data_b64"], validate=True))
-        except (binascii.Error, TypeError, ValueError):
-            return "data_b64 is not base64"
-        if size > _MAX_CAPTURE_BYTES:
-            return f"data is {size} bytes, over 2 MiB"
-    if kind == "cmd-result":
-        if not isinstance(payload["ok"], bool):
-            return "ok is not true or false"
-        if not payload["ok"] and "error" not in payload:
-            return "missing error (ok is false)"
-    if kind == "signal":
-        if payload["kind"] not in _SIGNAL_KINDS:
-            return f"kind is {payload['kind']!r}"
-        if payload["kind"] in ("offer", "answer") and not isinstance(payload.get("sdp"), str):
-            return f"missing sdp ({payload['kind']})"
-    return None
-
-
-def _is_utc_time(value: Any) -> bool:
-    if not isinstance(value, str) or not value.endswith("Z"):
-        return False
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+    photo = build(
+        Photo,
+        photo_id=f"p-{uuid.uuid4().hex[:12]}",
+        mime="image/jpeg",
+        data_b64=base64.b64encode(data.tobytes()).decode(),
+    )
+    return dump(photo)
 
 
 # --- what was received -----------------------------------------------------------------------
@@ -365,7 +306,9 @@ class CloudSim:
         self._records: deque[Record] = deque(maxlen=keep_records)
         self._malformed: deque[dict[str, Any]] = deque(maxlen=keep_records)
         self._dropped_signals: deque[Record] = deque(maxlen=keep_records)
-        self._ids: dict[str, Counter[tuple[str, str]]] = {kind: Counter() for kind in ID_FIELDS}
+        self._ids: dict[str, Counter[tuple[str, str]]] = {
+            kind: Counter() for kind in UPLINK_ID_FIELDS
+        }
         self._status: dict[str, Record] = {}
         self._answered: set[tuple[str, str]] = set()
         # kiosk id -> {visit id -> peer kiosk id or None}, from the last schedule published to it.
@@ -385,7 +328,7 @@ class CloudSim:
 
     @property
     def uplink_filter(self) -> str:
-        return f"{PREFIX}/{self.facility_id}/+/up/#"
+        return uplink_filter(self.facility_id)
 
     def start(self, timeout: float = 10.0) -> CloudSim:
         """Connect, subscribe to every kiosk's uplink and return once the broker confirmed both."""
@@ -476,38 +419,38 @@ class CloudSim:
             "technicians": [],
             **fields,
         }
-        payload = {"v": 1, "type": "config"} | {k: v for k, v in values.items() if v is not None}
-        self._publish(self.topics(kiosk_id).down("config"), payload, retain=True)
-        self._say(f"→ {kiosk_id} config ({payload['role']}, {payload['kiosk_name']})")
-        return payload
+        config = build_downlink("config", **{k: v for k, v in values.items() if v is not None})
+        self._publish(self.topics(kiosk_id).down("config"), config, retain=True)
+        self._say(f"→ {kiosk_id} config ({config.role}, {config.kiosk_name})")
+        return dump(config)
 
     def publish_schedule(
         self, kiosk_id: str, version: int, visits: list[dict[str, Any]]
     ) -> dict[str, Any]:
         """The kiosk's retained schedule snapshot; its visits' peers feed the signalling relay."""
-        payload = {"v": 1, "type": "schedule", "version": version, "visits": visits}
+        schedule = build_downlink("schedule", version=version, visits=visits)
         with self._cond:
             self._schedules[kiosk_id] = {
-                visit["visit_id"]: (visit.get("peer") or {}).get("kiosk_id") for visit in visits
+                visit.visit_id: visit.peer.kiosk_id for visit in schedule.visits
             }
             self._schedule_versions[kiosk_id] = version
-        self._publish(self.topics(kiosk_id).down("schedule"), payload, retain=True)
+        self._publish(self.topics(kiosk_id).down("schedule"), schedule, retain=True)
         self._say(f"→ {kiosk_id} schedule v{version} ({len(visits)} visits)")
-        return payload
+        return dump(schedule)
 
     def publish_residents(
         self, kiosk_id: str, version: int, residents: list[dict[str, Any]]
     ) -> dict[str, Any]:
         """The housing kiosk's retained residents snapshot."""
-        payload = {"v": 1, "type": "residents", "version": version, "residents": residents}
+        snapshot = build_downlink("residents", version=version, residents=residents)
         with self._cond:
             self._residents_versions[kiosk_id] = version
-            for resident in residents:
+            for resident in snapshot.residents:
                 # The cloud's ledger: billed on each message, refunded on a rejection.
-                self._credits[(kiosk_id, resident["inmate_id"])] = resident["message_credits"]
-        self._publish(self.topics(kiosk_id).down("residents"), payload, retain=True)
+                self._credits[(kiosk_id, resident.inmate_id)] = resident.message_credits
+        self._publish(self.topics(kiosk_id).down("residents"), snapshot, retain=True)
         self._say(f"→ {kiosk_id} residents v{version} ({len(residents)} residents)")
-        return payload
+        return dump(snapshot)
 
     def send_message(
         self,
@@ -523,17 +466,16 @@ class CloudSim:
         """A message for a resident, with ``photos`` generated JPEGs; returns its id."""
         message_id = message_id or f"m-{uuid.uuid4()}"
         contact_id, contact_name = from_contact
-        payload = {
-            "v": 1,
-            "type": "message",
-            "message_id": message_id,
-            "inmate_id": inmate_id,
-            "from": {"contact_id": contact_id, "display_name": contact_name},
-            "sent_at": iso(sent_at or datetime.now(UTC)),
-            "body": body,
-            "photos": [make_photo(index + 1) for index in range(photos)],
-        }
-        self._publish(self.topics(kiosk_id).down("inbox"), payload)
+        message = build_downlink(
+            "inbox",
+            message_id=message_id,
+            inmate_id=inmate_id,
+            from_={"contact_id": contact_id, "display_name": contact_name},
+            sent_at=sent_at or datetime.now(UTC),
+            body=body,
+            photos=[make_photo(index + 1) for index in range(photos)],
+        )
+        self._publish(self.topics(kiosk_id).down("inbox"), message)
         self._say(
             f"→ {kiosk_id} inbox message {message_id} for {inmate_id} "
             f"({len(body)} chars, {photos} photo{'' if photos == 1 else 's'})"
@@ -555,12 +497,12 @@ class CloudSim:
             "credits_refunded": credits_refunded,
             "message_credits": message_credits,
         }
-        payload = {"v": 1, "type": "message_status", "message_id": message_id, "status": status}
-        payload |= {name: value for name, value in optional.items() if value is not None}
-        self._publish(self.topics(kiosk_id).down("message-status"), payload)
+        given = {name: value for name, value in optional.items() if value is not None}
+        answer = build_downlink("message-status", message_id=message_id, status=status, **given)
+        self._publish(self.topics(kiosk_id).down("message-status"), answer)
         extra = f" ({reason})" if reason else ""
         self._say(f"→ {kiosk_id} message-status {status} {message_id}{extra}")
-        return payload
+        return dump(answer)
 
     def send_command(
         self,
@@ -575,16 +517,15 @@ class CloudSim:
         """A staff or technician command (a negative ``expires_in_s`` sends it expired)."""
         command_id = command_id or f"cmd-{uuid.uuid4()}"
         issued = issued_at or datetime.now(UTC)
-        payload = {
-            "v": 1,
-            "type": "command",
-            "command_id": command_id,
-            "name": name,
-            "args": args or {},
-            "issued_at": iso(issued),
-            "expires_at": iso(issued + timedelta(seconds=expires_in_s)),
-        }
-        self._publish(self.topics(kiosk_id).down("cmd"), payload)
+        command = build_downlink(
+            "cmd",
+            command_id=command_id,
+            name=name,
+            args=args or {},
+            issued_at=issued,
+            expires_at=issued + timedelta(seconds=expires_in_s),
+        )
+        self._publish(self.topics(kiosk_id).down("cmd"), command)
         self._say(f"→ {kiosk_id} cmd {name} {command_id}")
         return command_id
 
@@ -597,16 +538,11 @@ class CloudSim:
     ) -> str:
         """The facility-wide retained banner; empty text clears it. Returns its id."""
         notice_id = notice_id or f"n-{uuid.uuid4()}"
-        payload: dict[str, Any] = {
-            "v": 1,
-            "type": "notice",
-            "notice_id": notice_id,
-            "text": text,
-            "severity": severity,
-        }
+        fields: dict[str, Any] = {"notice_id": notice_id, "text": text, "severity": severity}
         if until is not None:
-            payload["until"] = iso(until) if isinstance(until, datetime) else until
-        self._publish(self.topics("all").down("notice"), payload, retain=True)
+            fields["until"] = until
+        notice = build_downlink("notice", **fields)
+        self._publish(self.topics(FACILITY_WIDE).down("notice"), notice, retain=True)
         shown = f"{severity} ({len(text)} chars)" if text else "cleared"
         self._say(f"→ all notice {shown} {notice_id}")
         return notice_id
@@ -707,8 +643,8 @@ class CloudSim:
 
     def ids_seen(self, kind: str, kiosk_id: str | None = None) -> Counter[str]:
         """How many times each payload id arrived on an id-bearing uplink kind."""
-        if kind not in ID_FIELDS:
-            raise ValueError(f"{kind!r} payloads carry no id; one of {', '.join(ID_FIELDS)}")
+        if kind not in UPLINK_ID_FIELDS:
+            raise ValueError(f"{kind!r} payloads carry no id; one of {', '.join(UPLINK_ID_FIELDS)}")
         with self._cond:
             seen: Counter[str] = Counter()
             for (kiosk, ident), times in self._ids[kind].items():
@@ -765,7 +701,7 @@ class CloudSim:
             return
         self._say(f"· connected to {self.broker_url} as {self.client_id}")
         # Subscribed on every connect: a clean session forgets the subscription.
-        _, self._subscribe_mid = client.subscribe(self.uplink_filter, qos=1)
+        _, self._subscribe_mid = client.subscribe(self.uplink_filter, qos=QOS)
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, codes: Any, props: Any):
         if mid != self._subscribe_mid:
@@ -786,10 +722,10 @@ class CloudSim:
             self._say(f"! could not handle {message.topic}: {error!r}")
 
     def _handle(self, topic: str, data: bytes, retained: bool) -> None:
-        parts = topic.split("/")
-        if len(parts) < 6 or parts[4] != "up":
+        where = parse_uplink_topic(topic)
+        if where is None:
             return
-        kiosk_id, kind = parts[3], "/".join(parts[5:])
+        kiosk_id, kind = where
         if not data:
             return  # a retained message being cleared
         reason = None
@@ -797,12 +733,16 @@ class CloudSim:
         if kind not in UPLINK_TYPES:
             reason = "not a contract topic"
         else:
+            # The kiosk's own uplink models: what they let the kiosk send, the cloud accepts.
             try:
-                payload = json.loads(data)
-            except (UnicodeDecodeError, ValueError):
-                reason = "not JSON"
-            else:
-                reason = check_uplink(kind, payload)
+                payload = decode(
+                    data,
+                    max_bytes=limits.UPLINK_MAX_BYTES[kind],
+                    max_elements=limits.UPLINK_MAX_ELEMENTS,
+                )
+                validate_uplink(kind, payload)
+            except Rejected as rejection:
+                reason = rejection.reason
         if reason is not None:
             with self._cond:
                 self._malformed.append(
@@ -837,8 +777,8 @@ class CloudSim:
     ) -> Record:
         with self._cond:
             duplicate = False
-            if kind in ID_FIELDS:
-                key = (kiosk_id, payload[ID_FIELDS[kind]])
+            if kind in UPLINK_ID_FIELDS:
+                key = (kiosk_id, payload[UPLINK_ID_FIELDS[kind]])
                 duplicate = key in self._ids[kind]
                 self._ids[kind][key] += 1
             record = Record(
@@ -910,16 +850,14 @@ class CloudSim:
             self._say(f"· {sender} signal {signal['kind']} for {visit_id} dropped: {why}")
             return
         # The cloud vouches for the sender: the topic says who sent it, whatever the body says.
-        payload = {**signal, "from_kiosk_id": sender}
+        fields = {name: value for name, value in signal.items() if name not in ("v", "type")}
+        relayed = build_downlink("signal", **{**fields, "from_kiosk_id": sender})
         for peer in sorted(parties - {sender}):
-            self.call_later(0, lambda peer=peer: self._send_signal(peer, payload))
+            self.call_later(0, lambda peer=peer: self._send_signal(peer, relayed))
 
-    def _send_signal(self, peer: str, payload: dict[str, Any]) -> None:
-        self._publish(self.topics(peer).down("signal"), payload)
-        self._say(
-            f"→ {peer} signal {payload['kind']} {payload['visit_id']} "
-            f"(from {payload['from_kiosk_id']})"
-        )
+    def _send_signal(self, peer: str, signal: Payload) -> None:
+        self._publish(self.topics(peer).down("signal"), signal)
+        self._say(f"→ {peer} signal {signal.kind} {signal.visit_id} (from {signal.from_kiosk_id})")
 
     # --- plumbing --------------------------------------------------------------------------------
 
@@ -929,15 +867,12 @@ class CloudSim:
         if self._later is not None:
             self._later.call(delay, action)
 
-    def _publish(self, topic: str, payload: dict[str, Any] | bytes, retain: bool = False) -> None:
+    def _publish(self, topic: str, payload: Payload | bytes, retain: bool = False) -> None:
         client = self._client
         if client is None:
             raise RuntimeError("CloudSim is not started")
-        if isinstance(payload, bytes):
-            data = payload
-        else:
-            data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-        info = client.publish(topic, data, qos=1, retain=retain)
+        data = payload if isinstance(payload, bytes) else encode(payload)
+        info = client.publish(topic, data, qos=QOS, retain=retain)
         if info.rc == mqtt.MQTT_ERR_NO_CONN:
             self._say(f"· not connected: {topic} queued until the broker is back")
             return

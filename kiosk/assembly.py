@@ -9,13 +9,13 @@ from typing import Any
 from hardware.factory import build_devices
 from hardware.interfaces import Devices
 from kiosk.config import KioskConfig
+from kiosk.contract.topics import Topics
 from kiosk.core.clock import Clock, SystemClock
 from kiosk.core.kiosk import Kiosk
 from kiosk.core.ports import Actions, Outbox
 from kiosk.core.visit import CallFactory
 from kiosk.store import open_database
 from kiosk.sync.cloud_outbox import CloudOutbox
-from kiosk.sync.topics import Topics
 
 
 class ProcessStop:

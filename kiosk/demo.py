@@ -13,11 +13,11 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from kiosk.contract.fields import utc_text  # the format the inbox stores cloud visits in
 from kiosk.core.credentials import badge_lookup, make_verifier
 from kiosk.core.kiosk import Kiosk
 from kiosk.core.ports import ConfigApplied, MailChanged
 from kiosk.store.snapshots import SnapshotRepository
-from kiosk.sync.uplink import utc_text  # the format the inbox stores cloud visits in
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The enrollment exchange of the contract (protocol.md, "Enrollment"), over paho-mqtt.
+"""The enrollment exchange of the contract (docs/protocol.md, "Enrollment"), over paho-mqtt.
 
 The kiosk logs in as ``claim`` with the one-time token as password, client id
 ``claim-{request_id}``, clean start; subscribes to ``kiosk/v1/provision/{request_id}/down/result``
@@ -20,23 +20,16 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from kiosk.contract.codec import build, encode
+from kiosk.contract.connection import CLAIM_USER, KEEPALIVE_S, QOS, claim_client_id
+from kiosk.contract.enrollment import EnrollPayload
+from kiosk.contract.topics import PROVISION_ROOT, csr_topic, result_topic
 from kiosk.sync.endpoints import Endpoint
 from provisioning.errors import ProvisionError
 
-CLAIM_USER = "claim"
-PROVISION_ROOT = "kiosk/v1/provision"
-KEEPALIVE_S = 30
 # Reason codes (MQTT 5) a broker uses for a login it refuses.
 _REFUSED_LOGIN = {0x86, 0x87, 0x8C}  # bad user name or password, not authorized, bad auth method
 _NO_MATCHING_SUBSCRIBERS = 0x10
-
-
-def csr_topic(request_id: str) -> str:
-    return f"{PROVISION_ROOT}/{request_id}/up/csr"
-
-
-def result_topic(request_id: str) -> str:
-    return f"{PROVISION_ROOT}/{request_id}/down/result"
 
 
 @dataclass(frozen=True)
@@ -51,18 +44,22 @@ class EnrollRequest:
     hardware: dict[str, Any]
 
     def payload(self) -> bytes:
-        return json.dumps(
-            {
-                "v": 1,
-                "type": "enroll",
-                "request_id": self.request_id,
-                "csr_pem": self.csr_pem,
-                "kiosk_id": self.kiosk_id,
-                "role": self.role,
-                "housing_unit": self.housing_unit,
-                "hardware": self.hardware,
-            }
-        ).encode()
+        """The contract's ``enroll`` payload."""
+        try:
+            request = build(
+                EnrollPayload,
+                request_id=self.request_id,
+                csr_pem=self.csr_pem,
+                kiosk_id=self.kiosk_id,
+                role=self.role,
+                housing_unit=self.housing_unit,
+                hardware=self.hardware,
+            )
+        except ValueError as error:
+            raise ProvisionError(
+                f"the enrollment request breaks the contract ({error}): check the answers"
+            ) from None
+        return encode(request)
 
 
 @dataclass(frozen=True)
@@ -144,7 +141,7 @@ class _Exchange:
         self._started = False
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=f"claim-{request.request_id}",
+            client_id=claim_client_id(request.request_id),
             protocol=mqtt.MQTTv5,
         )
         client.username_pw_set(CLAIM_USER, token)
@@ -214,7 +211,7 @@ class _Exchange:
         where = str(self.endpoint)
         request_id = self.request.request_id
         self.say(f"connected to {where} as claim-{request_id}")
-        self.client.subscribe(result_topic(request_id), qos=1)
+        self.client.subscribe(result_topic(request_id), qos=QOS)
         granted = self._wait(self.suback, self.connect_timeout_s, "SUBACK")
         if granted[0].is_failure:
             raise ProvisionError(
@@ -222,7 +219,7 @@ class _Exchange:
                 f"({granted[0]}): check its ACL lets user claim read "
                 f"{PROVISION_ROOT}/+/down/result"
             )
-        self.client.publish(csr_topic(request_id), self.request.payload(), qos=1)
+        self.client.publish(csr_topic(request_id), self.request.payload(), qos=QOS)
         acked = self._wait(self.puback, self.connect_timeout_s, "PUBACK")
         if acked.value == _NO_MATCHING_SUBSCRIBERS:
             raise ProvisionError(

@@ -8,12 +8,12 @@ from typing import Any
 
 from kiosk.assembly import build_kiosk
 from kiosk.config import KioskConfig
+from kiosk.contract.topics import Topics
 from kiosk.core.clock import Clock
 from kiosk.core.kiosk import Kiosk
 from kiosk.core.ports import OutgoingCapture, OutgoingMessage
 from kiosk.store import open_database
 from kiosk.sync.cloud_outbox import CloudOutbox
-from kiosk.sync.topics import Topics
 
 
 class RecordingOutbox:

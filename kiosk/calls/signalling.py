@@ -2,7 +2,7 @@
 
 The idea is aiortc's ``contrib.signaling``: a small object with ``send`` and ``receive`` that a
 peer connection drives, whatever carries the messages. Here the carrier is the contract's
-``signal`` payload: ``send`` builds one with :func:`kiosk.sync.uplink.signal` and hands it to
+``signal`` payload: ``send`` builds one with :func:`kiosk.contract.builders.signal` and hands it to
 ``publish`` (the sync service's ``up/signal``); the core calls :meth:`VisitSignalling.deliver`
 with every ``down/signal`` it receives, and :meth:`VisitSignalling.receive` hands the next one
 for this visit to the call.
@@ -31,7 +31,7 @@ from typing import Any
 from aiortc import RTCIceCandidate, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp, candidate_to_sdp
 
-from kiosk.sync import uplink
+from kiosk.contract import builders as uplink
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kiosk.contract.fields import utc_text
 from kiosk.core.i18n import Language, _
 from kiosk.core.ports import Outbox, OutgoingMessage
 from kiosk.store.messages import Message, MessagesRepository, Photo
 from kiosk.store.outbox import OutboxFull
 from kiosk.store.residents import ResidentsRepository
 from kiosk.store.transaction import transaction
-from kiosk.sync.uplink import utc_text
 
 PAGE_SIZE = 60
 FIRST_LINE_CHARS = 80

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import random
 
+from kiosk.contract.connection import RECONNECT_BASE_S, RECONNECT_CAP_S
+
 
 class Backoff:
-    def __init__(self, base_s: float = 1.0, cap_s: float = 60.0, rng: random.Random | None = None):
+    def __init__(
+        self,
+        base_s: float = RECONNECT_BASE_S,
+        cap_s: float = RECONNECT_CAP_S,
+        rng: random.Random | None = None,
+    ):
         if base_s <= 0 or cap_s < base_s:
             raise ValueError("backoff needs 0 < base <= cap")
         self.base_s = base_s

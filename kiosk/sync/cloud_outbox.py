@@ -12,11 +12,11 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from kiosk.contract import builders as uplink
+from kiosk.contract.topics import Topics
 from kiosk.core.clock import Clock
 from kiosk.core.ports import OutgoingCapture, OutgoingMessage
 from kiosk.store.outbox import OutboxFull, OutboxRepository
-from kiosk.sync import uplink
-from kiosk.sync.topics import Topics
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from kiosk.contract.codec import Rejected, parse_downlink
+from kiosk.contract.fields import utc_text  # one fixed width: the store orders times as text
+from kiosk.contract.topics import RETAINED_DOWNLINK, Topics
 from kiosk.store.messages import MessagesRepository
 from kiosk.store.processed import ProcessedRepository
 from kiosk.store.residents import ResidentsRepository
@@ -19,9 +22,6 @@ from kiosk.store.schedule import ScheduleRepository
 from kiosk.store.snapshots import SnapshotRepository
 from kiosk.store.transaction import transaction
 from kiosk.sync.link import Incoming, MqttLink
-from kiosk.sync.payloads import Rejected, parse_downlink
-from kiosk.sync.topics import Topics
-from kiosk.sync.uplink import utc_text  # one fixed width: the store orders times as text
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class Inbox:
         *,
         notify: Notify,
         rejected: Callable[[str, str], None],
-        command_seen_again: Callable[[str, str], None],
+        command_seen_again: Callable[[str, str | None], None],
     ) -> None:
         self.topics = topics
         self.database = database
@@ -83,8 +83,11 @@ class Inbox:
 
     def handle(self, link: MqttLink, incoming: Incoming) -> None:
         kind = self.topics.downlink_kind(incoming.topic)
-        if kind is None or (incoming.retain and not incoming.payload):
-            # Not in the contract, or a retained message being cleared: nothing to apply.
+        if kind is None or (kind in RETAINED_DOWNLINK and not incoming.payload):
+            # Not in the contract, or a retained snapshot being cleared at the broker: nothing
+            # to apply. The broker forwards the clearing empty message to a subscriber that is
+            # connected, or queues it in the session of one that is not, without the retain
+            # flag, so the topic decides, not the flag.
             link.ack(incoming)
             return
         try:
@@ -157,9 +160,10 @@ class Inbox:
     def _command(self, command: Any) -> None:
         first = self.processed.first_result("command", command.command_id)
         if first is not None:
-            if first.result is not None:
-                self.command_seen_again(command.command_id, first.result)
-            return  # still running: its one answer is on its way
+            # Seen before: answered again with the first result, not run. While the first copy
+            # still runs (no result yet), this one is answered when the result is there.
+            self.command_seen_again(command.command_id, first.result)
+            return
         # Committed as pending before the ack; a kiosk that dies before answering answers
         # "interrupted" when it starts again (SyncService.start) rather than running it late.
         self.processed.record("command", command.command_id)

@@ -28,13 +28,12 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from kiosk.contract.connection import KEEPALIVE_S, QOS, SESSION_EXPIRY_S
 from kiosk.sync.backoff import Backoff
 from kiosk.sync.endpoints import Endpoint
 
 log = logging.getLogger(__name__)
 
-KEEPALIVE_S = 30
-SESSION_EXPIRY_S = 7 * 24 * 3600  # the contract: QoS 1 traffic waits a week for an absent kiosk
 CONNECT_TIMEOUT_S = 10.0
 
 
@@ -144,7 +143,7 @@ class MqttLink:
             try:
                 if client is not None and self._connected and last_words is not None:
                     topic, payload = last_words
-                    info = client.publish(topic, payload, qos=1, retain=True)
+                    info = client.publish(topic, payload, qos=QOS, retain=True)
                     deadline = time.monotonic() + min(timeout, 3.0)
                     # A failed rc: paho already knows the connection is gone (the link learns
                     # it at its next turn) and is_published() would raise. No goodbye then.
@@ -182,7 +181,7 @@ class MqttLink:
         client = self._client
         if client is None or not self._connected:
             return None
-        info = client.publish(topic, payload, qos=1, retain=retain)
+        info = client.publish(topic, payload, qos=QOS, retain=retain)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             return None
         return info.mid
@@ -338,7 +337,7 @@ class MqttLink:
         client.max_inflight_messages_set(self.max_inflight)
         client.max_queued_messages_set(0)
         topic, payload = self.will
-        client.will_set(topic, payload, qos=1, retain=True)
+        client.will_set(topic, payload, qos=QOS, retain=True)
         if endpoint.tls:
             if self.tls is None:
                 raise ValueError(
@@ -362,7 +361,7 @@ class MqttLink:
             self.connect_count += 1
             self.backoff.reset()
             for topic_filter in self.subscriptions:
-                client.subscribe(topic_filter, qos=1)
+                client.subscribe(topic_filter, qos=QOS)
             self.handler.connected(self, generation)
 
         def on_disconnect(

@@ -14,24 +14,26 @@ import shutil
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable
 from typing import Any
 
 from kiosk import __version__
+from kiosk.contract import builders
+from kiosk.contract.codec import encode
+from kiosk.contract.topics import Topics
 from kiosk.core.kiosk import Kiosk
 from kiosk.core.ports import CloudLinkChanged
 from kiosk.store import open_database
 from kiosk.store.outbox import OutboxFull, OutboxRepository
 from kiosk.store.processed import ProcessedRepository
 from kiosk.store.transaction import transaction
-from kiosk.sync import uplink
 from kiosk.sync.cloud_outbox import CloudOutbox
 from kiosk.sync.endpoints import parse_endpoint
 from kiosk.sync.inbound import inbound_event
 from kiosk.sync.inbox import Inbox
 from kiosk.sync.link import Incoming, LinkHandler, MqttLink, TlsFiles
 from kiosk.sync.outbox import OutboxSender
-from kiosk.sync.topics import Topics
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,9 @@ class SyncService(LinkHandler):
         self._telemetry_task: asyncio.Task[None] | None = None
         self._telemetry_due = asyncio.Event()
         self._commands_running: set[asyncio.Future[None]] = set()  # a self-test under way
+        # Copies of a command that came again while it was still running: each is owed the
+        # first result once there is one (on the loop, like the result itself).
+        self._asked_again: Counter[str] = Counter()
         # The loop's side appends through the core's connection; the link's side has its own.
         self.outbox = cloud_outbox.repository
         self.processed = ProcessedRepository(kiosk.database)
@@ -87,7 +92,7 @@ class SyncService(LinkHandler):
             endpoints=[parse_endpoint(url) for url in config.brokers],
             handler=self,
             subscriptions=self.topics.subscriptions,
-            will=(self.topics.up("status"), uplink.WILL_PAYLOAD),
+            will=(self.topics.up("status"), builders.WILL_PAYLOAD),
             tls=tls,
             turns=turns,
         )
@@ -110,7 +115,7 @@ class SyncService(LinkHandler):
             self._telemetry_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._telemetry_task
-        farewell = (self.topics.up("status"), uplink.encode(self._status("offline", reason)))
+        farewell = (self.topics.up("status"), encode(self._status("offline", reason)))
         self.cloud_outbox.attach(None)
         await asyncio.get_running_loop().run_in_executor(None, self.link.stop, farewell)
         self._link_database.conn.close()
@@ -123,7 +128,7 @@ class SyncService(LinkHandler):
 
     def publish(self, kind: str, payload: dict[str, Any], *, retain: bool = False) -> None:
         """Fire and forget, for what is worthless when late (telemetry, signalling)."""
-        topic, data = self.topics.up(kind), uplink.encode(payload)
+        topic, data = self.topics.up(kind), encode(payload)
         self.link.call(lambda: self.link.publish(topic, data, retain=retain))
 
     def telemetry_changed(self) -> None:
@@ -137,7 +142,7 @@ class SyncService(LinkHandler):
         self.sender.connected()
         link.publish(
             self.topics.up("status"),
-            uplink.encode(self._status("online", "connected")),
+            encode(self._status("online", "connected")),
             retain=True,
         )
         self._from_link("connected", str(link.endpoint))
@@ -168,18 +173,20 @@ class SyncService(LinkHandler):
         log.warning("payload rejected on %s: %s", topic, reason)
         event_id = str(uuid.uuid4())
         detail = {"topic": topic, "reason": reason}
-        payload = uplink.event(event_id, self.kiosk.clock.now(), "payload_rejected", detail)
+        payload = builders.event(event_id, self.kiosk.clock.now(), "payload_rejected", detail)
         try:
-            self.sender.repository.append(
-                self.topics.up("events"), event_id, uplink.encode(payload)
-            )
+            self.sender.repository.append(self.topics.up("events"), event_id, encode(payload))
             self.sender.wake()
         except OutboxFull:
             log.error("outbox full: payload_rejected event not kept")
         self._from_link("telemetry", None)  # rejected_payloads changed
 
-    def _answer_again(self, command_id: str, result: str) -> None:
-        """A command seen before gets its first answer again, not a second run."""
+    def _answer_again(self, command_id: str, result: str | None) -> None:
+        """A command seen before gets its first answer again, not a second run; if it has no
+        answer yet (still running), the loop sends one more copy when it has."""
+        if result is None:
+            self._from_link("command_again", command_id)
+            return
         self.sender.repository.append(self.topics.up("cmd-result"), command_id, result.encode())
         self.sender.wake()
 
@@ -193,6 +200,8 @@ class SyncService(LinkHandler):
         try:
             if kind == "command":
                 self._run_command(data)
+            elif kind == "command_again":
+                self._answer_when_done(data)
             elif kind == "telemetry":
                 self.telemetry_changed()
             elif kind in ("connected", "disconnected"):
@@ -227,12 +236,24 @@ class SyncService(LinkHandler):
             ok, error = False, f"failed: {exc}"
         self._command_done(command, ok, error)
 
+    def _answer_when_done(self, command_id: str) -> None:
+        """A copy of a command that was pending when the link looked: answered now if its
+        result came meanwhile, else by ``_command_done``."""
+        first = self.processed.first_result("command", command_id)
+        if first is None or first.result is None:
+            self._asked_again[command_id] += 1
+            return
+        self.outbox.append(self.topics.up("cmd-result"), command_id, first.result.encode())
+        self.link.call(self.sender.wake)
+
     def _command_done(self, command: Any, ok: bool, error: str | None) -> None:
         now = self.kiosk.clock.now()
-        result = uplink.encode(uplink.command_result(command.command_id, ok, error, now))
+        result = encode(builders.command_result(command.command_id, ok, error, now))
+        answers = 1 + self._asked_again.pop(command.command_id, 0)
+        topic = self.topics.up("cmd-result")
         with transaction(self.kiosk.database):
             self.processed.set_result("command", command.command_id, result.decode())
-            self.outbox.append(self.topics.up("cmd-result"), command.command_id, result)
+            self.outbox.append_many([(topic, command.command_id, result)] * answers)
         self.link.call(self.sender.wake)
         if command.name == "resync" and ok:
             # Reconnecting subscribes again, and the broker sends every retained snapshot anew.
@@ -240,8 +261,8 @@ class SyncService(LinkHandler):
 
     def _answer_interrupted_commands(self) -> None:
         for command_id in self.processed.pending("command"):
-            result = uplink.encode(
-                uplink.command_result(command_id, False, "interrupted", self.kiosk.clock.now())
+            result = encode(
+                builders.command_result(command_id, False, "interrupted", self.kiosk.clock.now())
             )
             with transaction(self.kiosk.database):
                 self.processed.set_result("command", command_id, result.decode())
@@ -263,7 +284,7 @@ class SyncService(LinkHandler):
     def telemetry(self) -> dict[str, Any]:
         kiosk = self.kiosk
         disk = shutil.disk_usage(kiosk.config.data_dir)
-        return uplink.telemetry(
+        return builders.telemetry(
             at=kiosk.clock.now(),
             uptime_s=int(time.monotonic() - self._started_monotonic),
             hardware=kiosk.hardware_report(),
@@ -276,12 +297,13 @@ class SyncService(LinkHandler):
             outbox_bytes=self.outbox.size_bytes(),
             outbox_fill=round(self.outbox.fill_ratio(), 4),
             events_dropped=self.cloud_outbox.events_dropped,
+            outbox_refused=self.sender.refusals,
             broker=str(self.link.endpoint) if self.link.connected else None,
         )
 
     def _status(self, state: str, reason: str) -> dict[str, Any]:
         config = self.kiosk.config
-        return uplink.status(
+        return builders.status(
             state=state,
             reason=reason,
             version=__version__,

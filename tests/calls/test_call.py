@@ -23,7 +23,7 @@ from aiortc import RTCIceCandidate, RTCSessionDescription
 
 from hardware.simulated import SimulatedCamera, timecode
 from kiosk.calls import READY, Bye, Call, VisitSignalling
-from kiosk.sync.payloads import SignalPayload
+from kiosk.contract.downlink import SignalPayload
 
 VISIT = "visit-42"
 HOUSING = "housing-a1"

@@ -12,10 +12,10 @@ import pytest
 
 from cloudsim.sim import make_resident, make_visit
 from kiosk.assembly import build_kiosk
+from kiosk.contract.fields import utc_text
 from kiosk.core.clock import SystemClock
 from kiosk.core.kiosk import Kiosk
 from kiosk.runtime import start_sync
-from kiosk.sync.uplink import utc_text
 from tests.conftest import make_config
 from tests.sync.conftest import FACILITY, broker, cloud  # noqa: F401  (fixtures)
 

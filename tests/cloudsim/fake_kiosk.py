@@ -10,7 +10,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from kiosk.sync.topics import Topics
+from kiosk.contract.topics import Topics
 
 
 class FakeKiosk:

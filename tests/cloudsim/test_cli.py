@@ -11,10 +11,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from kiosk.contract import builders
 from tests.cloudsim.fake_kiosk import FakeKiosk
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,7 +90,10 @@ def test_runs_with_its_own_broker_without_stdin_and_exits_0_on_sigterm(processes
     try:
         retained = {kind for kind, _, _ in kiosk.take(3)}
         # The demo's messages go out once the housing kiosk says it is online.
-        kiosk.publish("status", {"v": 1, "type": "status", "state": "online"}, retain=True)
+        birth = builders.status(
+            "online", "connected", "0.1.0", "housing", datetime.now(UTC), "Housing B"
+        )
+        kiosk.publish("status", birth, retain=True)
         inbox = [payload for kind, payload, _ in kiosk.take(2) if kind == "inbox"]
     finally:
         kiosk.close()

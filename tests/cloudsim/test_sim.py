@@ -12,6 +12,7 @@ import pytest
 
 from cloudsim.demo_data import seed_demo
 from cloudsim.sim import HOLD, CloudSim, make_resident, make_visit
+from kiosk.contract import builders
 from kiosk.core.credentials import badge_lookup, check_verifier
 from kiosk.demo import DEMO_BADGE_KEY
 
@@ -19,19 +20,16 @@ NOW = datetime(2026, 11, 23, 19, 0, tzinfo=UTC)
 
 
 def outbox(message_id: str, body: str = "See you Sunday") -> dict:
-    return {
-        "v": 1,
-        "type": "message",
-        "message_id": message_id,
-        "inmate_id": "A1024",
-        "to_contact_id": "c-1",
-        "body": body,
-        "created_at": "2026-11-23T19:00:00Z",
-    }
+    """A message as the kiosk builds it (the cloud checks it with the same model)."""
+    return builders.message(message_id, "A1024", "c-1", body, NOW)
 
 
-def signal(visit_id: str, kind: str, **fields) -> dict:
-    return {"v": 1, "type": "signal", "visit_id": visit_id, "kind": kind, **fields}
+def signal(visit_id: str, kind: str, sender: str, **fields) -> dict:
+    return builders.signal(visit_id, sender, kind, **fields)
+
+
+def birth() -> dict:
+    return builders.status("online", "connected", "0.1.0", "housing", NOW, "Housing B")
 
 
 def test_retained_snapshots_reach_a_kiosk_that_subscribes_later(sim, connect_kiosk):
@@ -57,7 +55,8 @@ def test_retained_snapshots_reach_a_kiosk_that_subscribes_later(sim, connect_kio
     schedule = got["schedule"][0]
     assert schedule["version"] == 7
     (sent,) = schedule["visits"]
-    assert sent["starts_at"] == "2026-11-23T19:00:00Z" and sent["ends_at"] == "2026-11-23T19:30:00Z"
+    assert sent["starts_at"] == "2026-11-23T19:00:00.000Z"
+    assert sent["ends_at"] == "2026-11-23T19:30:00.000Z"
     assert sent["peer"] == {"kiosk_id": "lobby-01"}
     assert check_verifier("AB12CD", sent["visitor"]["confirmation_code_verifier"])
     (person,) = got["residents"][0]["residents"]
@@ -151,9 +150,9 @@ def test_signals_are_relayed_between_the_kiosks_of_a_visit(sim, connect_kiosk):
     hu, lobby = connect_kiosk("hu-01"), connect_kiosk("lobby-01")
     hu.take(1), lobby.take(1)  # the retained schedules
 
-    hu.publish("signal", signal(visit, "offer", sdp="v=0", from_kiosk_id="spoofed"))
+    hu.publish("signal", signal(visit, "offer", "spoofed", sdp="v=0"))
     kind, offer, _ = lobby.next()
-    lobby.publish("signal", signal(visit, "answer", sdp="v=0"))
+    lobby.publish("signal", signal(visit, "answer", "lobby-01", sdp="v=0"))
     _, answer, _ = hu.next()
 
     assert kind == "signal"
@@ -169,8 +168,8 @@ def test_a_signal_for_an_unknown_visit_is_dropped(sim, connect_kiosk):
     hu, lobby = connect_kiosk("hu-01"), connect_kiosk("lobby-01")
     hu.take(1)
 
-    hu.publish("signal", signal("v-unknown", "ready"))
-    lobby.publish("signal", signal("v-nobody", "ready"))
+    hu.publish("signal", signal("v-unknown", "ready", "hu-01"))
+    lobby.publish("signal", signal("v-nobody", "ready", "lobby-01"))
 
     sim.wait_for("signal", count=2)
     assert sorted(s["visit_id"] for s in sim.dropped_signals()) == ["v-nobody", "v-unknown"]
@@ -179,7 +178,7 @@ def test_a_signal_for_an_unknown_visit_is_dropped(sim, connect_kiosk):
 
 def test_wait_for_times_out_naming_what_did_arrive(sim, connect_kiosk):
     hu = connect_kiosk("hu-01")
-    hu.publish("status", {"v": 1, "type": "status", "state": "online"}, retain=True)
+    hu.publish("status", birth(), retain=True)
     hu.publish("outbox", {"v": 1, "type": "message"})
     sim.wait_for("status")
 
@@ -189,12 +188,12 @@ def test_wait_for_times_out_naming_what_did_arrive(sim, connect_kiosk):
     text = str(caught.value)
     assert "waited 0.2 s for 2 × events from hu-01, 0 matched" in text
     assert "hu-01: status×1" in text
-    assert "malformed: 1 (hu-01 outbox: missing message_id" in text
+    assert "malformed: 1 (hu-01 outbox: message_id: required" in text
 
 
 def test_retained_status_includes_one_there_before_the_cloud(broker, facility, connect_kiosk):
     hu = connect_kiosk("hu-01")
-    hu.publish("status", {"v": 1, "type": "status", "state": "online"}, retain=True)
+    hu.publish("status", birth(), retain=True)
     time.sleep(0.2)
 
     with CloudSim(broker.url, facility) as cloud:

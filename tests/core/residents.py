@@ -22,13 +22,13 @@ from hardware.simulated import (
     SimulatedHotplug,
 )
 from kiosk.config import KioskConfig
+from kiosk.contract.fields import utc_text
 from kiosk.core.clock import FakeClock
 from kiosk.core.credentials import badge_lookup, make_verifier
 from kiosk.core.kiosk import Kiosk
 from kiosk.store.outbox import OutboxRepository
 from kiosk.store.residents import ResidentsRepository
 from kiosk.sync.inbound import inbound_event
-from kiosk.sync.uplink import utc_text
 from tests.kiosks import make_kiosk
 
 START = datetime(2026, 11, 23, 19, 0, tzinfo=UTC)  # the ``clock`` fixture: 1:00 PM in Chicago

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from kiosk.config import KioskConfig
+from kiosk.contract.topics import Topics
 from kiosk.core.clock import FakeClock
 from kiosk.core.kiosk import Kiosk
 from kiosk.core.mailbox import PAGE_SIZE
@@ -21,7 +22,6 @@ from kiosk.store.residents import ResidentsRepository
 from kiosk.sync.inbound import inbound_event
 from kiosk.sync.inbox import Inbox
 from kiosk.sync.link import Incoming
-from kiosk.sync.topics import Topics
 from tests.conftest import make_config
 from tests.core.residents import (
     ALVAREZ,

@@ -514,3 +514,27 @@ def test_a_lobby_kiosk_has_no_resident_sign_in(tmp_path: Path, clock: FakeClock)
         assert lobby.view.screen == "idle"
     finally:
         lobby.close()
+
+
+def test_a_badge_greets_its_resident_in_her_language_and_it_leaves_with_her(
+    kiosk: Kiosk, clock: FakeClock
+) -> None:
+    """Her badge names her: from the PIN step on the kiosk speaks Spanish, which she reads."""
+    kiosk.on_badge(BadgeEvent(ALVAREZ[5], clock.monotonic()))
+    view = kiosk.view
+    assert view.language == "es"
+    assert view.sign_in.greeting == "Hola, M. Alvarez"
+    assert view.sign_in.instruction == "Escriba su PIN"
+    kiosk.leave_sign_in()  # she walked away: the next person gets the kiosk's own language
+    assert kiosk.view.language == "en"
+
+
+def test_a_typed_id_never_switches_the_language(kiosk: Kiosk) -> None:
+    """A typed ID is not shown to be known: the screen stays as it was, in every way."""
+    assert kiosk.begin_sign_in()
+    for key in ALVAREZ[0]:
+        kiosk.sign_in_intent("key", key)
+    kiosk.sign_in_intent("enter")
+    view = kiosk.view
+    assert view.sign_in.step == "pin"
+    assert view.language == "en" and view.sign_in.greeting == ""

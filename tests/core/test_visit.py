@@ -410,3 +410,18 @@ def test_a_kiosk_in_another_time_zone_shows_its_own_times(tmp_path, clock) -> No
         assert kiosk.view.visit.time_left == "Ends in 30:00"
     finally:
         kiosk.close()
+
+
+def test_confirmed_with_the_handset_down_the_screen_says_to_pick_it_up(kiosk, clock) -> None:
+    """Touch to join, ID and PIN: back on the visit's screen, what is left to do is said."""
+    at(kiosk, clock, VISIT_START - timedelta(minutes=5))
+    assert kiosk.begin_sign_in()  # "touch here to join your visit"
+    asyncio.run(badge_attempt(kiosk, clock, JOHNSON[5], JOHNSON[4]))
+    view = kiosk.view
+    assert view.screen == "idle" and kiosk.visit.joined_at is None
+    assert view.notice.who == "You are confirmed. Now pick up the handset."
+    assert view.prompt == "Pick up the handset to join your visit"
+    kiosk.devices.handset.start()
+    kiosk.devices.handset.lift()
+    kiosk.on_hook(HookEvent(HookState.OFF_HOOK, clock.monotonic()))
+    assert kiosk.view.screen == "visit"

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cloudsim.enroll import EnrollmentService
+from kiosk.contract import builders as uplink
 from kiosk.store.database import open_database
 from kiosk.store.outbox import OutboxRepository
 from kiosk.store.snapshots import SnapshotRepository
-from kiosk.sync import uplink
 from provisioning.collect import redact_config, scrub
 from tests.provisioning.conftest import enroll_args, provision, snapshot
 

@@ -8,9 +8,9 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+from kiosk.contract import builders as uplink
 from kiosk.store import open_database
 from kiosk.store.outbox import OutboxRepository
-from kiosk.sync import uplink
 from tests.sync.conftest import FACILITY, wait_until
 
 
@@ -111,6 +111,26 @@ def test_a_duplicate_command_is_answered_again_not_run_twice(broker, cloud, kios
     time.sleep(0.5)
     selftests = [r for r in cloud.received("events", "hu-dup") if r["kind"] == "selftest"]
     assert len(selftests) == 1  # run once
+
+
+def test_a_duplicate_that_comes_while_the_first_copy_runs_is_answered_when_it_ends(
+    broker, cloud, kiosk_process
+):
+    kiosk_process("hu-dup-run").start()
+    cloud.wait_for(lambda r: r.kind == "status" and r["state"] == "online", timeout=20)
+    command_id = cloud.send_command("hu-dup-run", "selftest")  # runs for a second or more
+    cloud.send_command("hu-dup-run", "selftest", command_id=command_id)
+    # The second copy went out before any answer: it reaches the kiosk while the self-test
+    # (30 camera frames in a worker thread) is still running.
+    assert not cloud.received("cmd-result", "hu-dup-run")
+
+    both = cloud.wait_for(
+        lambda r: r.kind == "cmd-result" and r["command_id"] == command_id, count=2, timeout=30
+    )
+    assert dict(both[1]) == dict(both[0])  # the first result, time included
+    # Each run sends its selftest event before its result: a second run would show here.
+    selftests = [r for r in cloud.received("events", "hu-dup-run") if r["kind"] == "selftest"]
+    assert len(selftests) == 1
 
 
 def test_an_expired_command_is_answered_expired(broker, cloud, kiosk_process):

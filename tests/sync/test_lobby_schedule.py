@@ -22,6 +22,7 @@ import pytest
 
 from cloudsim.broker import free_port
 from kiosk.assembly import build_kiosk
+from kiosk.contract.fields import utc_text
 from kiosk.core.clock import FakeClock
 from kiosk.core.credentials import make_verifier
 from kiosk.core.kiosk import Kiosk
@@ -31,7 +32,6 @@ from kiosk.store.schedule import ScheduleRepository
 from kiosk.sync.inbound import inbound_event
 from kiosk.sync.link import Incoming
 from kiosk.sync.service import SyncService
-from kiosk.sync.uplink import utc_text
 from tests.conftest import make_config
 from tests.core.residents import START
 

@@ -56,3 +56,18 @@ def test_telemetry_reports_the_outbox_filling_and_a_full_outbox_drops_events_lou
     kiosk.record_tamper("escape")
     assert kiosk.tamper_attempts["escape"] == 1
     assert kiosk.outbox.events_dropped == dropped + 1
+
+
+def test_telemetry_counts_records_the_broker_refused_and_keeps_them(offline_sync):
+    kiosk, sync = offline_sync
+    kiosk.outbox.event("selftest", {})
+    sent = []
+    sync.sender.connected()
+    sync.sender.pump(lambda topic, data: sent.append(topic) or len(sent))
+    assert sent  # on the wire, as message id 1
+    sync.sender.refused(1)  # the broker's PUBACK says "Not authorized"
+    sync.sender.flush()
+
+    telemetry = sync.telemetry()
+    assert telemetry["outbox_refused"] == 1
+    assert telemetry["outbox_depth"] == 1  # still queued, to go again on the next connection

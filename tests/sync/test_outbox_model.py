@@ -48,7 +48,7 @@ from hypothesis.stateful import (
 from cloudsim.broker import LocalBroker
 from cloudsim.sim import CloudSim
 from kiosk.assembly import build_kiosk
-from kiosk.sync import uplink
+from kiosk.contract import builders as uplink
 from kiosk.sync.link import LinkHandler, MqttLink
 from kiosk.sync.service import SyncService
 from tests.conftest import make_config

@@ -1,4 +1,4 @@
-"""Downlink validation and uplink builders against the contract (/work/shared/protocol.md)."""
+"""Downlink validation and uplink builders against the contract (docs/protocol.md)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,13 @@ from typing import Any
 
 import pytest
 
+from kiosk.contract import builders as uplink
+from kiosk.contract.codec import Rejected, parse_downlink
+from kiosk.contract.downlink import EndVisitCommand, LockCommand, LogoutCommand
+from kiosk.contract.limits import MAX_BYTES, PHOTO_MAX_B64, PHOTO_MAX_BYTES
+from kiosk.contract.topics import DOWNLINK_TYPES
+from kiosk.contract.uplink import EVENT_KINDS, EVENT_REASONS
 from kiosk.core.credentials import badge_lookup, make_verifier
-from kiosk.sync import uplink
-from kiosk.sync.payloads import (
-    MAX_BYTES,
-    PHOTO_MAX_B64,
-    PHOTO_MAX_BYTES,
-    EndVisitCommand,
-    LockCommand,
-    LogoutCommand,
-    Rejected,
-    parse_downlink,
-)
-from kiosk.sync.topics import DOWNLINK_TYPES
 
 MARK = "ZZSECRETZZ"
 KEY = bytes(range(32))
@@ -949,8 +943,8 @@ def test_event() -> None:
         "kind": "logout",
         "detail": {"reason": "idle", "at": "2026-11-23T19:00:05.250Z"},
     }
-    for kind in uplink.EVENT_KINDS:
-        detail = {"reason": uplink.EVENT_REASONS[kind][0]} if kind in uplink.EVENT_REASONS else {}
+    for kind in EVENT_KINDS:
+        detail = {"reason": EVENT_REASONS[kind][0]} if kind in EVENT_REASONS else {}
         assert uplink.event("e-2", AT, kind, detail)["kind"] == kind
     assert uplink.event("e-3", AT, "outbox_full", {})["kind"] == "outbox_full"
     for kind in ("Login", "login failed", "", "x" * 65):

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from kiosk.sync.payloads import FIELD_NAMES, Rejected, parse_downlink
-from kiosk.sync.topics import DOWNLINK_TYPES
+from kiosk.contract.codec import FIELD_NAMES, Rejected, parse_downlink
+from kiosk.contract.topics import DOWNLINK_TYPES
 from tests.sync.test_payloads import example
 
 KINDS = list(DOWNLINK_TYPES)

@@ -287,6 +287,35 @@ def test_a_retained_notice_with_empty_text_clears_the_banner(broker, cloud, kios
         core.close()
 
 
+def test_retained_snapshots_cleared_at_the_broker_are_ignored_quietly(broker, cloud, kiosk_process):
+    kiosk = kiosk_process("hu-cleared")
+    start_online(cloud, kiosk)
+    path = kiosk.database_path
+    kinds = ("config", "schedule", "residents", "notice")
+    cloud.publish_config("hu-cleared", kiosk_name="Unit D kiosk")
+    cloud.publish_schedule("hu-cleared", 3, [visit("v-1")])
+    cloud.publish_residents("hu-cleared", 3, [make_resident("A3", "B-3", "Al Three", "3333")])
+    cloud.publish_notice("Count time", notice_id="n-c")
+    barrier(cloud, "hu-cleared")
+    held = {kind: snapshot(path, kind)[2] for kind in kinds}
+
+    # An empty retained publish clears a topic at the broker. A connected kiosk gets it at
+    # once, one that is off gets it from its session when it is back: both without the retain
+    # flag, which the broker sets only on what it hands a new subscription.
+    cloud.clear_retained("hu-cleared", notice=True)
+    barrier(cloud, "hu-cleared")
+    assert kiosk.terminate() == 0
+    cloud.clear_retained("hu-cleared", notice=True)
+    start_online(cloud, kiosk)
+    telemetry = telemetry_after(cloud, "hu-cleared")
+
+    assert not rejections(cloud, "hu-cleared")
+    assert telemetry["rejected_payloads"] == 0
+    assert {kind: snapshot(path, kind)[2] for kind in kinds} == held  # nothing changed
+    assert kiosk.terminate() == 0
+    assert_log_clean(kiosk)
+
+
 def test_resync_receives_every_retained_snapshot_again(broker, cloud, kiosk_process):
     kiosk = kiosk_process("hu-resync")
     cloud.publish_config("hu-resync", kiosk_name="Unit C kiosk")

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from hardware.interfaces import DeviceState
+from kiosk.contract import builders as uplink_payloads
 from kiosk.runtime import start_sync
-from kiosk.sync import uplink as uplink_payloads
 from tests.calls.test_visit_between_kiosks import (
     both_join,
     hang_up_all,

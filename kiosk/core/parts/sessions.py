@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kiosk.contract.fields import utc_text
 from kiosk.core.context import KioskContext
 from kiosk.core.i18n import Language, _
 from kiosk.core.login_snapshot import take_snapshot
@@ -24,7 +25,6 @@ from kiosk.core.sign_in import SignedIn, SignIn, SignInView, make_decoy
 from kiosk.store.messages import MessagesRepository
 from kiosk.store.outbox import OutboxFull
 from kiosk.store.residents import ResidentsRepository
-from kiosk.sync.uplink import utc_text
 
 SESSION_INTENTS = frozenset(
     {

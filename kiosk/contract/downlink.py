@@ -1,0 +1,336 @@
+"""A model for every payload the cloud sends a kiosk: config, schedule, residents, message,
+message_status, command (one model per command name, with its args), signal and notice."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Literal
+
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+
+from kiosk.contract import limits
+from kiosk.contract.fields import (
+    BadgeKey,
+    BadgeLookup,
+    Body,
+    Candidate,
+    Count,
+    Id,
+    ImageB64,
+    Language,
+    Name,
+    NoticeText,
+    Payload,
+    Reason,
+    Sdp,
+    SdpMid,
+    SdpMlineIndex,
+    TimeZone,
+    Unit,
+    UtcTime,
+    Verifier,
+    Version,
+    decode_image,
+    first_repeat,
+    rule,
+)
+
+VisitorCapture = Literal["visitor_id", "visitor_credential", "visitor_face"]
+
+
+def _unique(values: list[str], field: str) -> None:
+    index = first_repeat(values)
+    if index is not None:
+        raise rule("repeated", f"[{index}].{field}")
+
+
+class Technician(Payload):
+    technician_id: Id
+    display_name: Name
+    badge_lookup: BadgeLookup
+    pin_verifier: Verifier
+
+
+class ConfigPayload(Payload):
+    v: Literal[1]
+    type: Literal["config"]
+    facility_name: Name
+    kiosk_name: Name
+    role: Literal["housing", "lobby"]
+    housing_unit: Unit | None = None  # "housing only": optional, ignored on lobby kiosks
+    timezone: TimeZone
+    languages: list[Language] = Field(
+        default=["en", "es"], min_length=1, max_length=limits.MAX_LANGUAGES
+    )
+    session_idle_s: int = Field(
+        default=limits.SESSION_IDLE_S[2], ge=limits.SESSION_IDLE_S[0], le=limits.SESSION_IDLE_S[1]
+    )
+    session_max_s: int = Field(
+        default=limits.SESSION_MAX_S[2], ge=limits.SESSION_MAX_S[0], le=limits.SESSION_MAX_S[1]
+    )
+    message_max_chars: int = Field(
+        default=limits.MESSAGE_MAX_CHARS[2],
+        ge=limits.MESSAGE_MAX_CHARS[0],
+        le=limits.MESSAGE_MAX_CHARS[1],
+    )
+    badge_key_b64: BadgeKey
+    technicians: list[Technician] = Field(max_length=limits.MAX_TECHNICIANS)
+
+    @field_validator("technicians")
+    @classmethod
+    def _unique_technicians(cls, technicians: list[Technician]) -> list[Technician]:
+        _unique([t.technician_id for t in technicians], "technician_id")
+        return technicians
+
+
+class VisitInmate(Payload):
+    inmate_id: Id
+    display_name: Name
+
+
+class Visitor(Payload):
+    display_name: Name
+    confirmation_code_verifier: Verifier | None = None
+    # Extensions ("Lobby check-in"): what the facility asks the lobby to photograph before the
+    # visit. A cloud that sends neither gets the kiosk's own rule.
+    first_visit: bool = False
+    captures: list[VisitorCapture] = Field(
+        default_factory=list, max_length=limits.MAX_VISITOR_CAPTURES
+    )
+
+
+class VisitPeer(Payload):
+    kiosk_id: Id | None = None
+
+
+class VisitStation(Payload):
+    """Extension: the lobby station a visit is held at, when it is not this one."""
+
+    kiosk_id: Id
+    display_name: Name
+
+
+class Visit(Payload):
+    visit_id: Id
+    starts_at: UtcTime
+    ends_at: UtcTime
+    kind: Literal["onsite", "remote", "privileged"]
+    status: Literal["scheduled", "cancelled"]
+    inmate: VisitInmate
+    visitor: Visitor
+    peer: VisitPeer
+    station: VisitStation | None = None
+
+    @field_validator("ends_at")
+    @classmethod
+    def _ends_after_start(cls, ends_at: datetime, info: ValidationInfo) -> datetime:
+        starts_at = info.data.get("starts_at")
+        if starts_at is not None and ends_at <= starts_at:
+            raise rule("not after starts_at")
+        return ends_at
+
+
+class SchedulePayload(Payload):
+    v: Literal[1]
+    type: Literal["schedule"]
+    version: Version
+    visits: list[Visit] = Field(max_length=limits.MAX_VISITS)
+
+    @field_validator("visits")
+    @classmethod
+    def _unique_visits(cls, visits: list[Visit]) -> list[Visit]:
+        _unique([visit.visit_id for visit in visits], "visit_id")
+        return visits
+
+
+class Resident(Payload):
+    inmate_id: Id
+    booking_number: Id
+    display_name: Name
+    language: Language
+    pin_verifier: Verifier
+    badge_lookups: list[BadgeLookup] = Field(max_length=limits.MAX_BADGE_LOOKUPS)
+    message_credits: Count
+
+
+class ResidentsPayload(Payload):
+    v: Literal[1]
+    type: Literal["residents"]
+    version: Version
+    residents: list[Resident] = Field(max_length=limits.MAX_RESIDENTS)
+
+    @field_validator("residents")
+    @classmethod
+    def _unique_residents(cls, residents: list[Resident]) -> list[Resident]:
+        _unique([resident.inmate_id for resident in residents], "inmate_id")
+        return residents
+
+
+class Sender(Payload):
+    """The message's ``from``."""
+
+    contact_id: Id
+    display_name: Name
+
+
+class Photo(Payload):
+    """An approved photo; ``data`` holds the decoded image."""
+
+    photo_id: Id
+    mime: Literal["image/jpeg", "image/png"]
+    data_b64: ImageB64
+    _data: bytes = PrivateAttr(default=b"")
+
+    @model_validator(mode="after")
+    def _decode(self) -> Photo:
+        self._data = decode_image(self.data_b64, self.mime)
+        return self
+
+    @property
+    def data(self) -> bytes:
+        return self._data
+
+
+class MessagePayload(Payload):
+    v: Literal[1]
+    type: Literal["message"]
+    message_id: Id
+    inmate_id: Id
+    from_: Sender = Field(alias="from")
+    sent_at: UtcTime
+    body: Body
+    photos: list[Photo] = Field(default=[], max_length=limits.MAX_PHOTOS)
+
+    @field_validator("photos")
+    @classmethod
+    def _unique_photos(cls, photos: list[Photo]) -> list[Photo]:
+        _unique([photo.photo_id for photo in photos], "photo_id")
+        return photos
+
+
+class MessageStatusPayload(Payload):
+    v: Literal[1]
+    type: Literal["message_status"]
+    message_id: Id
+    status: Literal["received", "approved", "rejected", "delivered"]
+    reason: Reason | None = None
+    credits_refunded: Count | None = None
+    message_credits: Count | None = None
+
+
+class NoArgs(Payload):
+    """Arguments of logout, unlock, reboot, selftest and resync: none (others ignored)."""
+
+
+class EndVisitArgs(Payload):
+    visit_id: Id
+    reason: Reason
+
+
+class LockArgs(Payload):
+    reason: Reason
+
+
+class CommandPayload(Payload):
+    """Common fields; ``codec.parse_downlink`` returns the subclass that matches ``name``."""
+
+    v: Literal[1]
+    type: Literal["command"]
+    command_id: Id
+    name: str
+    args: NoArgs = NoArgs()  # "logout {}": an absent args is taken as {}
+    issued_at: UtcTime
+    expires_at: UtcTime
+
+
+class EndVisitCommand(CommandPayload):
+    name: Literal["end_visit"]
+    args: EndVisitArgs
+
+
+class LockCommand(CommandPayload):
+    name: Literal["lock"]
+    args: LockArgs
+
+
+class LogoutCommand(CommandPayload):
+    name: Literal["logout"]
+
+
+class UnlockCommand(CommandPayload):
+    name: Literal["unlock"]
+
+
+class RebootCommand(CommandPayload):
+    name: Literal["reboot"]
+
+
+class SelftestCommand(CommandPayload):
+    name: Literal["selftest"]
+
+
+class ResyncCommand(CommandPayload):
+    name: Literal["resync"]
+
+
+COMMANDS: Mapping[str, type[CommandPayload]] = MappingProxyType(
+    {
+        "end_visit": EndVisitCommand,
+        "logout": LogoutCommand,
+        "lock": LockCommand,
+        "unlock": UnlockCommand,
+        "reboot": RebootCommand,
+        "selftest": SelftestCommand,
+        "resync": ResyncCommand,
+    }
+)
+
+
+class SignalPayload(Payload):
+    """Signalling relayed by the cloud; fields a kind does not need are accepted and ignored."""
+
+    v: Literal[1]
+    type: Literal["signal"]
+    visit_id: Id
+    # An id, not the kiosk-id pattern: for remote visits the peer is the cloud's media gateway.
+    from_kiosk_id: Id
+    kind: Literal["ready", "offer", "answer", "candidate", "bye"]
+    sdp: Sdp | None = None
+    candidate: Candidate | None = None
+    sdp_mid: SdpMid | None = None
+    sdp_mline_index: SdpMlineIndex | None = None
+    reason: Reason | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> SignalPayload:
+        if self.kind in ("offer", "answer") and not self.sdp:
+            raise rule("required for offer and answer", "sdp")
+        if self.kind == "candidate" and self.candidate is None:
+            raise rule("required for candidate", "candidate")
+        return self
+
+
+class NoticePayload(Payload):
+    v: Literal[1]
+    type: Literal["notice"]
+    notice_id: Id
+    text: NoticeText
+    severity: Literal["info", "warning", "lockdown"]
+    until: UtcTime | None = None
+
+
+# Downlink topic kind -> its model (for ``cmd``, the common part; COMMANDS has each name's).
+DOWNLINK_MODELS: Mapping[str, type[Payload]] = MappingProxyType(
+    {
+        "config": ConfigPayload,
+        "schedule": SchedulePayload,
+        "residents": ResidentsPayload,
+        "inbox": MessagePayload,
+        "message-status": MessageStatusPayload,
+        "cmd": CommandPayload,
+        "signal": SignalPayload,
+        "notice": NoticePayload,
+    }
+)
