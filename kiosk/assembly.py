@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hardware.factory import build_devices
+from hardware.factory import DeviceSettings, build_devices
 from hardware.interfaces import Devices
 from kiosk.config import KioskConfig
 from kiosk.contract.topics import Topics
@@ -49,7 +49,7 @@ def build_kiosk(
     if database is None:
         database = open_database(config.database_path)
     if devices is None:
-        devices = build_devices(config.device_kinds, config.device_settings)
+        devices = build_devices(config.device_kinds, device_settings(config))
     if outbox is None:
         outbox = CloudOutbox(
             database,
@@ -68,6 +68,25 @@ def build_kiosk(
         outbox=outbox,
         call_factory=call_factory,
         actions=actions,
+    )
+
+
+def device_settings(config: KioskConfig) -> DeviceSettings:
+    """What the real adapters need besides their kind, from the configuration."""
+    return DeviceSettings(
+        camera_source=config.camera_source,
+        camera_width=config.camera_width,
+        camera_height=config.camera_height,
+        camera_fps=config.camera_fps,
+        badge_device=config.badge_device,
+        badge_baudrate=config.badge_baudrate,
+        badge_format=config.badge_format,
+        handset_device=config.handset_device,
+        handset_mode=config.handset_mode,
+        handset_codes=config.handset_codes,
+        handset_line=config.handset_line,
+        handset_closed_means=config.handset_closed_means,
+        handset_audio=config.handset_audio,
     )
 
 

@@ -15,11 +15,24 @@ import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-from hardware.factory import KINDS as HARDWARE_KINDS
-from hardware.factory import DeviceSettings
-from kiosk.sync.endpoints import parse_endpoint
+from kiosk.contract.endpoints import parse_endpoint
+
+# The adapters a configuration may name for each device, and where each device is found by
+# default (the udev rules' stable names). The configuration file's own vocabulary, so that it
+# needs no hardware code to be read; tests/hardware/test_factory.py holds hardware.factory to it.
+DEVICE_KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "camera": ("simulated", "v4l2", "file"),
+        "handset": ("simulated", "evdev", "serial"),
+        "badge_reader": ("simulated", "serial", "evdev"),
+    }
+)
+CAMERA_SOURCE = "/dev/kiosk-camera"
+HANDSET_DEVICE = "/dev/kiosk-handset"
+BADGE_DEVICE = "/dev/kiosk-badge"
 
 DEFAULT_CONFIG_PATH = Path("/etc/kiosk/kiosk.toml")
 DEFAULT_DATA_DIR = Path("/var/lib/kiosk")
@@ -297,7 +310,7 @@ KEYS: tuple[Key, ...] = (
         "hardware.camera",
         "--camera",
         "camera adapter",
-        _choice(HARDWARE_KINDS["camera"]),
+        _choice(DEVICE_KINDS["camera"]),
         "simulated",
     ),
     Key(
@@ -305,7 +318,7 @@ KEYS: tuple[Key, ...] = (
         "--camera-source",
         "the camera's V4L2 node, or a video file (file)",
         _text,
-        DeviceSettings.camera_source,
+        CAMERA_SOURCE,
     ),
     Key("hardware.camera_width", "--camera-width", "picture width asked", _size, 1280),
     Key("hardware.camera_height", "--camera-height", "picture height asked", _size, 720),
@@ -314,7 +327,7 @@ KEYS: tuple[Key, ...] = (
         "hardware.handset",
         "--handset",
         "handset adapter",
-        _choice(HARDWARE_KINDS["handset"]),
+        _choice(DEVICE_KINDS["handset"]),
         "simulated",
     ),
     Key(
@@ -322,7 +335,7 @@ KEYS: tuple[Key, ...] = (
         "--handset-device",
         "the handset's input node (evdev)",
         _text,
-        DeviceSettings.handset_device,
+        HANDSET_DEVICE,
     ),
     Key(
         "hardware.handset_mode",
@@ -364,7 +377,7 @@ KEYS: tuple[Key, ...] = (
         "hardware.badge_reader",
         "--badge-reader",
         "badge reader adapter",
-        _choice(HARDWARE_KINDS["badge_reader"]),
+        _choice(DEVICE_KINDS["badge_reader"]),
         "simulated",
     ),
     Key(
@@ -372,7 +385,7 @@ KEYS: tuple[Key, ...] = (
         "--badge-device",
         "the badge reader's node or serial port",
         _text,
-        DeviceSettings.badge_device,
+        BADGE_DEVICE,
     ),
     Key("hardware.badge_baudrate", "--badge-baudrate", "its speed", _baudrate, 9600),
     Key(
@@ -470,25 +483,6 @@ class KioskConfig:
             "expected_size": (self.camera_width, self.camera_height),
             "expected_fps": self.camera_fps,
         }
-
-    @property
-    def device_settings(self) -> DeviceSettings:
-        """What the real adapters need besides their kind."""
-        return DeviceSettings(
-            camera_source=self.camera_source,
-            camera_width=self.camera_width,
-            camera_height=self.camera_height,
-            camera_fps=self.camera_fps,
-            badge_device=self.badge_device,
-            badge_baudrate=self.badge_baudrate,
-            badge_format=self.badge_format,
-            handset_device=self.handset_device,
-            handset_mode=self.handset_mode,
-            handset_codes=self.handset_codes,
-            handset_line=self.handset_line,
-            handset_closed_means=self.handset_closed_means,
-            handset_audio=self.handset_audio,
-        )
 
 
 _FIELD_OF = {

@@ -13,7 +13,7 @@ from rich.prompt import Prompt
 from rich.text import Text
 
 from kiosk.config import KIOSK_ID_PATTERN, ROLES
-from kiosk.sync.endpoints import Endpoint, parse_endpoint
+from kiosk.contract.endpoints import Endpoint, parse_endpoint
 from provisioning.config_file import KEY_BY_PATH, parse_value
 from provisioning.errors import UsageError
 from provisioning.output import Out

@@ -22,9 +22,9 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from kiosk.contract.codec import build, encode
 from kiosk.contract.connection import CLAIM_USER, KEEPALIVE_S, QOS, claim_client_id
+from kiosk.contract.endpoints import Endpoint
 from kiosk.contract.enrollment import EnrollPayload
 from kiosk.contract.topics import PROVISION_ROOT, csr_topic, result_topic
-from kiosk.sync.endpoints import Endpoint
 from provisioning.errors import ProvisionError
 
 # Reason codes (MQTT 5) a broker uses for a login it refuses.

@@ -20,9 +20,10 @@ def run_device_selftest(
     # Imported here: status and install never load OpenCV and the device adapters.
     from hardware.factory import build_devices
     from hardware.selftest import run_selftest
+    from kiosk.assembly import device_settings
 
     try:
-        devices = build_devices(config.device_kinds, config.device_settings)
+        devices = build_devices(config.device_kinds, device_settings(config))
     except ValueError as error:
         raise UsageError(str(error)) from None
     try:

@@ -29,8 +29,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from kiosk.contract.connection import KEEPALIVE_S, QOS, SESSION_EXPIRY_S
+from kiosk.contract.endpoints import Endpoint
 from kiosk.sync.backoff import Backoff
-from kiosk.sync.endpoints import Endpoint
 
 log = logging.getLogger(__name__)
 

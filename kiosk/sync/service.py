@@ -21,6 +21,7 @@ from typing import Any
 from kiosk import __version__
 from kiosk.contract import builders
 from kiosk.contract.codec import encode
+from kiosk.contract.endpoints import parse_endpoint
 from kiosk.contract.topics import Topics
 from kiosk.core.kiosk import Kiosk
 from kiosk.core.ports import CloudLinkChanged
@@ -29,7 +30,6 @@ from kiosk.store.outbox import OutboxFull, OutboxRepository
 from kiosk.store.processed import ProcessedRepository
 from kiosk.store.transaction import transaction
 from kiosk.sync.cloud_outbox import CloudOutbox
-from kiosk.sync.endpoints import parse_endpoint
 from kiosk.sync.inbound import inbound_event
 from kiosk.sync.inbox import Inbox
 from kiosk.sync.link import Incoming, LinkHandler, MqttLink, TlsFiles

@@ -178,3 +178,17 @@ def test_the_handsets_sound_is_built_when_its_alsa_device_is_named() -> None:
     assert set(threading.enumerate()) == before  # a visit turns them on, not the factory
     plain = build_devices(SIMULATED)
     assert plain.microphone is None and plain.earpiece is None  # a visit sends a test tone
+
+
+def test_the_configuration_names_exactly_the_adapters_and_places_the_factory_knows() -> None:
+    """kiosk.config reads its file without hardware code: its vocabulary must be the factory's."""
+    from hardware.factory import KINDS
+    from kiosk import config
+
+    assert dict(config.DEVICE_KINDS) == {kind: tuple(names) for kind, names in KINDS.items()}
+    defaults = DeviceSettings()
+    assert (
+        defaults.camera_source,
+        defaults.handset_device,
+        defaults.badge_device,
+    ) == (config.CAMERA_SOURCE, config.HANDSET_DEVICE, config.BADGE_DEVICE)
