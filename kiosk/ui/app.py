@@ -6,55 +6,41 @@ import asyncio
 import contextlib
 import logging
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kivy.app import App
 from kivy.core.window import Window
-from kivy.lang import Builder
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ObjectProperty
-from kivy.uix.screenmanager import NoTransition, ScreenManager
+from kivy.uix.screenmanager import NoTransition
 
 from kiosk.core.kiosk import Kiosk, KioskView
 from kiosk.runtime import startup_done
-from kiosk.ui.capture_screen import CaptureScreen
-from kiosk.ui.check_in_screen import CheckInScreen
-from kiosk.ui.compose_screen import ComposeScreen
-from kiosk.ui.contacts_screen import ContactsScreen
 from kiosk.ui.demo_keys import DemoKeys
-from kiosk.ui.idle_screen import IdleScreen
-from kiosk.ui.inbox_screen import InboxScreen
 from kiosk.ui.kivy_setup import register_fonts
+from kiosk.ui.lazy_screens import KvRules, LazyScreens, screen_class, widget_kv_files
 from kiosk.ui.lockdown import Lockdown
-from kiosk.ui.message_screen import MessageScreen
-from kiosk.ui.photo_review_screen import PhotoReviewScreen
-from kiosk.ui.photo_screen import PhotoScreen
-from kiosk.ui.sign_in_screen import SignInScreen
-from kiosk.ui.technician_screen import TechnicianScreen
 from kiosk.ui.theme import Theme
-from kiosk.ui.visit_screen import VisitScreen
 from kiosk.ui.widgets.header import Header  # noqa: F401  (registers the kv rule's class)
-from kiosk.ui.widgets.still_there import StillThere
+
+if TYPE_CHECKING:
+    from kiosk.ui.widgets.still_there import StillThere
 
 log = logging.getLogger(__name__)
-UI_DIR = Path(__file__).parent
 # Screens that show a resident's data: built anew after every session (nothing survives it).
-SESSION_SCREENS = (
-    SignInScreen,
-    InboxScreen,
-    MessageScreen,
-    PhotoScreen,
-    ComposeScreen,
-    ContactsScreen,
-)
+SESSION_SCREEN_NAMES = ("sign_in", "inbox", "message", "photo", "compose", "contacts")
 # Screens that show a visitor's code, name or photos: built anew once the visitor is done.
-LOBBY_SCREENS = (CheckInScreen, CaptureScreen, PhotoReviewScreen)
+LOBBY_SCREEN_NAMES = ("check_in", "capture", "photo_review")
 LOBBY_STAGES = frozenset({"check_in", "capture", "photo_review"})
 
 
-def kv_files() -> list[Path]:
-    """Widgets first (screens use their classes), then one .kv file per screen."""
-    return sorted(UI_DIR.glob("widgets/*.kv")) + sorted(UI_DIR.glob("*.kv"))
+def __getattr__(name: str) -> tuple[type, ...]:
+    """SESSION_SCREENS and LOBBY_SCREENS: the classes, for code that tells screens apart by
+    type. Asked for, they import every screen module the app itself imports only on need."""
+    names = {"SESSION_SCREENS": SESSION_SCREEN_NAMES, "LOBBY_SCREENS": LOBBY_SCREEN_NAMES}
+    if name not in names:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return tuple(screen_class(screen) for screen in names[name])
 
 
 class KioskApp(App):
@@ -77,22 +63,19 @@ class KioskApp(App):
         self._still_there: StillThere | None = None
         self._showing = "idle"  # the view's screen last shown
 
-    def build(self) -> ScreenManager:
+    def build(self) -> LazyScreens:
         register_fonts()
-        for path in kv_files():
-            Builder.unload_file(str(path))  # a second app in one process reloads cleanly
-            Builder.load_file(str(path))
+        kv = KvRules()
+        for path in widget_kv_files():
+            kv.need(path)
         self._lockdown = Lockdown(Window, self.kiosk.record_tamper, time.monotonic)
         if self.kiosk.config.fullscreen:
             Window.show_cursor = False
         if self.kiosk.config.demo:
             self._demo_keys = DemoKeys(Window, self.kiosk.devices)
-        screens = ScreenManager(transition=NoTransition())
-        screens.add_widget(IdleScreen())
-        screens.add_widget(VisitScreen())
-        screens.add_widget(TechnicianScreen())
-        for screen_class in SESSION_SCREENS + LOBBY_SCREENS:
-            screens.add_widget(screen_class())
+        # Only the idle screen now; every other one when it is first shown (LazyScreens).
+        screens = LazyScreens(kv, transition=NoTransition())
+        screens.get_screen("idle")
         self.root = screens
         self.show(self.kiosk.view)
         self._unsubscribe = self.kiosk.subscribe(self.show)
@@ -105,8 +88,9 @@ class KioskApp(App):
         self._core_task = asyncio.get_running_loop().create_task(self.kiosk.run())
 
     def on_stop(self) -> None:
-        if self.root is not None:
-            self.root.get_screen("visit").unfollow()
+        visit = self.root.built("visit") if self.root is not None else None
+        if visit is not None:
+            visit.unfollow()
         Window.unbind(on_touch_down=self._touched, size=self._resized)
         if self._still_there is not None:
             self._still_there.dismiss(animation=False)
@@ -139,18 +123,18 @@ class KioskApp(App):
             self._forget_the_session()
         if view.screen != "visit" and self._showing == "visit":
             screens.get_screen("visit").unfollow()
-            self._rebuild((VisitScreen,))  # no trace of the visit stays on screen
+            screens.renew(("visit",))  # no trace of the visit stays on screen
             if view.role == "lobby":
                 self.theme.reset()  # the visitor's display choices end with their visit
         if view.screen != "technician" and self._showing == "technician":
-            self._rebuild((TechnicianScreen,))  # no PIN dots, no maintenance rows stay behind
+            screens.renew(("technician",))  # no PIN dots, no maintenance rows stay behind
             self.theme.reset()  # the technician's display choices end with the visit
         if view.screen != self._showing and self._showing in ("capture", "photo_review"):
             screens.get_screen(self._showing).hide()
         if view.screen not in LOBBY_STAGES and self._showing in LOBBY_STAGES:
             self._forget_the_visitor(reset_theme=view.screen != "visit")
         elif self._showing == "check_in" and view.screen != "check_in":
-            self._rebuild((CheckInScreen,))  # on to the photos: the code and name are done
+            screens.renew(("check_in",))  # on to the photos: the code and name are done
         self._showing = view.screen
         if view.screen == "session":
             target = view.session.page
@@ -177,6 +161,8 @@ class KioskApp(App):
             warning = view.lobby.still_there
         if warning:
             if self._still_there is None:
+                from kiosk.ui.widgets.still_there import StillThere
+
                 self._still_there = StillThere()
             self._still_there.show(view)
             if self._still_there.parent is None:
@@ -186,7 +172,7 @@ class KioskApp(App):
 
     def _forget_the_session(self) -> None:
         """Every screen that showed the resident is thrown away and built anew, empty."""
-        self._rebuild(SESSION_SCREENS)
+        self.root.renew(SESSION_SCREEN_NAMES)
         if self._still_there is not None:
             self._still_there.dismiss(animation=False)
             self._still_there = None
@@ -194,21 +180,12 @@ class KioskApp(App):
 
     def _forget_the_visitor(self, reset_theme: bool) -> None:
         """The visitor is done or gone: their screens are built anew, empty."""
-        self._rebuild(LOBBY_SCREENS)
+        self.root.renew(LOBBY_SCREEN_NAMES)
         if self._still_there is not None:
             self._still_there.dismiss(animation=False)
             self._still_there = None
         if reset_theme:
             self.theme.reset()
-
-    def _rebuild(self, screen_classes) -> None:
-        screens = self.root
-        for screen_class in screen_classes:
-            old = next(s for s in screens.screens if isinstance(s, screen_class))
-            if screens.current == old.name:
-                screens.current = "idle"
-            screens.remove_widget(old)
-            screens.add_widget(screen_class())
 
     # --- what the person did -------------------------------------------------------------
 

@@ -50,8 +50,6 @@ def run_ui(
         height=config.height,
         kivy_home=config.data_dir / "kivy",
     )
-    from kivy.clock import Clock
-
     from kiosk.ui.app import KioskApp
 
     app = KioskApp(kiosk)
@@ -65,22 +63,26 @@ def run_ui(
         if restart is not None:
             restart.bind(app.stop)  # exit, and systemd starts the kiosk again
         started: list = []
+        pending: list[asyncio.TimerHandle] = []
 
-        def after_first_frame(_dt: float) -> None:
+        def start_background() -> None:
             if background is not None:
                 background()
             started.append(start_sync(kiosk))
 
-        def on_start(*_args: object) -> None:
-            # Returns nothing on purpose: a truthy return would stop Kivy dispatching on_start
-            # to the handlers bound before this one (the signal hand-over above).
-            Clock.schedule_once(after_first_frame, BACKGROUND_START_DELAY_S)
-
-        app.bind(on_start=on_start)
+        # Timed from the first frame on the glass, on the loop's clock: a Kivy Clock delay
+        # counts from Kivy's last tick, which at start-up is from before the screens were
+        # built, so it ran out before the first frame and the sync's imports delayed it.
+        stop_waiting = when_first_drawn(
+            app, lambda: pending.append(loop.call_later(BACKGROUND_START_DELAY_S, start_background))
+        )
         try:
             await app.async_run(async_lib="asyncio")
         finally:
             notifier.stopping()  # also when the window ended some other way
+            stop_waiting()
+            for handle in pending:
+                handle.cancel()
         for sync in started:
             if sync is not None:
                 await sync.stop()
@@ -101,19 +103,8 @@ def notify_service(app: App, notifier: ServiceNotifier, status: str) -> None:
     if not notifier.enabled:
         return
     from kivy.clock import Clock
-    from kivy.core.window import Window
 
     pings = []
-
-    def on_flip(*_args: object) -> None:
-        # Bound handlers run before the window's own on_flip, which swaps the buffers; the
-        # loop runs what was handed to it once that frame is over, so READY=1 goes then (a
-        # Clock callback would wait for the next frame). A flip before the app's root is on
-        # the window is not its first screen.
-        if app.root is None or app.root not in Window.children:
-            return
-        Window.unbind(on_flip=on_flip)
-        asyncio.get_running_loop().call_soon(ready)
 
     def ready() -> None:
         notifier.ready(status)
@@ -122,13 +113,33 @@ def notify_service(app: App, notifier: ServiceNotifier, status: str) -> None:
             notifier.watchdog()
             pings.append(Clock.schedule_interval(lambda _dt: notifier.watchdog(), interval))
 
+    stop_waiting = when_first_drawn(app, ready)
+
     def on_stop(*_args: object) -> None:
         # Before the core stops and the sync says goodbye: systemd stops expecting pings,
         # and knows the exit that follows is meant (the `reboot` command's, or its own stop).
-        Window.unbind(on_flip=on_flip)
+        stop_waiting()
         for event in pings:
             event.cancel()
         notifier.stopping()
 
-    Window.bind(on_flip=on_flip)
     app.bind(on_stop=on_stop)
+
+
+def when_first_drawn(app: App, then: Callable[[], None]) -> Callable[[], None]:
+    """Call ``then`` on the running loop once the first frame showing the app's root is on the
+    glass; returns what stops waiting for it."""
+    from kivy.core.window import Window
+
+    def on_flip(*_args: object) -> None:
+        # Bound handlers run before the window's own on_flip, which swaps the buffers; the
+        # loop runs what was handed to it once that frame is over (a Clock callback would
+        # wait for the next frame). A flip before the app's root is on the window is not its
+        # first screen.
+        if app.root is None or app.root not in Window.children:
+            return
+        Window.unbind(on_flip=on_flip)
+        asyncio.get_running_loop().call_soon(then)
+
+    Window.bind(on_flip=on_flip)
+    return lambda: Window.unbind(on_flip=on_flip)

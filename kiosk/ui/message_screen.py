@@ -1,10 +1,11 @@
 """One message in full: who, when, what became of it, the text, and the approved photos."""
 
+from __future__ import annotations
+
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
-import cv2
-import numpy as np
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.image import Image
@@ -13,6 +14,9 @@ from kivy.uix.screenmanager import Screen
 from kiosk.ui.widgets.header import fill_header
 from kiosk.ui.widgets.session_bar import SessionBar  # noqa: F401  (kv rule's class)
 from kiosk.ui.widgets.textures import bgr_texture
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 # Larger photos are shown at this size at most: enough for the full screen and its zoom.
@@ -24,6 +28,9 @@ def decode_photo(data: bytes) -> np.ndarray | None:
 
     Runs in a worker thread: a 2 MiB JPEG takes tens of milliseconds to decode.
     """
+    import cv2  # by the first photo: OpenCV is tens of MiB a kiosk showing no photo need not hold
+    import numpy as np
+
     image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         return None

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 from kivy.graphics.texture import Texture
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def bgr_texture(frame: np.ndarray, reuse: Texture | None = None) -> Texture:
