@@ -40,9 +40,20 @@ class Language:
     def text(self, message: str) -> str:
         return self._catalog.gettext(message)
 
-    def time(self, moment: datetime) -> str:
-        """ "1:30 PM" or "13:30"; a no-break space keeps "PM" on the line of its time."""
-        return format_time(moment, format="short", locale=self.code).replace("\u202f", "\u00a0")
+    def time(self, moment: datetime, zone: ZoneInfo | None = None) -> str:
+        """ "1:30 PM" or "13:30": the time of day of ``moment`` (in ``zone``, when given).
+
+        Every time of day on a screen is written here, so that one visit reads the same on the
+        idle notice, the visit screen and check-in. The rule: the minute the moment falls in,
+        seconds cut, never rounded. A visit at 5:41:40 is booked for 5:41, begins while the
+        header's clock says 5:41 (a clock shows the minute that has begun), and is "5:41 PM"
+        everywhere; rounded, it would read 5:42 while the clock still says 5:41.
+        """
+        if zone is not None:
+            moment = moment.astimezone(zone)
+        minute = moment.replace(second=0, microsecond=0)
+        # A no-break space keeps "PM" on the line of its time.
+        return format_time(minute, format="short", locale=self.code).replace("\u202f", "\u00a0")
 
     def date(self, moment: datetime) -> str:
         """ "Monday, November 23": the full date without the year, which a header can spare."""
@@ -69,7 +80,6 @@ def words_with_values(
     def local(key: str, value: Any) -> Any:
         if not isinstance(value, datetime):
             return value
-        moment = value.astimezone(zone)
-        return language.date(moment) if key == "day" else language.time(moment)
+        return language.date(value.astimezone(zone)) if key == "day" else language.time(value, zone)
 
     return language.text(words).format(**{k: local(k, v) for k, v in values.items()})

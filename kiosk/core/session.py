@@ -184,8 +184,8 @@ class Session:
                 ending = text(
                     _("A visit begins at this kiosk at {time}. Your session ends at {end}.")
                 ).format(
-                    time=language.time(cutoff[1].starts_at.astimezone(zone)),
-                    end=language.time(cutoff[0].astimezone(zone)),
+                    time=language.time(cutoff[1].starts_at, zone),
+                    end=language.time(cutoff[0], zone),
                 )
             else:
                 ending = text(_("Your session ends in less than a minute."))

@@ -284,7 +284,7 @@ class VisitInProgress:
         starts = ""
         if phase in (WAITING_FOR_US, WAITING_FOR_PEER) and now < visit.starts_at:
             starts = text(_("Your visit begins at {time}, in {countdown}.")).format(
-                time=language.time(visit.starts_at.astimezone(zone)),
+                time=language.time(visit.starts_at, zone),
                 countdown=language.countdown((visit.starts_at - now).total_seconds()),
             )
         warning = ""
@@ -302,9 +302,7 @@ class VisitInProgress:
             instruction=text(instruction).format(name=other),
             peer_status=peer.format(name=other),
             time_left=text(_("Ends in {time}")).format(time=language.countdown(left)),
-            ends_at=text(_("Ends at {time}")).format(
-                time=language.time(visit.ends_at.astimezone(zone))
-            ),
+            ends_at=text(_("Ends at {time}")).format(time=language.time(visit.ends_at, zone)),
             warning=warning,
             monitoring=text(monitoring),
             privileged=visit.kind == "privileged",
