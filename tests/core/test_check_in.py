@@ -290,6 +290,47 @@ def test_five_wrong_codes_pause_check_in_for_a_minute(lobby: Kiosk, clock: FakeC
     assert lobby.visit.joined_at is not None
 
 
+PAUSE_WORDS = {
+    "en": ("Too many wrong codes.", PAUSED),
+    "es": (
+        "Demasiados códigos incorrectos.",
+        "El registro está en pausa durante 60 segundos. Pida ayuda al oficial del vestíbulo.",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_when_the_pause_is_over_the_screen_no_longer_says_it_is_paused(
+    lobby: Kiosk, clock: FakeClock, language: str
+) -> None:
+    lobby.set_language(language)
+    for _ in range(5):
+        asyncio.run(attempt(lobby, "ZZZZ", "Cruz"))
+    view = lobby.view.lobby.check_in
+    assert (view.message, view.paused) == PAUSE_WORDS[language]
+
+    clock.advance(60)  # the visitor waits it out at the keypad
+    lobby.tick()
+    view = lobby.view.lobby.check_in
+    assert lobby.view.screen == "check_in"
+    assert (view.step, view.code, view.name) == ("code", "", "")
+    assert view.paused == ""
+    assert view.message == ""  # "Too many wrong codes." belonged to the pause, which is over
+    type_keys(lobby, CODE)
+    lobby.lobby_intent("enter")
+    assert lobby.view.lobby.check_in.step == "name"  # and the keypad takes a code again
+
+
+def test_a_wrong_code_after_the_pause_is_told_as_usual(lobby: Kiosk, clock: FakeClock) -> None:
+    for _ in range(5):
+        asyncio.run(attempt(lobby, "ZZZZ", "Cruz"))
+    clock.advance(60)
+    lobby.tick()
+    asyncio.run(attempt(lobby, "ZZZZ", "Cruz"))
+    assert message(lobby) == f"{WRONG} 4 tries left."
+    assert lobby.view.lobby.check_in.paused == ""
+
+
 # --- right codes for visits that cannot start here now ---------------------------------------
 
 
