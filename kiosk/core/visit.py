@@ -290,7 +290,11 @@ class VisitInProgress:
         warning = ""
         if phase != ENDED and left <= WARNINGS[0].total_seconds():
             minutes = 1 if left <= WARNINGS[1].total_seconds() else 5
-            warning = text(_("{minutes} minute(s) left in your visit.")).format(minutes=minutes)
+            warning = language.ngettext(
+                "{minutes} minute left in your visit.",
+                "{minutes} minutes left in your visit.",
+                minutes,
+            ).format(minutes=minutes)
         if visit.kind == "privileged":
             monitoring = _("This is a privileged visit: it is not recorded or monitored.")
         else:

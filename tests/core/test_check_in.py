@@ -276,7 +276,9 @@ def test_five_wrong_codes_pause_check_in_for_a_minute(lobby: Kiosk, clock: FakeC
 
     clock.advance(59)
     lobby.tick()
-    assert lobby.view.lobby.check_in.paused != ""
+    assert lobby.view.lobby.check_in.paused == (
+        "Check-in is paused for 1 second. Please ask the lobby officer."
+    )
     lobby.lobby_intent("enter")
     assert lobby.view.lobby.check_in.step == "code"
 
