@@ -30,7 +30,11 @@ bench: system-deps $(VENV)/.installed
 	$(PY) bench/startup.py
 
 # After changing a user-visible text: extract, merge into each catalog, translate, compile.
+# Babel's own keywords stay (ngettext among them, `language.ngettext(...)` too); `_` and
+# `Plural` (a count's message translated where it is shown) are the kiosk's. The template has
+# no header: the plural rule (Plural-Forms) is each language's, in its .po, which `update`
+# keeps and `compile` writes into the .mo, where gettext reads it.
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -k _ --no-location --omit-header --sort-output -o assets/locale/kiosk.pot kiosk
+	$(VENV)/bin/pybabel extract -k _ -k Plural:1,2 --no-location --omit-header --sort-output -o assets/locale/kiosk.pot kiosk
 	$(VENV)/bin/pybabel update -D kiosk -i assets/locale/kiosk.pot -d assets/locale --no-fuzzy-matching
 	$(VENV)/bin/pybabel compile -D kiosk -d assets/locale

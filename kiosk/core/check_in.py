@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from kiosk.core.clock import Clock
 from kiosk.core.credentials import check_verifier
-from kiosk.core.i18n import Language, _, words_with_values
+from kiosk.core.i18n import Language, Plural, _, words_with_values
 from kiosk.core.visits import CANCELLED, Visit, join_window_opens
 
 CODE_MAX_CHARS = 16
@@ -134,7 +134,8 @@ class CheckIn:
         self.step = CODE
         self.code = ""
         self.name = ""
-        self._message: tuple[str, dict[str, Any]] | None = None
+        self._message: tuple[str | Plural, dict[str, Any]] | None = None
+        self._pausing = False  # the message is the pause's, and goes when the pause does
         self._check: asyncio.Task[None] | None = None
 
     # --- intents ---------------------------------------------------------------------------
@@ -189,15 +190,20 @@ class CheckIn:
 
     def view(self, language: Language, zone: ZoneInfo) -> CheckInView:
         text = language.text
+        wait = self._pause.wait_s()
         message = ""
-        if self._message is not None:
+        # "Too many wrong codes." over an open keypad would say it is still paused.
+        if self._message is not None and (wait > 0 or not self._pausing):
             words, values = self._message
             message = words_with_values(language, zone, words, values)
         paused = ""
-        if (wait := self._pause.wait_s()) > 0:
-            paused = text(
-                _("Check-in is paused for {seconds} seconds. Please ask the lobby officer.")
-            ).format(seconds=int(wait + 0.999))
+        if wait > 0:
+            seconds = int(wait + 0.999)
+            paused = language.ngettext(
+                "Check-in is paused for {seconds} second. Please ask the lobby officer.",
+                "Check-in is paused for {seconds} seconds. Please ask the lobby officer.",
+                seconds,
+            ).format(seconds=seconds)
         if self.step == CODE:
             instruction, enter = _("Type your confirmation code"), _("Next")
         elif self.step == NAME:
@@ -245,7 +251,7 @@ class CheckIn:
         self._event("check_in_failed", {"paused": paused})
         if paused:
             self.code, self.name = "", ""
-            self._say(_("Too many wrong codes."))
+            self._say(_("Too many wrong codes."), pause=True)
         elif self._pause.tries_left == 1:
             # Both stay typed, so a slip in either can be seen and fixed.
             self._say(
@@ -256,9 +262,12 @@ class CheckIn:
             )
         else:
             self._say(
-                _(
+                Plural(
                     "The code or the last name does not match a visit at this station. "
-                    "Check both and try again. {tries} tries left."
+                    "Check both and try again. {tries} try left.",
+                    "The code or the last name does not match a visit at this station. "
+                    "Check both and try again. {tries} tries left.",
+                    count="tries",
                 ),
                 tries=self._pause.tries_left,
             )
@@ -276,8 +285,10 @@ class CheckIn:
         self.code, self.name = "", ""
         self._say(words, **values)
 
-    def _say(self, words: str, **values: Any) -> None:
+    def _say(self, words: str | Plural, *, pause: bool = False, **values: Any) -> None:
+        """``pause``: the message is about the pause, and is over when the pause is."""
         self._message = (words, values)
+        self._pausing = pause
 
 
 def refusal_for(visit: Visit, now: datetime, kiosk_id: str) -> tuple[str, dict[str, Any]] | None:

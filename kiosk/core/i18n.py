@@ -1,7 +1,8 @@
 """Words and times in the reader's language: gettext catalogs under assets/locale, CLDR formats.
 
 Each kiosk holds its own ``Language``; nothing is installed globally, so two kiosks in one
-process can speak different languages.
+process can speak different languages. A count's words go through ``ngettext`` (at once) or
+``Plural`` (where they are shown), so that each language picks its own form for the number.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import gettext
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,19 @@ def _(message: str) -> str:
     return message
 
 
+@dataclass(frozen=True)
+class Plural:
+    """A count's message in both English forms, translated where it is shown.
+
+    ``count`` names the value whose number picks the form. `make translations` extracts
+    ``Plural(...)`` calls as it does ``ngettext(...)``'s.
+    """
+
+    singular: str
+    plural: str
+    count: str = "count"
+
+
 class Language:
     """One language's catalog and formats."""
 
@@ -40,9 +55,25 @@ class Language:
     def text(self, message: str) -> str:
         return self._catalog.gettext(message)
 
-    def time(self, moment: datetime) -> str:
-        """ "1:30 PM" or "13:30"; a no-break space keeps "PM" on the line of its time."""
-        return format_time(moment, format="short", locale=self.code).replace("\u202f", "\u00a0")
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        """The form of a count's message for ``n``, by the catalog's Plural-Forms (English's
+        rule where there is no catalog)."""
+        return self._catalog.ngettext(singular, plural, n)
+
+    def time(self, moment: datetime, zone: ZoneInfo | None = None) -> str:
+        """ "1:30 PM" or "13:30": the time of day of ``moment`` (in ``zone``, when given).
+
+        Every time of day on a screen is written here, so that one visit reads the same on the
+        idle notice, the visit screen and check-in. The rule: the minute the moment falls in,
+        seconds cut, never rounded. A visit at 5:41:40 is booked for 5:41, begins while the
+        header's clock says 5:41 (a clock shows the minute that has begun), and is "5:41 PM"
+        everywhere; rounded, it would read 5:42 while the clock still says 5:41.
+        """
+        if zone is not None:
+            moment = moment.astimezone(zone)
+        minute = moment.replace(second=0, microsecond=0)
+        # A no-break space keeps "PM" on the line of its time.
+        return format_time(minute, format="short", locale=self.code).replace("\u202f", "\u00a0")
 
     def date(self, moment: datetime) -> str:
         """ "Monday, November 23": the full date without the year, which a header can spare."""
@@ -62,14 +93,18 @@ class Language:
 
 
 def words_with_values(
-    language: Language, zone: ZoneInfo, words: str, values: Mapping[str, Any]
+    language: Language, zone: ZoneInfo, words: str | Plural, values: Mapping[str, Any]
 ) -> str:
-    """A message translated, its times local ("2:00 PM") and ``day`` a date."""
+    """A message translated, in the form its count asks for; its times local ("2:00 PM") and
+    ``day`` a date."""
 
     def local(key: str, value: Any) -> Any:
         if not isinstance(value, datetime):
             return value
-        moment = value.astimezone(zone)
-        return language.date(moment) if key == "day" else language.time(moment)
+        return language.date(value.astimezone(zone)) if key == "day" else language.time(value, zone)
 
-    return language.text(words).format(**{k: local(k, v) for k, v in values.items()})
+    if isinstance(words, Plural):
+        text = language.ngettext(words.singular, words.plural, values[words.count])
+    else:
+        text = language.text(words)
+    return text.format(**{k: local(k, v) for k, v in values.items()})

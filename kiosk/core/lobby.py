@@ -231,12 +231,18 @@ class Lobby:
             detail = text(_("Touch the screen to continue."))
         sending, fraction = "", 0.0
         if self._sending:
-            sending = text(_("Sending your photos: {sent} of {total} sent")).format(
-                sent=self._sent, total=len(self._sending)
-            )
-            fraction = self._sent / len(self._sending)
+            total = len(self._sending)
+            sending = language.ngettext(
+                "Sending your photo: {sent} of {total} sent",
+                "Sending your photos: {sent} of {total} sent",
+                total,
+            ).format(sent=self._sent, total=total)
+            fraction = self._sent / total
         elif self._sent:
-            sending, fraction = text(_("Your photos have been sent.")), 1.0
+            sending = language.ngettext(
+                "Your photo has been sent.", "Your photos have been sent.", self._sent
+            )
+            fraction = 1.0
         return LobbyView(
             stage=self._stage(),
             check_in=self.check_in.view(language, zone) if self.check_in is not None else None,

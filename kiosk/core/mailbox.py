@@ -70,7 +70,7 @@ class ComposeView:
     to: str
     count: str  # "12 / 2000"
     over_limit: bool
-    cost: str  # "Sending costs 1 credit. You have 12."
+    cost: str  # "Sending costs 1 credit. You have 12 credits."
     can_send: bool
     problem: str  # why it cannot be sent, and what to do
     draft_warning: str  # shown by the idle warning: the draft goes with the session
@@ -241,10 +241,10 @@ class Mailbox:
             detail = text(_("Not approved: {reason}")).format(
                 reason=message.reason or text(_("no reason given"))
             )
-            if message.credits_refunded:
-                detail += " " + text(_("{count} credit(s) refunded.")).format(
-                    count=message.credits_refunded
-                )
+            if refunded := message.credits_refunded:
+                detail += " " + language.ngettext(
+                    "{count} credit refunded.", "{count} credits refunded.", refunded
+                ).format(count=refunded)
         return MessageView(
             message_id=message.message_id,
             direction=message.direction,
@@ -277,7 +277,11 @@ class Mailbox:
             to=text(_("To {name}")).format(name=self.recipient[1]),
             count=f"{length} / {max_chars}",
             over_limit=over,
-            cost=text(_("Sending costs 1 credit. You have {count}.")).format(count=credits),
+            cost=language.ngettext(
+                "Sending costs 1 credit. You have {count} credit.",
+                "Sending costs 1 credit. You have {count} credits.",
+                credits,
+            ).format(count=credits),
             can_send=credits > 0 and 0 < length <= max_chars,
             problem=problem,
             draft_warning=text(_("Your unsent message will be discarded."))

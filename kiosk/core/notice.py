@@ -36,9 +36,9 @@ def next_visit_notice(
     who = visit.inmate_name if role == "housing" else ""
     if visit.starts_at <= now:
         title = language.text(_("Visit in progress until"))
-        return NoticeText(title, language.time(visit.ends_at.astimezone(zone)), who, joiner=" ")
+        return NoticeText(title, language.time(visit.ends_at, zone), who, joiner=" ")
     if role == "lobby":
         title = language.text(_("Next on-site visit at this station"))
     else:
         title = language.text(_("Next visit at this kiosk"))
-    return NoticeText(title, language.time(visit.starts_at.astimezone(zone)), who)
+    return NoticeText(title, language.time(visit.starts_at, zone), who)

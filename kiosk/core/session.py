@@ -31,7 +31,7 @@ class SessionView:
     """What the session's screens show, in the resident's chosen language."""
 
     resident_name: str
-    credits: str  # "Credits: 12"
+    credits: str  # "12 credits"
     time_left: str  # "Time left 14:05"
     page: str  # inbox | message | compose | contacts
     inbox: tuple[InboxRow, ...]
@@ -172,9 +172,12 @@ class Session:
         still_there, detail = "", ""
         if idle >= self.idle_s:
             remaining = max(0.0, self.idle_s + STILL_THERE_S - idle)
-            still_there = text(_("Signing you out in {seconds} seconds.")).format(
-                seconds=int(remaining + 0.999)
-            )
+            seconds = int(remaining + 0.999)
+            still_there = language.ngettext(
+                "Signing you out in {seconds} second.",
+                "Signing you out in {seconds} seconds.",
+                seconds,
+            ).format(seconds=seconds)
             if compose is not None and compose.draft_warning:
                 detail = compose.draft_warning
         ending = ""
@@ -184,21 +187,28 @@ class Session:
                 ending = text(
                     _("A visit begins at this kiosk at {time}. Your session ends at {end}.")
                 ).format(
-                    time=language.time(cutoff[1].starts_at.astimezone(zone)),
-                    end=language.time(cutoff[0].astimezone(zone)),
+                    time=language.time(cutoff[1].starts_at, zone),
+                    end=language.time(cutoff[0], zone),
                 )
             else:
                 ending = text(_("Your session ends in less than a minute."))
         unread = mailbox.unread()
+        unread_words = ""
+        if unread:
+            unread_words = language.ngettext(
+                "{count} new message", "{count} new messages", unread
+            ).format(count=unread)
         return SessionView(
             resident_name=self.resident["display_name"],
-            credits=text(_("Credits: {count}")).format(count=credits),
+            credits=language.ngettext("{count} credit", "{count} credits", credits).format(
+                count=credits
+            ),
             time_left=text(_("Time left {time}")).format(time=language.countdown(left)),
             page=self.page,
             inbox=mailbox.rows(language, zone),
             inbox_more=mailbox.more,
             inbox_empty=text(_("No messages yet.")),
-            unread=text(_("New messages: {count}")).format(count=unread) if unread else "",
+            unread=unread_words,
             message=mailbox.message_view(language, zone),
             compose=compose,
             contacts=tuple(mailbox.contacts()) if self.page == CONTACTS else (),

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from kiosk.core.clock import Clock
 from kiosk.core.credentials import badge_lookup, check_verifier, make_verifier
-from kiosk.core.i18n import Language, _, words_with_values
+from kiosk.core.i18n import Language, Plural, _, words_with_values
 from kiosk.core.lockout import Lockouts, Pace
 from kiosk.store.residents import ResidentsRepository
 
@@ -85,7 +85,7 @@ class SignIn:
         self.entered_id = ""
         self._pin = ""
         self._resident: dict[str, Any] | None = None
-        self._message: tuple[str, dict[str, Any]] | None = None
+        self._message: tuple[str | Plural, dict[str, Any]] | None = None
         self._pausing = False
         self._touched = clock.monotonic()
         self._check: asyncio.Task[None] | None = None
@@ -146,7 +146,7 @@ class SignIn:
             self._message = None
         self._changed()
 
-    def refuse(self, words: str, **values: Any) -> None:
+    def refuse(self, words: str | Plural, **values: Any) -> None:
         """Start again at the ID with a reason (a visit's confirmation by someone else)."""
         self.step, self.entered_id, self._pin, self._resident = IDENTIFY, "", "", None
         self.method = "keypad"
@@ -177,9 +177,12 @@ class SignIn:
         wait_s = 0.0 if self._message is not None and self._pausing else self._pace.wait_s()
         wait = ""
         if wait_s > 0:
-            wait = text(_("Please wait {seconds} seconds before the next try.")).format(
-                seconds=int(wait_s + 0.999)
-            )
+            seconds = int(wait_s + 0.999)
+            wait = language.ngettext(
+                "Please wait {seconds} second before the next try.",
+                "Please wait {seconds} seconds before the next try.",
+                seconds,
+            ).format(seconds=seconds)
         message = ""
         if self._message is not None:
             words, values = self._message
@@ -245,7 +248,12 @@ class SignIn:
         if self._pace.wait_s() > 0:
             return  # the view says how long; the PIN stays typed
         if len(self._pin) < PIN_MIN_CHARS:
-            self._say(_("Your PIN has at least {count} digits."), count=PIN_MIN_CHARS)
+            self._say(
+                Plural(
+                    "Your PIN has at least {count} digit.", "Your PIN has at least {count} digits."
+                ),
+                count=PIN_MIN_CHARS,
+            )
             return
         if self._refuse_if_locked():
             return
@@ -283,25 +291,37 @@ class SignIn:
             self._event("lockout", {"inmate_id": subject if known else None, "minutes": minutes})
             # The end time, not only the length: the message stays up while nobody is counting.
             self._say(
-                _(
+                Plural(
+                    "Too many wrong tries. Sign-in for this ID is paused for {minutes} minute, "
+                    "until {time}.",
                     "Too many wrong tries. Sign-in for this ID is paused for {minutes} minutes, "
-                    "until {time}."
+                    "until {time}.",
+                    count="minutes",
                 ),
                 pause=True,
                 minutes=minutes,
                 time=self._lockouts.locked_until(subject, known),
             )
         elif self.method == "badge":
+            # The tries pick the form (here and below): no pause lasts one minute
+            # (LOCKOUT_MINUTES), so "a pause of 5 minutes" is right in every form.
             self._say(
-                _("Wrong PIN. {tries} tries left before a {minutes}-minute pause."),
+                Plural(
+                    "Wrong PIN. {tries} try left before a {minutes}-minute pause.",
+                    "Wrong PIN. {tries} tries left before a {minutes}-minute pause.",
+                    count="tries",
+                ),
                 tries=self._lockouts.tries_left(subject, known),
                 minutes=self._lockouts.next_lockout_minutes(subject, known),
             )
         else:
             self._say(
-                _(
+                Plural(
+                    "The ID or the PIN is not right. {tries} try left before a "
+                    "{minutes}-minute pause.",
                     "The ID or the PIN is not right. {tries} tries left before a "
-                    "{minutes}-minute pause."
+                    "{minutes}-minute pause.",
+                    count="tries",
                 ),
                 tries=self._lockouts.tries_left(subject, known),
                 minutes=self._lockouts.next_lockout_minutes(subject, known),
@@ -312,7 +332,7 @@ class SignIn:
             self._resident = None
             self.method = "keypad"
 
-    def _say(self, words: str, *, pause: bool = False, **values: Any) -> None:
+    def _say(self, words: str | Plural, *, pause: bool = False, **values: Any) -> None:
         """``pause``: the message is about an ID's pause, which a seconds' wait would muddle."""
         self._message = (words, values)
         self._pausing = pause

@@ -284,13 +284,17 @@ class VisitInProgress:
         starts = ""
         if phase in (WAITING_FOR_US, WAITING_FOR_PEER) and now < visit.starts_at:
             starts = text(_("Your visit begins at {time}, in {countdown}.")).format(
-                time=language.time(visit.starts_at.astimezone(zone)),
+                time=language.time(visit.starts_at, zone),
                 countdown=language.countdown((visit.starts_at - now).total_seconds()),
             )
         warning = ""
         if phase != ENDED and left <= WARNINGS[0].total_seconds():
             minutes = 1 if left <= WARNINGS[1].total_seconds() else 5
-            warning = text(_("{minutes} minute(s) left in your visit.")).format(minutes=minutes)
+            warning = language.ngettext(
+                "{minutes} minute left in your visit.",
+                "{minutes} minutes left in your visit.",
+                minutes,
+            ).format(minutes=minutes)
         if visit.kind == "privileged":
             monitoring = _("This is a privileged visit: it is not recorded or monitored.")
         else:
@@ -302,9 +306,7 @@ class VisitInProgress:
             instruction=text(instruction).format(name=other),
             peer_status=peer.format(name=other),
             time_left=text(_("Ends in {time}")).format(time=language.countdown(left)),
-            ends_at=text(_("Ends at {time}")).format(
-                time=language.time(visit.ends_at.astimezone(zone))
-            ),
+            ends_at=text(_("Ends at {time}")).format(time=language.time(visit.ends_at, zone)),
             warning=warning,
             monitoring=text(monitoring),
             privileged=visit.kind == "privileged",

@@ -431,6 +431,33 @@ def test_submit_queues_the_photos_and_joins_the_visit(make_lobby, camera: Simula
     assert kiosk.view.screen == "visit"
 
 
+@pytest.mark.parametrize(
+    ("language", "sending", "sent"),
+    [
+        ("en", "Sending your photo: 0 of 1 sent", "Your photo has been sent."),
+        ("es", "Enviando su foto: 0 de 1 enviada", "Su foto fue enviada."),
+    ],
+)
+def test_one_photo_is_said_in_the_singular(
+    make_lobby, camera: SimulatedCamera, language: str, sending: str, sent: str
+) -> None:
+    kiosk = make_lobby(captures="visitor_face")
+
+    async def scenario() -> None:
+        await check_in(kiosk)
+        await to_summary(kiosk, camera)
+        kiosk.lobby_intent("submit")
+        kiosk.set_language(language)
+
+    asyncio.run(scenario())
+    assert kiosk.view.screen == "visit"
+    assert kiosk.view.lobby.sending == sending
+    outbox = OutboxRepository(kiosk.database, budget_bytes=1 << 30)
+    outbox.delete(r.seq for r in outbox.pending() if r.topic.endswith("/up/captures"))
+    kiosk.tick()
+    assert kiosk.view.lobby.sending == sent
+
+
 def test_photos_that_do_not_fit_the_outbox_are_kept_none_and_said_so(
     make_lobby, camera: SimulatedCamera
 ) -> None:

@@ -91,7 +91,7 @@ def test_the_inbox_lists_the_residents_messages_newest_first(
     )
     assert (old.who, old.first_line) == ("From R. Alvarez", "Got your letter.")
     assert (new.unread, new.unread_label, new.status) == (True, "New", "")
-    assert session.unread == "New messages: 2"
+    assert session.unread == "2 new messages"
     assert session.inbox_more is False
     assert "Hola mijo" not in repr(kiosk.view)  # another resident's
 
@@ -116,7 +116,7 @@ def test_opening_a_message_shows_it_with_its_photos_and_marks_it_read(
         "T. Johnson",
     )
     assert message.photos == (Photo("p-1", "image/png", PNG), Photo("p-2", "image/jpeg", JPEG))
-    assert view.unread == "New messages: 1"
+    assert view.unread == "1 new message"
     assert MessagesRepository(kiosk.database).get("m-new").read_at == "2026-11-23T19:00:00Z"
 
     kiosk.session_intent("back")
@@ -143,7 +143,7 @@ def test_ten_thousand_messages_page_quickly(kiosk: Kiosk, clock: FakeClock) -> N
     assert len(session.inbox) == PAGE_SIZE
     assert session.inbox_more is True
     assert [row.message_id for row in session.inbox[:3]] == ["m-00000", "m-00001", "m-00002"]
-    assert session.unread == "New messages: 10002"
+    assert session.unread == "10002 new messages"
 
     for _ in range(3):
         kiosk.session_intent("load_more")
@@ -153,7 +153,7 @@ def test_ten_thousand_messages_page_quickly(kiosk: Kiosk, clock: FakeClock) -> N
     assert ids[59:62] == ["m-00059", "m-new", "m-00060"]
     assert ids[-1] == f"m-{4 * PAGE_SIZE - 2:05d}"
     kiosk.session_intent("open_message", "m-00100")
-    assert kiosk.view.session.unread == "New messages: 10001"
+    assert kiosk.view.session.unread == "10001 new messages"
     assert time.perf_counter() - started < 3.0
 
 
@@ -189,7 +189,7 @@ def test_sending_spends_a_credit_and_queues_the_contracts_message(
     view = kiosk.view.session
     assert view.page == "compose"
     assert (view.compose.to, view.compose.count) == ("To T. Johnson", "21 / 2000")
-    assert view.compose.cost == "Sending costs 1 credit. You have 3."
+    assert view.compose.cost == "Sending costs 1 credit. You have 3 credits."
     assert view.compose.can_send is True
     outbox_before = kiosk.outbox.wakes
 
@@ -197,7 +197,7 @@ def test_sending_spends_a_credit_and_queues_the_contracts_message(
 
     assert message_id is not None
     assert credits_of(kiosk, JOHNSON[0]) == 2
-    assert kiosk.view.session.credits == "Credits: 2"
+    assert kiosk.view.session.credits == "2 credits"
     assert kiosk.outbox.wakes == outbox_before + 1  # the sync layer was woken
     records = outbox_records(kiosk, "outbox")
     assert records == [
@@ -371,7 +371,7 @@ def test_a_rejected_message_shows_the_reason_and_the_refund(kiosk: Kiosk, clock:
     kiosk.receive(inbound_event("message_status", None))
 
     assert status_words(kiosk, message_id) == "Not approved"
-    assert kiosk.view.session.credits == "Credits: 3"
+    assert kiosk.view.session.credits == "3 credits"
     kiosk.session_intent("open_message", message_id)
     message = kiosk.view.session.message
     assert (message.who, message.body, message.status) == (
@@ -379,7 +379,7 @@ def test_a_rejected_message_shows_the_reason_and_the_refund(kiosk: Kiosk, clock:
         "See you Sunday",
         "Not approved",
     )
-    assert message.status_detail == ("Not approved: It names a staff member. 1 credit(s) refunded.")
+    assert message.status_detail == "Not approved: It names a staff member. 1 credit refunded."
 
 
 class FakeLink:
@@ -410,13 +410,24 @@ def test_a_message_status_with_the_new_balance_updates_the_header(
     kiosk: Kiosk, clock: FakeClock
 ) -> None:
     message_id = sent_message(kiosk, clock)
-    assert kiosk.view.session.credits == "Credits: 2"
+    assert kiosk.view.session.credits == "2 credits"
     deliver_status(kiosk, {"message_id": message_id, "status": "received", "message_credits": 7})
-    assert kiosk.view.session.credits == "Credits: 7"
+    assert kiosk.view.session.credits == "7 credits"
     assert status_words(kiosk, message_id) == "Received by the facility"
 
 
-def test_a_rejection_from_the_cloud_shows_its_refund(kiosk: Kiosk, clock: FakeClock) -> None:
+@pytest.mark.parametrize(
+    ("language", "refunded", "words"),
+    [
+        ("en", 1, "Not approved: It names a staff member. 1 credit refunded."),
+        ("en", 2, "Not approved: It names a staff member. 2 credits refunded."),
+        ("es", 1, "No aprobado: It names a staff member. Se devolvió 1 crédito."),
+        ("es", 2, "No aprobado: It names a staff member. Se devolvieron 2 créditos."),
+    ],
+)
+def test_a_rejection_from_the_cloud_shows_its_refund(
+    kiosk: Kiosk, clock: FakeClock, language: str, refunded: int, words: str
+) -> None:
     message_id = sent_message(kiosk, clock)
     deliver_status(
         kiosk,
@@ -424,11 +435,28 @@ def test_a_rejection_from_the_cloud_shows_its_refund(kiosk: Kiosk, clock: FakeCl
             "message_id": message_id,
             "status": "rejected",
             "reason": "It names a staff member.",
-            "credits_refunded": 1,
+            "credits_refunded": refunded,
             "message_credits": 3,
         },
     )
     kiosk.session_intent("open_message", message_id)
-    assert kiosk.view.session.message.status_detail == (
-        "Not approved: It names a staff member. 1 credit(s) refunded."
-    )
+    kiosk.set_language(language)
+    assert kiosk.view.session.message.status_detail == words
+
+
+@pytest.mark.parametrize(
+    ("language", "credits", "cost"),
+    [
+        ("en", "1 credit", "Sending costs 1 credit. You have 1 credit."),
+        ("es", "1 crédito", "Enviar cuesta 1 crédito. Tiene 1 crédito."),
+    ],
+)
+def test_one_credit_left_is_said_in_the_singular(
+    kiosk: Kiosk, clock: FakeClock, language: str, credits: str, cost: str
+) -> None:
+    ResidentsRepository(kiosk.database).set_credits(JOHNSON[0], 1)
+    sign_in(kiosk, clock)
+    compose(kiosk, "See you Sunday")
+    kiosk.set_language(language)
+    view = kiosk.view.session
+    assert (view.credits, view.compose.cost) == (credits, cost)

@@ -65,6 +65,21 @@ def test_time_formats_are_the_ones_the_screen_shows() -> None:
     assert ES.time(at(19, 30).astimezone(CHICAGO)) == "13:30"
 
 
+@pytest.mark.parametrize(
+    ("seconds", "en", "es"),
+    [
+        (0, f"5:41{NBSP}PM", "17:41"),
+        (40, f"5:41{NBSP}PM", "17:41"),
+        (59.999, f"5:41{NBSP}PM", "17:41"),
+    ],
+)
+def test_a_time_with_seconds_shows_the_minute_it_falls_in(seconds: float, en: str, es: str) -> None:
+    """Cut to the minute, never rounded: 5:41:40 PM is "5:41 PM", as the header's clock says."""
+    moment = datetime(2026, 11, 23, 23, 41, tzinfo=UTC) + timedelta(seconds=seconds)
+    assert (EN.time(moment, CHICAGO), ES.time(moment, CHICAGO)) == (en, es)
+    assert EN.time(moment.astimezone(CHICAGO)) == en  # a moment already local: the same
+
+
 def test_housing_names_the_time_and_the_resident() -> None:
     shown = notice([visit(at(19, 30))])
     assert shown == NoticeText("Next visit at this kiosk", f"1:30{NBSP}PM", "A. Resident")

@@ -53,7 +53,7 @@ def test_the_header_shows_who_credits_and_time_left(kiosk: Kiosk, clock: FakeClo
     assert view.screen == "session"
     session = view.session
     assert session.resident_name == "D. Johnson"
-    assert session.credits == "Credits: 3"
+    assert session.credits == "3 credits"
     assert session.time_left == "Time left 15:00"
     assert session.page == "inbox"
     assert (session.still_there, session.ending) == ("", "")
@@ -74,7 +74,7 @@ def test_idle_warns_counts_down_and_signs_out(kiosk: Kiosk, clock: FakeClock) ->
     wait(kiosk, clock, 5)
     assert kiosk.view.session.still_there == "Signing you out in 10 seconds."
     wait(kiosk, clock, 9)
-    assert kiosk.view.session.still_there == "Signing you out in 1 seconds."
+    assert kiosk.view.session.still_there == "Signing you out in 1 second."
     wait(kiosk, clock, 1)
     assert kiosk.view.screen == "idle"
     assert kiosk.outbox.of("logout")[-1]["reason"] == "idle"
@@ -229,7 +229,7 @@ def test_nothing_of_the_resident_stays_in_the_view_after_sign_out(
         "Tell them I miss them",
         "A2048",
         "B2026-00452",
-        "Credits",
+        "3 credits",
     ):
         assert secret not in view
     assert kiosk.view.screen == "idle"
@@ -244,11 +244,13 @@ def test_the_idle_screen_no_longer_counts_messages_read_in_the_session(
 ) -> None:
     add_message(kiosk, "m-1", JOHNSON[0], "Hi")
     add_message(kiosk, "m-2", ALVAREZ[0], "Hola")
-    assert kiosk.view.messages_waiting == "New messages waiting: 2. Sign in to read them."
+    assert kiosk.view.messages_waiting == "2 new messages are waiting. Sign in to read them."
     sign_in(kiosk, clock)
     kiosk.session_intent("open_message", "m-1")
     kiosk.sign_out()
-    assert kiosk.view.messages_waiting == "New messages waiting: 1. Sign in to read them."
+    assert kiosk.view.messages_waiting == "1 new message is waiting. Sign in to read it."
+    kiosk.set_language("es")
+    assert kiosk.view.messages_waiting == "Hay 1 mensaje nuevo. Inicie sesión para leerlo."
 
 
 def test_the_language_is_the_residents_during_the_session_only(
@@ -258,6 +260,7 @@ def test_the_language_is_the_residents_during_the_session_only(
     sign_in(kiosk, clock, ALVAREZ)
     assert kiosk.view.language == "es"
     assert kiosk.view.clock == "13:00"
+    assert kiosk.view.session.credits == "12 créditos"
     kiosk.sign_out()
     assert kiosk.view.language == "en"
     assert kiosk.view.clock == f"1:00{NBSP}PM"

@@ -41,6 +41,7 @@ async def enter_and_check(kiosk: Kiosk) -> None:
 
 
 TYPED_WRONG = "The ID or the PIN is not right. {tries} tries left before a 5-minute pause."
+TYPED_LAST = "The ID or the PIN is not right. 1 try left before a 5-minute pause."
 
 
 @pytest.fixture
@@ -109,6 +110,44 @@ def test_a_wrong_pin_after_a_badge_says_how_many_tries_are_left(
     assert kiosk.view.sign_in.message == "Wrong PIN. 3 tries left before a 5-minute pause."
 
 
+@pytest.mark.parametrize(
+    ("resident", "words"),
+    [
+        (
+            JOHNSON,
+            [
+                "Wrong PIN. 4 tries left before a 5-minute pause.",
+                "Wrong PIN. 3 tries left before a 5-minute pause.",
+                "Wrong PIN. 2 tries left before a 5-minute pause.",
+                "Wrong PIN. 1 try left before a 5-minute pause.",
+                "Too many wrong tries. Sign-in for this ID is paused for 5 minutes, "
+                f"until 1:05{NBSP}PM.",
+            ],
+        ),
+        (
+            ALVAREZ,  # her badge names her: her language
+            [
+                "PIN incorrecto. Le quedan 4 intentos antes de una pausa de 5 minutos.",
+                "PIN incorrecto. Le quedan 3 intentos antes de una pausa de 5 minutos.",
+                "PIN incorrecto. Le quedan 2 intentos antes de una pausa de 5 minutos.",
+                "PIN incorrecto. Le queda 1 intento antes de una pausa de 5 minutos.",
+                "Demasiados intentos incorrectos. El inicio de sesión para este número "
+                "está en pausa 5 minutos, hasta las 13:05.",
+            ],
+        ),
+    ],
+    ids=["en", "es"],
+)
+def test_the_tries_left_are_counted_in_the_readers_language(
+    kiosk: Kiosk, clock: FakeClock, resident: tuple, words: list[str]
+) -> None:
+    said = []
+    for _ in range(5):
+        asyncio.run(badge_attempt(kiosk, clock, resident[5], "0000"))
+        said.append(kiosk.view.sign_in.message)
+    assert said == words
+
+
 def test_typed_ids_get_one_answer_whether_the_id_exists_or_not(
     kiosk: Kiosk, clock: FakeClock
 ) -> None:
@@ -137,7 +176,7 @@ def test_an_unknown_id_is_counted_and_paused_like_a_real_one(
     for _ in range(5):
         asyncio.run(typed_attempt(kiosk, clock, NOBODY_ID, "0000"))
         messages.append(kiosk.view.sign_in.message)
-    assert messages[:4] == [TYPED_WRONG.format(tries=n) for n in (4, 3, 2, 1)]
+    assert messages[:4] == [TYPED_WRONG.format(tries=n) for n in (4, 3, 2)] + [TYPED_LAST]
     assert messages[4].startswith(
         "Too many wrong tries. Sign-in for this ID is paused for 5 minutes, until "
     )
@@ -270,7 +309,7 @@ def test_the_pace_slows_everyone_after_three_failures(kiosk: Kiosk, clock: FakeC
     assert kiosk.view.sign_in.pin_mask == "●●●●"  # and the PIN stays typed
     clock.advance(1)
     kiosk.tick()
-    assert kiosk.view.sign_in.wait == "Please wait 1 seconds before the next try."
+    assert kiosk.view.sign_in.wait == "Please wait 1 second before the next try."
     clock.advance(1)
     kiosk.tick()
     assert kiosk.view.sign_in.wait == ""

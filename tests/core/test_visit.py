@@ -167,13 +167,23 @@ def test_warnings_at_five_and_one_minute_with_a_tone_in_the_handset(kiosk, clock
     at(kiosk, clock, VISIT_START + timedelta(minutes=24, seconds=59))
     assert kiosk.view.visit.warning == ""
     at(kiosk, clock, VISIT_START + timedelta(minutes=25))
-    assert kiosk.view.visit.warning == "5 minute(s) left in your visit."
+    assert kiosk.view.visit.warning == "5 minutes left in your visit."
     assert kiosk.devices.handset.tones == ["warning"]
     at(kiosk, clock, VISIT_START + timedelta(minutes=29))
-    assert kiosk.view.visit.warning == "1 minute(s) left in your visit."
+    assert kiosk.view.visit.warning == "1 minute left in your visit."
     assert kiosk.devices.handset.tones == ["warning", "warning"]
     at(kiosk, clock, VISIT_START + timedelta(minutes=29, seconds=30))
     assert kiosk.devices.handset.tones == ["warning", "warning"]  # once each
+
+
+def test_the_warnings_count_minutes_in_spanish(kiosk, clock) -> None:
+    at(kiosk, clock, VISIT_START)
+    confirm_and_lift(kiosk, clock)
+    kiosk.set_language("es")
+    at(kiosk, clock, VISIT_START + timedelta(minutes=25))
+    assert kiosk.view.visit.warning == "Le quedan 5 minutos de visita."
+    at(kiosk, clock, VISIT_START + timedelta(minutes=29))
+    assert kiosk.view.visit.warning == "Le queda 1 minuto de visita."
 
 
 @pytest.mark.parametrize("how", ["handset", "button", "command", "peer"])

@@ -39,9 +39,8 @@ def test_messages_notice_and_connection_show_on_the_idle_screen(ui, tmp_path, cl
             assert screen.ids.messages_waiting.text == ""
 
             await asyncio.to_thread(cloud.send_message, "hu-ui-01", "A1024", "Hola", photos=1)
-            await person.until(
-                lambda: "New messages waiting: 1" in screen.ids.messages_waiting.text
-            )
+            waiting = "1 new message is waiting. Sign in to read it."
+            await person.until(lambda: screen.ids.messages_waiting.text == waiting)
             # A count only: no sender, no resident, no text of the message on the idle screen.
             shown = " ".join(person.texts())
             assert "Hola" not in shown and "A1024" not in shown and "R. Alvarez" not in shown

@@ -160,6 +160,9 @@ def test_wrong_codes_say_how_many_tries_are_left_then_pause_check_in(ui, open_lo
         kiosk.tick()
         await person.until(lambda: "paused" not in instruction(screen))
         assert not keypad.disabled
+        # The pause is over, and so are its words: the keypad asks for a code again.
+        assert instruction(screen) == "Type your confirmation code"
+        assert "Too many wrong codes." not in person.texts()
         # Waiting out the pause is not walking away: nothing of the check-in is erased.
         assert app._still_there is None or not app._still_there.parent
         assert app.root.current == "check_in"

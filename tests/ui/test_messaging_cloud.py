@@ -71,7 +71,7 @@ def test_sent_messages_change_state_on_screen_and_new_ones_arrive(ui, tmp_path, 
             top = visible_rows(person)[0]
             assert top.first_line == "hola"
             assert top.who == "Para R. Alvarez"
-            assert credits.text == "Créditos: 11"
+            assert credits.text == "11 créditos"
             await person.until(lambda: _top(person).status == es("Approved"), 10)
             assert _top(person).first_line == "hola"
             assert "Aprobado" in person.texts()
@@ -94,11 +94,8 @@ def test_sent_messages_change_state_on_screen_and_new_ones_arrive(ui, tmp_path, 
             assert message.ids.reply.opacity == 0  # her own message: nothing to reply to
             detail = message.ids.status_detail
             await person.until(lambda: detail.text != "", 10)
-            assert detail.text == (
-                es("Not approved: {reason}").format(reason=REFUSED)
-                + " "
-                + es("{count} credit(s) refunded.").format(count=1)
-            )
+            not_approved = es("Not approved: {reason}").format(reason=REFUSED)
+            assert detail.text == f"{not_approved} Se devolvió 1 crédito."
             assert detail.opacity == 1 and detail.text in person.texts()
             assert message.ids.when.text.endswith(es("Not approved"))  # the state in words
             await person.tap(message.ids.back)
@@ -107,7 +104,7 @@ def test_sent_messages_change_state_on_screen_and_new_ones_arrive(ui, tmp_path, 
             assert _top(person).status == es("Not approved")
 
             # A message for her arrives while her inbox is open: at the top, marked new.
-            assert inbox.ids.unread.text == es("New messages: {count}").format(count=1)
+            assert inbox.ids.unread.text == "1 mensaje nuevo"
             await asyncio.to_thread(
                 cloud.send_message,
                 KIOSK_ID,
@@ -120,7 +117,7 @@ def test_sent_messages_change_state_on_screen_and_new_ones_arrive(ui, tmp_path, 
             top = _top(person)
             assert top.who == es("From {name}").format(name="R. Alvarez")
             assert top.unread and top.unread_label == es("New")
-            assert inbox.ids.unread.text == es("New messages: {count}").format(count=2)
+            assert inbox.ids.unread.text == "2 mensajes nuevos"
             assert screens.current == "inbox"
         finally:
             await sync.stop()

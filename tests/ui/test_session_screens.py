@@ -56,7 +56,7 @@ def test_read_a_message_view_its_photo_reply_and_switch_language(ui, kiosk):
         assert rows[0].first_line.startswith("Hola mijo")
         assert rows[1].who == es("From {name}").format(name="Public Defender's Office")
         assert all(row.unread and row.unread_label == "Nuevo" for row in rows)
-        assert inbox.ids.unread.text == "Mensajes nuevos: 2"
+        assert inbox.ids.unread.text == "2 mensajes nuevos"
         assert inbox.ids.session_bar.ids.sign_out.text == "Cerrar sesión"
         assert inbox.ids.empty.text == ""
 
@@ -91,7 +91,7 @@ def test_read_a_message_view_its_photo_reply_and_switch_language(ui, kiosk):
         await person.tap(message.ids.back)
         await person.until(lambda: screens.current == "inbox")
         await person.frames(2)
-        assert inbox.ids.unread.text == es("New messages: {count}").format(count=1)
+        assert inbox.ids.unread.text == "1 mensaje nuevo"
         first, second = visible_rows(person)
         assert not first.unread and first.unread_label == ""
         assert second.unread and second.unread_label == es("New")
@@ -105,9 +105,7 @@ def test_read_a_message_view_its_photo_reply_and_switch_language(ui, kiosk):
         keyboard = compose.ids.keyboard
         await person.frames(2)
         assert compose.ids.to.text == "Para R. Alvarez"
-        assert compose.ids.cost.text == es("Sending costs 1 credit. You have {count}.").format(
-            count=12
-        )
+        assert compose.ids.cost.text == "Enviar cuesta 1 crédito. Tiene 12 créditos."
         assert compose.ids.send.text == "Enviar"
         assert compose.ids.count.text == "0 / 2000"
         assert compose.ids.draft.text == ""
@@ -129,7 +127,7 @@ def test_read_a_message_view_its_photo_reply_and_switch_language(ui, kiosk):
         assert top.status == es("Waiting to send")
         assert es("Waiting to send") in person.texts()
         bar = inbox.ids.session_bar
-        assert bar.ids.credits.text == "Créditos: 11"
+        assert bar.ids.credits.text == "11 créditos"
         assert _outbox(kiosk) == 1
 
         # The language switch changes the words at once, on the screen she is on.
@@ -144,8 +142,8 @@ def test_read_a_message_view_its_photo_reply_and_switch_language(ui, kiosk):
         await person.until(lambda: clock_shown.text == "1:00\u00a0PM")
         await person.frames(2)
         assert bar.ids.sign_out.text == "Sign out"
-        assert bar.ids.credits.text == "Credits: 11"
-        assert inbox.ids.unread.text == "New messages: 1"
+        assert bar.ids.credits.text == "11 credits"
+        assert inbox.ids.unread.text == "1 new message"
         rows = visible_rows(person)
         assert rows[0].status == "Waiting to send"
         assert rows[1].who == "From R. Alvarez"
@@ -182,7 +180,7 @@ def test_no_credits_and_the_idle_warning(ui, kiosk, clock):
         screens = person.app.root
         await sign_in_by_badge(person, kiosk, JOHNSON_BADGE)
         inbox = person.screen("inbox")
-        assert inbox.ids.session_bar.ids.credits.text == "Credits: 0"
+        assert inbox.ids.session_bar.ids.credits.text == "0 credits"
         await person.frames(2)
         await person.tap(visible_rows(person)[0])
         await person.until(lambda: screens.current == "message")

@@ -87,7 +87,7 @@ def test_sign_in_by_keypad_and_by_badge_and_back(ui, kiosk):
         bar = inbox.ids.session_bar
         # Her screens are in her language (Spanish); the demo's visit ends her session in 15 min.
         assert bar.ids.resident_name.text == "M. Alvarez"
-        assert bar.ids.credits.text == "Créditos: 12"
+        assert bar.ids.credits.text == "12 créditos"
         countdown = Language("es").countdown(15 * 60)
         assert bar.ids.time_left.text == es("Time left {time}").format(time=countdown)
         assert bar.ids.sign_out.text == "Cerrar sesión"
@@ -105,7 +105,7 @@ def test_sign_in_by_keypad_and_by_badge_and_back(ui, kiosk):
         await type_pin(person, PIN, wait_for="inbox")
         bar = person.screen("inbox").ids.session_bar
         assert bar.ids.resident_name.text == "D. Johnson"
-        assert bar.ids.credits.text == "Credits: 3"
+        assert bar.ids.credits.text == "3 credits"
         assert bar.ids.sign_out.text == "Sign out"
         assert kiosk.session.method == "badge"
 
@@ -136,7 +136,7 @@ def test_wrong_pins_then_the_pause_refuses_even_the_right_pin(ui, kiosk, clock):
         await enter(person, screen.ids.keypad)
         await person.until(lambda: screen.step == "pin")
         await type_pin(person, "9999")
-        assert message.text.startswith("The ID or the PIN is not right. 1 tries left")
+        assert message.text.startswith("The ID or the PIN is not right. 1 try left")
         await enter(person, screen.ids.keypad)
         await person.until(lambda: screen.step == "pin")
         assert "Please wait 2 seconds before the next try." in message.text

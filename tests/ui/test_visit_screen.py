@@ -75,7 +75,7 @@ def test_a_visit_from_the_ready_notice_to_the_end(ui, tmp_path, clock):
         # Five minutes before the end: a warning on screen and a tone in the handset.
         clock.advance(30 * 60)
         kiosk.tick()
-        await person.until(lambda: visit.warning == "5 minute(s) left in your visit.")
+        await person.until(lambda: visit.warning == "5 minutes left in your visit.")
         assert visit.ids.warning.opacity == 1
         assert kiosk.devices.handset.tones == ["warning"]
         assert visit.ids.time_left.text == "Ends in 5:00"

@@ -277,6 +277,8 @@ class ResidentSessions:
     def messages_waiting(self, language: Language) -> str:
         if not self.unread:
             return ""
-        # One phrasing for any count: a plural catalog is not worth one line.
-        text = language.text(_("New messages waiting: {count}. Sign in to read them."))
-        return text.format(count=self.unread)
+        return language.ngettext(
+            "{count} new message is waiting. Sign in to read it.",
+            "{count} new messages are waiting. Sign in to read them.",
+            self.unread,
+        ).format(count=self.unread)
