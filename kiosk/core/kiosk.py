@@ -315,6 +315,7 @@ class Kiosk:
             context.notice = FacilityNotice.from_snapshot(event.values)
         elif isinstance(event, ScheduleApplied):
             context.load_visits()
+            self._visits.schedule_changed()
         elif isinstance(event, MailChanged):
             if self._sessions is not None:
                 self._sessions.mail_changed()
@@ -332,8 +333,7 @@ class Kiosk:
         """Replace the schedule whole; a lower version than the one held changes nothing."""
         if not self._context.schedule.replace(version, visits, payload):
             return False
-        self._context.load_visits()
-        self._refresh()
+        self.receive(ScheduleApplied(version))
         return True
 
     # --- time and life cycle ---------------------------------------------------------------

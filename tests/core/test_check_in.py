@@ -543,11 +543,6 @@ def test_a_visit_at_a_time_with_seconds_shows_one_minute_on_every_screen(
     assert (visit.starts, visit.ends_at) == (words["starts"], words["ends"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kiosk/core/parts/visits.py keeps the copy of a visit it opened: a schedule that "
-    "moves the visit by seconds changes the idle notice, not the visit screen",
-)
 def test_a_visit_moved_by_seconds_shows_its_new_minute_on_the_visit_screen(
     lobby: Kiosk, clock: FakeClock
 ) -> None:

@@ -61,11 +61,23 @@ class VisitsHere:
         if visit is not None and visit_id == visit.visit.visit_id:
             visit.peer_signal(dict(signal))
 
+    def schedule_changed(self) -> None:
+        """The facility may have moved the visit held here: its times are the schedule's now,
+        on every screen alike (a copy kept from when it opened would show the old minute)."""
+        visit = self.visit
+        if visit is None or visit.ended_at is not None:
+            return
+        held = visit.visit.visit_id
+        current = next((v for v in self._context.visits if v.visit_id == held), None)
+        if current is not None:
+            visit.visit = current
+
     def tick(self) -> None:
         context = self._context
         now = context.clock.now()
         visit = self.visit
         if visit is not None:
+            self.schedule_changed()
             visit.tick()
             if visit.ended_at is not None:
                 if visit.joined_at is None or context.clock.monotonic() >= self._ended_shown_until:
@@ -261,6 +273,7 @@ class VisitorVisits(VisitsHere):
             if self.visit is not None:
                 self.forget()  # an earlier visit nobody came for gives way
             self.visit = self._in_progress(visit)
+        self.visit.visit = visit  # as the schedule has it now
         return self.visit.join()
 
     def _forgotten(self) -> None:
