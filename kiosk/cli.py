@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     if config.demo and (demo_cloud is not None or not config.brokers):
         # The seed shows a facility at once; the demo's cloud, when it runs, then replaces it
         # with newer snapshots, as a real cloud would.
-        from kiosk.demo import seed
+        from demo.seed import seed
 
         seed(kiosk)
     try:
@@ -133,13 +133,16 @@ def _start_demo_cloud(config):
     """The demo's own Mosquitto and cloud simulator, when Mosquitto is installed."""
     import dataclasses
 
-    from kiosk.demo import DemoCloud
+    from demo import facility
+    from demo.cloud import DemoCloud
 
-    cloud = DemoCloud(config.data_dir / "demo-broker", "demo-hu-01", "demo-lobby-01")
+    cloud = DemoCloud(
+        config.data_dir / "demo-broker", facility.HOUSING_KIOSK_ID, facility.LOBBY_KIOSK_ID
+    )
     url = cloud.start()
     if url is None:
         return None, config
-    return cloud, dataclasses.replace(config, brokers=(url,), facility_id="demo")
+    return cloud, dataclasses.replace(config, brokers=(url,), facility_id=facility.FACILITY_ID)
 
 
 async def run_headless(kiosk, early_stop: EarlyStop) -> int:

@@ -19,7 +19,7 @@ class DemoKeys:
     def __init__(
         self, window: Any, devices: Devices, badges: tuple[str, ...] | None = None
     ) -> None:
-        from kiosk.demo import DEMO_BADGES
+        from demo.facility import DEMO_BADGES
 
         self._window = window
         self._devices = devices
@@ -41,7 +41,7 @@ class DemoKeys:
             self._devices.handset.toggle()
             return True
         if key == KEY_F4:
-            from kiosk.demo import DEMO_TECHNICIAN_BADGE
+            from demo.facility import DEMO_TECHNICIAN_BADGE
 
             self._devices.badge_reader.present(DEMO_TECHNICIAN_BADGE)
             return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.demo import seed
+from demo.seed import seed
 from tests.conftest import make_config
 from tests.kiosks import make_kiosk
 from tests.ui.test_lockdown import _window_id, _x
