@@ -60,7 +60,7 @@ def kiosk(opened: Callable[..., Kiosk], config: KioskConfig, clock: FakeClock) -
 def test_the_core_never_imports_kivy() -> None:
     # In a fresh interpreter: the UI tests may have imported Kivy into this one.
     code = (
-        "import sys, kiosk.core.kiosk, demo.seed, kiosk.cli\n"
+        "import sys, kiosk.core.kiosk, demo.seed, launch.cli\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'kivy'))"
     )
     result = subprocess.run(

@@ -12,7 +12,7 @@ import sys
 
 from kiosk import __version__
 from kiosk.config import ConfigError, add_flags, check_tls_files, load
-from kiosk.runtime import EarlyStop, start_sync, startup_done
+from launch.process import EarlyStop, start_sync, startup_done
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,11 +101,15 @@ def main(argv: list[str] | None = None) -> int:
             if demo_cloud is not None:
                 demo_cloud.start_in_background()
             return asyncio.run(run_headless(kiosk, early_stop))
-        from kiosk.ui.launch import run_ui
+        from launch.window import run_ui
 
-        return run_ui(
-            kiosk, early_stop, restart, demo_cloud.start_in_background if demo_cloud else None
-        )
+        keys = None
+        if config.demo:
+            from demo.keys import DemoKeys
+
+            keys = DemoKeys.for_devices(kiosk.devices)
+        background = demo_cloud.start_in_background if demo_cloud else None
+        return run_ui(kiosk, early_stop, restart, background, keys)
     finally:
         kiosk.close()
         if demo_cloud is not None:
