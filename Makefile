@@ -19,8 +19,10 @@ demo: $(VENV)/.installed
 demo-lobby: $(VENV)/.installed
 	$(VENV)/bin/kiosk run --demo --role lobby
 
+# The layers ([tool.importlinter] in pyproject.toml) after the style; no cache left behind.
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # -p no:cacheprovider: a test run leaves nothing in the work tree but the README's screenshots.
 test: system-deps $(VENV)/.installed lint

@@ -229,7 +229,7 @@ async def watch_preview(
 
 def open_lobby(workdir: Path, camera: Any) -> Any:
     """A fresh demo lobby kiosk on ``camera`` (as tests/ui/test_screenshots.py's lobby)."""
-    from kiosk.demo import seed
+    from demo.seed import seed
 
     config = demo_config(
         workdir / "kiosk-data",

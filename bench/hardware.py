@@ -496,9 +496,9 @@ async def watch_preview(
 def preview_kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
     configure_kiosk_kivy(args.workdir)
 
+    from demo.seed import seed
     from hardware.opencv_camera import OpenCvCamera
     from kiosk.assembly import build_kiosk
-    from kiosk.demo import seed
 
     width, height = args.size
     config = demo_config(
@@ -697,8 +697,9 @@ async def timed_read(
 def badge_kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
     configure_kiosk_kivy(args.workdir)
 
+    from demo.facility import DEMO_BADGES, RESIDENTS
+    from demo.seed import seed
     from kiosk.assembly import build_kiosk
-    from kiosk.demo import DEMO_BADGES, RESIDENTS, seed
 
     names = {badge: name for _id, _booking, name, _language, badge, _credits in RESIDENTS}
     if {badge: names.get(badge) for badge in DEMO_BADGES} != BADGES:

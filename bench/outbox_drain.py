@@ -84,8 +84,8 @@ def make_payloads(kiosk_id: str, count: int) -> list[tuple[str, str, bytes]]:
 
 def kiosk_config(data_dir: Path, url: str, kiosk_id: str) -> Any:
     """The configuration ``kiosk run --headless`` builds from these flags."""
-    from kiosk.cli import build_parser
     from kiosk.config import load
+    from launch.cli import build_parser
 
     args = build_parser().parse_args(
         ["run", "--headless", "--data-dir", str(data_dir), "--broker", url,

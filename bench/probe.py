@@ -1,6 +1,6 @@
 """Run a Kivy program unchanged and note when its window first draws a frame with a root widget.
 
-    python bench/probe.py -m kiosk run --demo
+    python bench/probe.py -m launch run --demo
     python bench/probe.py bench/bare_kivy_app.py --kivy-home /tmp/x
 
 The target runs as ``python -m MODULE`` or ``python SCRIPT`` would run it; nothing in its logic

@@ -83,7 +83,7 @@ class Kiosk:
             "HOME": str(workdir),
             "BENCH_PROBE_OUT": str(self.frame_file),
         }
-        argv = [sys.executable, str(PROBE), "-m", "kiosk", "run", "--demo", "--offline"]
+        argv = [sys.executable, str(PROBE), "-m", "launch", "run", "--demo", "--offline"]
         (workdir / "kiosk").mkdir()
         self.supervisor = Supervisor(argv, env, self.notify, times, workdir / "kiosk")
         self.timeout = 0.0

@@ -206,10 +206,10 @@ def open_kiosk(workdir: Path) -> tuple[Any, dict[str, Any]]:
     """A fresh demo housing kiosk whose resident A1024 has ``MESSAGES`` more messages."""
     from datetime import timedelta
 
+    from demo.seed import seed
     from kiosk.assembly import build_kiosk
     from kiosk.contract.fields import utc_text
     from kiosk.core.ports import MailChanged
-    from kiosk.demo import seed
 
     kiosk = build_kiosk(demo_config(workdir / "kiosk-data"))
     start = time.perf_counter()

@@ -138,7 +138,7 @@ def programs(workdir: Path, display: str, *, bare_async: bool = False) -> list[P
     kiosk_env = {**base, "XDG_DATA_HOME": str(workdir / "kiosk-data")}
     python = sys.executable
     return [
-        Program("kiosk", "kiosk", [python, str(PROBE), "-m", "kiosk", "run", "--demo"], kiosk_env),
+        Program("kiosk", "kiosk", [python, str(PROBE), "-m", "launch", "run", "--demo"], kiosk_env),
         Program(
             "bare",
             "bare kivy",

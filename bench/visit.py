@@ -427,7 +427,7 @@ def meter_video_sinks() -> Callable[[Any], Meter]:
 
 
 async def kiosk_visit(args: argparse.Namespace, workdir: Path, broker: Any, cloud: Any) -> dict:
-    from kiosk.runtime import start_sync
+    from launch.process import start_sync
 
     # The kiosk imports aiortc at its first call (kiosk.assembly.visit_calls); here it is
     # imported before the lift, as the bare pair's is before its clock starts, and timed.

@@ -1,6 +1,7 @@
-"""``kiosk-cloudsim``: the facility cloud, simulated, for demos. Runs until SIGTERM or SIGINT,
-printing what it sees and sends; takes commands on stdin (``help``). The end of stdin does not
-stop it (CI runs it without one).
+"""``python -m cloudsim``: the facility cloud, simulated, for demos. Runs until SIGTERM or
+SIGINT, printing what it sees and sends; takes commands on stdin (``help``). The end of stdin
+does not stop it (CI runs it without one). ``kiosk-cloudsim`` is this command with the demo
+facility (demo.cloud_cli), through ``main``'s ``parser`` and ``console``.
 """
 
 from __future__ import annotations
@@ -18,20 +19,21 @@ from pathlib import Path
 from typing import Any
 
 from cloudsim.broker import BrokerUnavailable, LocalBroker
-from cloudsim.sim import CloudSim, Record
+from cloudsim.sim import CloudSim
 
-HELP = """commands:
-  message KIOSK INMATE text...     a message for a resident
-  photo KIOSK INMATE text...       the same, with a photo
-  command KIOSK NAME [json-args]   e.g. command demo-hu-01 lock {"reason": "count time"}
-  notice SEVERITY text...          info | warning | lockdown, facility-wide
-  notice clear                     clear the notice
-  schedule KIOSK                   republish the demo schedule, version + 1
-  help                             this text
-stop with Ctrl-C or SIGTERM"""
+# The commands a console answers, one line each for `help`.
+COMMANDS = (
+    "  message KIOSK INMATE text...     a message for a resident",
+    "  photo KIOSK INMATE text...       the same, with a photo",
+    '  command KIOSK NAME [json-args]   e.g. command demo-hu-01 lock {"reason": "count time"}',
+    "  notice SEVERITY text...          info | warning | lockdown, facility-wide",
+    "  notice clear                     clear the notice",
+    "  help                             this text",
+)
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The simulator's flags; a scenario played on it (the demo's) adds its own."""
     parser = argparse.ArgumentParser(
         prog="kiosk-cloudsim",
         description="The facility cloud, simulated on an MQTT broker, for demos and tests.",
@@ -58,11 +60,6 @@ def _parser() -> argparse.ArgumentParser:
         "--lobby", action="append", default=[], metavar="ID", help="a lobby kiosk (repeatable)"
     )
     parser.add_argument(
-        "--seed-demo",
-        action="store_true",
-        help="publish the demo facility; its messages go out when the housing kiosk is online",
-    )
-    parser.add_argument(
         "--approve-delay",
         type=float,
         default=0.5,
@@ -83,48 +80,24 @@ class _Printer:
             print(line, flush=True)
 
 
-class _Console:
-    """The demo's kiosks and what the stdin commands do with them."""
+class Console:
+    """The facility's kiosks and what the stdin commands do with them. A scenario played on
+    the simulator subclasses it: ``start`` publishes it, ``do_<verb>`` adds commands."""
+
+    commands = COMMANDS
 
     def __init__(self, sim: CloudSim, housing: list[str], lobby: list[str], say: Callable) -> None:
         self.sim = sim
         self.housing = housing
         self.lobby = lobby
         self.say = say
-        self._messages_sent = False
-        self._lock = threading.Lock()
 
     @property
     def pair(self) -> tuple[str | None, str | None]:
         return (self.housing[0] if self.housing else None, self.lobby[0] if self.lobby else None)
 
-    def seed(self) -> None:
-        from cloudsim.demo_data import seed_demo
-
-        housing, lobby = self.pair
-        if housing is None:
-            self.say("! --seed-demo needs a housing kiosk (--kiosk ID)")
-            return
-        seed_demo(self.sim, housing, lobby, messages=False)
-        # Messages are not retained: sent when the kiosk is online, they cannot be lost.
-        self.sim.on_record = self._on_record
-        status = self.sim.retained_status(housing)
-        if status is not None and status.get("state") == "online":
-            self.sim.call_later(0, self._send_messages)
-
-    def _on_record(self, record: Record) -> None:
-        online = record.kind == "status" and record.get("state") == "online"
-        if online and record.kiosk_id == self.pair[0]:
-            self.sim.call_later(0, self._send_messages)
-
-    def _send_messages(self) -> None:
-        from cloudsim.demo_data import send_demo_messages
-
-        with self._lock:
-            if self._messages_sent:
-                return
-            self._messages_sent = True
-        send_demo_messages(self.sim, self.pair[0] or "")
+    def start(self, args: argparse.Namespace) -> None:
+        """Once the simulator is up, before it says it is ready: nothing to publish here."""
 
     def run(self, line: str) -> None:
         words = line.split()
@@ -141,7 +114,7 @@ class _Console:
             self.say(f"! {verb}: {error}")
 
     def do_help(self, rest: list[str]) -> None:
-        self.say(HELP)
+        self.say("\n".join(("commands:", *self.commands, "stop with Ctrl-C or SIGTERM")))
 
     def do_message(self, rest: list[str], photos: int = 0) -> None:
         if len(rest) < 3:
@@ -168,18 +141,8 @@ class _Console:
             raise ValueError("usage: notice info|warning|lockdown text...  or  notice clear")
         self.sim.publish_notice(" ".join(rest[1:]), severity=rest[0])
 
-    def do_schedule(self, rest: list[str]) -> None:
-        from cloudsim.demo_data import publish_demo_schedule
 
-        housing, lobby = self.pair
-        if len(rest) != 1:
-            raise ValueError("usage: schedule KIOSK")
-        if housing is None or rest[0] not in (housing, lobby):
-            raise ValueError(f"the demo schedule is for {housing} and {lobby}, not {rest[0]}")
-        publish_demo_schedule(self.sim, rest[0], housing_kiosk_id=housing, lobby_kiosk_id=lobby)
-
-
-def _read_stdin(console: _Console) -> None:
+def _read_stdin(console: Console) -> None:
     """Lines from stdin until it ends; os.read, because a thread blocked in sys.stdin's buffered
     reader can abort the interpreter's shutdown."""
     try:
@@ -200,10 +163,15 @@ def _read_stdin(console: _Console) -> None:
             console.run(line.decode(errors="replace").strip())
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    *,
+    parser: argparse.ArgumentParser | None = None,
+    console: type[Console] = Console,
+) -> int:
     """Run the simulator until SIGTERM or SIGINT: 0 then, 1 when there is no broker, 2 for a
-    bad broker URL."""
-    args = _parser().parse_args(argv)
+    bad broker URL. ``parser`` and ``console``: a scenario's flags and commands."""
+    args = (parser or build_parser()).parse_args(argv)
     say = _Printer()
     stop = threading.Event()
     previous = {}
@@ -240,15 +208,14 @@ def main(argv: list[str] | None = None) -> int:
             say(f"! {error}")
             return 1
         with sim:
-            console = _Console(sim, housing, lobby, say)
-            if args.seed_demo:
-                console.seed()
+            shell = console(sim, housing, lobby, say)
+            shell.start(args)
             say(
                 f"cloud for facility {args.facility} ready (housing: {', '.join(housing) or '-'};"
                 f" lobby: {', '.join(lobby) or '-'}); type 'help' for commands"
             )
             threading.Thread(
-                target=_read_stdin, args=(console,), name="cloudsim-stdin", daemon=True
+                target=_read_stdin, args=(shell,), name="cloudsim-stdin", daemon=True
             ).start()
             while not stop.wait(0.5):
                 pass

@@ -29,7 +29,7 @@ def command(script: str, module: str) -> list[str]:
     return [sys.executable, "-m", module]
 
 
-KIOSK = command("kiosk", "kiosk")
+KIOSK = command("kiosk", "launch")
 PROVISION = command("kiosk-provision", "provisioning.cli")
 
 

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kivy.app import App
 from kivy.core.window import Window
@@ -15,8 +16,6 @@ from kivy.properties import BooleanProperty, ObjectProperty
 from kivy.uix.screenmanager import NoTransition
 
 from kiosk.core.kiosk import Kiosk, KioskView
-from kiosk.runtime import startup_done
-from kiosk.ui.demo_keys import DemoKeys
 from kiosk.ui.kivy_setup import register_fonts
 from kiosk.ui.lazy_screens import KvRules, LazyScreens, screen_class, widget_kv_files
 from kiosk.ui.lockdown import Lockdown
@@ -43,6 +42,12 @@ def __getattr__(name: str) -> tuple[type, ...]:
     return tuple(screen_class(screen) for screen in names[name])
 
 
+class WindowKeys(Protocol):
+    """Keys bound to the window that stand in for hardware (the demo's)."""
+
+    def release(self) -> None: ...
+
+
 class KioskApp(App):
     """One window showing one kiosk core."""
 
@@ -51,15 +56,20 @@ class KioskApp(App):
     short_display = BooleanProperty(False)
     use_kivy_settings = False
 
-    def __init__(self, kiosk: Kiosk, **kwargs) -> None:
+    def __init__(
+        self, kiosk: Kiosk, keys: Callable[[Any], WindowKeys] | None = None, **kwargs
+    ) -> None:
+        """``keys``: called with the window once the lockdown is bound (so its keys are seen
+        first); whoever launches a demo hands the demo's in."""
         super().__init__(**kwargs)
         self.kiosk = kiosk
+        self._make_keys = keys
         self.theme = Theme()
         self.title = f"{kiosk.config.facility_name} · {kiosk.config.kiosk_name}"
         self._core_task: asyncio.Task | None = None
         self._unsubscribe = None
         self._lockdown: Lockdown | None = None
-        self._demo_keys: DemoKeys | None = None
+        self._keys: WindowKeys | None = None
         self._still_there: StillThere | None = None
         self._showing = "idle"  # the view's screen last shown
 
@@ -71,8 +81,8 @@ class KioskApp(App):
         self._lockdown = Lockdown(Window, self.kiosk.record_tamper, time.monotonic)
         if self.kiosk.config.fullscreen:
             Window.show_cursor = False
-        if self.kiosk.config.demo:
-            self._demo_keys = DemoKeys(Window, self.kiosk.devices)
+        if self._make_keys is not None:
+            self._keys = self._make_keys(Window)
         # Only the idle screen now; every other one when it is first shown (LazyScreens).
         screens = LazyScreens(kv, transition=NoTransition())
         screens.get_screen("idle")
@@ -84,7 +94,6 @@ class KioskApp(App):
         return screens
 
     def on_start(self) -> None:
-        startup_done()
         self._core_task = asyncio.get_running_loop().create_task(self.kiosk.run())
 
     def on_stop(self) -> None:
@@ -98,7 +107,7 @@ class KioskApp(App):
             self._core_task.cancel()
         if self._unsubscribe is not None:
             self._unsubscribe()
-        for guard in (self._lockdown, self._demo_keys):
+        for guard in (self._lockdown, self._keys):
             if guard is not None:
                 guard.release()
 

@@ -15,7 +15,7 @@ from kiosk.assembly import build_kiosk
 from kiosk.contract.fields import utc_text
 from kiosk.core.clock import SystemClock
 from kiosk.core.kiosk import Kiosk
-from kiosk.runtime import start_sync
+from launch.process import start_sync
 from tests.conftest import make_config
 from tests.sync.conftest import FACILITY, broker, cloud  # noqa: F401  (fixtures)
 

@@ -95,7 +95,7 @@ def processes(tmp_path: Path):
 def test_a_sigkilled_demo_kiosk_takes_its_mosquitto_with_it(tmp_path: Path, processes) -> None:
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "PYTHONPATH": str(REPO)}
     kiosk = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "run", "--demo", "--headless"],
+        [sys.executable, "-m", "launch", "run", "--demo", "--headless"],
         env=env,
         cwd=tmp_path,
         stdin=subprocess.DEVNULL,

@@ -1,4 +1,5 @@
-"""``python -m cloudsim`` (``kiosk-cloudsim``) as a process: its own broker, signals, stdin."""
+"""The simulator's command as a process: ``python -m cloudsim``, and ``kiosk-cloudsim``
+(demo.cloud_cli) with the demo facility. Its own broker, signals, stdin."""
 
 from __future__ import annotations
 
@@ -25,10 +26,10 @@ ROOT = Path(__file__).resolve().parents[2]
 class Process:
     """The simulator's process, its stdout read line by line on a thread."""
 
-    def __init__(self, *args: str, stdin: int) -> None:
+    def __init__(self, *args: str, stdin: int, module: str = "cloudsim") -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "cloudsim", *args],
+            [sys.executable, "-m", module, *args],
             cwd=ROOT,
             env=env,
             stdin=stdin,
@@ -81,7 +82,9 @@ def processes() -> Iterator[list[Process]]:
 
 
 def test_runs_with_its_own_broker_without_stdin_and_exits_0_on_sigterm(processes):
-    process = Process("--start-broker", "--seed-demo", stdin=subprocess.DEVNULL)
+    process = Process(
+        "--start-broker", "--seed-demo", stdin=subprocess.DEVNULL, module="demo.cloud_cli"
+    )
     processes.append(process)
 
     url = process.expect(r"broker (mqtt://127\.0\.0\.1:(\d+))")

@@ -10,11 +10,11 @@ import cv2
 import numpy as np
 import pytest
 
-from cloudsim.demo_data import seed_demo
 from cloudsim.sim import HOLD, CloudSim, make_resident, make_visit
+from demo.cloud import publish_facility
+from demo.facility import DEMO_BADGE_KEY
 from kiosk.contract import builders
 from kiosk.core.credentials import badge_lookup, check_verifier
-from kiosk.demo import DEMO_BADGE_KEY
 
 NOW = datetime(2026, 11, 23, 19, 0, tzinfo=UTC)
 
@@ -262,7 +262,7 @@ def test_raw_payloads_and_clearing_retained(sim, connect_kiosk):
 def test_the_demo_facility_matches_the_offline_demo(sim, connect_kiosk):
     hu, lobby = connect_kiosk("demo-hu-01"), connect_kiosk("demo-lobby-01")
 
-    seed_demo(sim, "demo-hu-01", "demo-lobby-01")
+    publish_facility(sim, "demo-hu-01", "demo-lobby-01")
 
     at_hu = hu.take(5)
     at_lobby = dict((kind, payload) for kind, payload, _ in lobby.take(2))

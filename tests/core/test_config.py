@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.cli import build_parser
 from kiosk.config import KEYS, ConfigError, KioskConfig, load
+from launch.cli import build_parser
 
 GOOD_FILE = """\
 [kiosk]

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from demo.facility import DEMO_BADGE_KEY, DEMO_BADGES, DEMO_PIN
+from demo.seed import seed
 from hardware.interfaces import DeviceState
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
 from kiosk.core.credentials import badge_lookup, check_verifier
 from kiosk.core.kiosk import Kiosk, KioskView
-from kiosk.demo import DEMO_BADGE_KEY, DEMO_BADGES, DEMO_PIN, seed
 from tests.conftest import make_config
 from tests.kiosks import make_kiosk
 from tests.visits import visit_row
@@ -59,7 +60,7 @@ def kiosk(opened: Callable[..., Kiosk], config: KioskConfig, clock: FakeClock) -
 def test_the_core_never_imports_kivy() -> None:
     # In a fresh interpreter: the UI tests may have imported Kivy into this one.
     code = (
-        "import sys, kiosk.core.kiosk, kiosk.demo, kiosk.cli\n"
+        "import sys, kiosk.core.kiosk, demo.seed, launch.cli\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'kivy'))"
     )
     result = subprocess.run(

@@ -60,7 +60,7 @@ class KioskProcess:
         with self.log_path.open("a") as log:
             self.process = subprocess.Popen(
                 [
-                    sys.executable, "-m", "kiosk", "run", "--headless",
+                    sys.executable, "-m", "launch", "run", "--headless",
                     "--data-dir", str(self.data_dir),
                     "--broker", self.broker.url,
                     "--facility", FACILITY,

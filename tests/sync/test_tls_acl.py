@@ -442,7 +442,7 @@ def test_a_client_without_a_certificate_is_refused(tmp_path, tls_broker):
 def _run_kiosk(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
-            sys.executable, "-m", "kiosk", "run", "--headless",
+            sys.executable, "-m", "launch", "run", "--headless",
             "--data-dir", str(tmp_path / "data"),
             *args,
         ],

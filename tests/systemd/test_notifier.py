@@ -1,4 +1,4 @@
-"""kiosk.runtime_notify against a notification socket the test binds, as systemd binds it."""
+"""launch.notify against a notification socket the test binds, as systemd binds it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.runtime_notify import ServiceNotifier
+from launch.notify import ServiceNotifier
 from tests.systemd.supervisor import NotifySocket
 
 

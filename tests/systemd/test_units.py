@@ -164,7 +164,7 @@ def test_the_out_of_order_screen_takes_the_display_and_falls_back_to_text() -> N
     # cage runs the kiosk's own entry point, with a subcommand the kiosk really has.
     command = unit["Service"]["ExecStart"][0].split(" -- ")[1].split()
     assert command[0] == "/usr/local/bin/kiosk"
-    from kiosk.cli import build_parser
+    from launch.cli import build_parser
 
     assert build_parser().parse_args(command[1:]).command == "out-of-order"
     assert read_unit("kiosk-display.service")["Unit"]["OnFailure"] == ["kiosk-out-of-order.service"]

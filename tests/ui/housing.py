@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from demo.facility import DEMO_BADGES, DEMO_PIN
+from demo.seed import seed
 from kiosk.core.i18n import Language
 from kiosk.core.kiosk import Kiosk
 from kiosk.core.ports import Actions
-from kiosk.demo import DEMO_BADGES, DEMO_PIN, seed
 from tests.conftest import make_config
 from tests.kiosks import make_kiosk
 from tests.ui.touches import press, type_keys

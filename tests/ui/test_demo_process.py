@@ -17,7 +17,7 @@ pytestmark = pytest.mark.ui
 def test_demo_kiosk_starts_draws_and_stops_cleanly_on_sigterm(display, tmp_path, role):
     env = {**os.environ, "DISPLAY": display, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "run", "--demo", "--role", role],
+        [sys.executable, "-m", "launch", "run", "--demo", "--role", role],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -16,7 +16,7 @@ import pytest
 
 from hardware.interfaces import DeviceState
 from kiosk.contract import builders as uplink_payloads
-from kiosk.runtime import start_sync
+from launch.process import start_sync
 from tests.calls.test_visit_between_kiosks import (
     both_join,
     hang_up_all,

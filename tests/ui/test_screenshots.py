@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.demo import seed
+from demo.seed import seed
 from tests.conftest import make_config
 from tests.kiosks import make_kiosk
 
@@ -152,8 +152,8 @@ LOBBY_SHOTS = (
 
 def test_screenshots_of_a_visitor_checking_in(ui, tmp_path, clock):
     """The demo lobby: an attorney checks in and photographs an ID, a bar card and a face."""
+    from demo.facility import DEMO_CONFIRMATION_CODE, DEMO_FAMILY_CODE
     from hardware.simulated.scenes import document_scene, face_scene
-    from kiosk.demo import DEMO_CONFIRMATION_CODE, DEMO_FAMILY_CODE
 
     config = make_config(
         tmp_path,

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from demo.facility import DEMO_BADGE_KEY
 from hardware.interfaces import DeviceState
 from kiosk.core.credentials import badge_lookup
 from kiosk.core.ports import Actions
 from kiosk.core.technician import IDLE_CLOSE_S
-from kiosk.demo import DEMO_BADGE_KEY
 from kiosk.sync.inbound import inbound_event
 from tests.core.residents import verifier
 from tests.ui.housing import demo_kiosk, everything_held

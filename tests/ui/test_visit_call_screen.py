@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.runtime import start_sync
+from launch.process import start_sync
 from tests.calls.test_visit_between_kiosks import (
     both_join,
     hang_up_all,

@@ -19,7 +19,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_a_visit_from_the_ready_notice_to_the_end(ui, tmp_path, clock):
-    from kiosk.demo import seed
+    from demo.seed import seed
 
     kiosk = make_kiosk(make_config(tmp_path), clock)
     seed(kiosk)

@@ -1,11 +1,16 @@
 """In the demo, keys stand in for the hardware: F2 taps a badge, F3 lifts or hangs up, F4 taps
-the demo technician's badge, F5 holds an ID card up to the lobby's camera and F6 takes it away."""
+the demo technician's badge, F5 holds an ID card up to the lobby's camera and F6 takes it away.
+
+Handed to the app by whoever launches the demo (launch.cli); the app itself knows no demo.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import cycle
 from typing import Any
 
+from demo.facility import DEMO_BADGES, DEMO_TECHNICIAN_BADGE
 from hardware.interfaces import Devices
 
 KEY_F2 = 283
@@ -19,12 +24,15 @@ class DemoKeys:
     def __init__(
         self, window: Any, devices: Devices, badges: tuple[str, ...] | None = None
     ) -> None:
-        from kiosk.demo import DEMO_BADGES
-
         self._window = window
         self._devices = devices
         self._badges = cycle(badges or DEMO_BADGES)
         window.bind(on_keyboard=self._on_keyboard)
+
+    @classmethod
+    def for_devices(cls, devices: Devices) -> Callable[[Any], DemoKeys]:
+        """What the app calls with its window, once the lockdown is bound."""
+        return lambda window: cls(window, devices)
 
     def release(self) -> None:
         self._window.unbind(on_keyboard=self._on_keyboard)
@@ -41,8 +49,6 @@ class DemoKeys:
             self._devices.handset.toggle()
             return True
         if key == KEY_F4:
-            from kiosk.demo import DEMO_TECHNICIAN_BADGE
-
             self._devices.badge_reader.present(DEMO_TECHNICIAN_BADGE)
             return True
         hold = getattr(self._devices.camera, "hold", None)  # the simulated camera's

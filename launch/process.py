@@ -1,6 +1,6 @@
 """What running a kiosk process takes besides the kiosk: signals, start-up, the cloud link.
 
-Shared by the headless runner (kiosk.cli) and the window (kiosk.ui.launch).
+Shared by the headless runner (launch.cli) and the window (launch.window).
 """
 
 from __future__ import annotations

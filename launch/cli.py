@@ -12,7 +12,7 @@ import sys
 
 from kiosk import __version__
 from kiosk.config import ConfigError, add_flags, check_tls_files, load
-from kiosk.runtime import EarlyStop, start_sync, startup_done
+from launch.process import EarlyStop, start_sync, startup_done
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     if config.demo and (demo_cloud is not None or not config.brokers):
         # The seed shows a facility at once; the demo's cloud, when it runs, then replaces it
         # with newer snapshots, as a real cloud would.
-        from kiosk.demo import seed
+        from demo.seed import seed
 
         seed(kiosk)
     try:
@@ -101,11 +101,15 @@ def main(argv: list[str] | None = None) -> int:
             if demo_cloud is not None:
                 demo_cloud.start_in_background()
             return asyncio.run(run_headless(kiosk, early_stop))
-        from kiosk.ui.launch import run_ui
+        from launch.window import run_ui
 
-        return run_ui(
-            kiosk, early_stop, restart, demo_cloud.start_in_background if demo_cloud else None
-        )
+        keys = None
+        if config.demo:
+            from demo.keys import DemoKeys
+
+            keys = DemoKeys.for_devices(kiosk.devices)
+        background = demo_cloud.start_in_background if demo_cloud else None
+        return run_ui(kiosk, early_stop, restart, background, keys)
     finally:
         kiosk.close()
         if demo_cloud is not None:
@@ -133,13 +137,16 @@ def _start_demo_cloud(config):
     """The demo's own Mosquitto and cloud simulator, when Mosquitto is installed."""
     import dataclasses
 
-    from kiosk.demo import DemoCloud
+    from demo import facility
+    from demo.cloud import DemoCloud
 
-    cloud = DemoCloud(config.data_dir / "demo-broker", "demo-hu-01", "demo-lobby-01")
+    cloud = DemoCloud(
+        config.data_dir / "demo-broker", facility.HOUSING_KIOSK_ID, facility.LOBBY_KIOSK_ID
+    )
     url = cloud.start()
     if url is None:
         return None, config
-    return cloud, dataclasses.replace(config, brokers=(url,), facility_id="demo")
+    return cloud, dataclasses.replace(config, brokers=(url,), facility_id=facility.FACILITY_ID)
 
 
 async def run_headless(kiosk, early_stop: EarlyStop) -> int:

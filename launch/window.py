@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kiosk import __version__
 from kiosk.core.kiosk import Kiosk
-from kiosk.runtime import EarlyStop, start_sync
-from kiosk.runtime_notify import ServiceNotifier
 from kiosk.ui.kivy_setup import configure
+from launch.notify import ServiceNotifier
+from launch.process import EarlyStop, start_sync, startup_done
 
 if TYPE_CHECKING:
     from kivy.app import App
@@ -30,9 +30,11 @@ def run_ui(
     early_stop: EarlyStop,
     restart: ProcessStop | None = None,
     background: Callable[[], None] | None = None,
+    keys: Callable[[Any], Any] | None = None,
 ) -> int:
     """``restart``: the kiosk's Restart, which ends this window; ``background``: work that
-    waits until the idle screen is drawn (the demo's cloud)."""
+    waits until the idle screen is drawn (the demo's cloud); ``keys``: keys bound to the
+    window that stand in for hardware (the demo's), handed to the app."""
     config = kiosk.config
     # Read before anything starts a child process, which must not inherit it.
     notifier = ServiceNotifier.from_environment()
@@ -52,7 +54,9 @@ def run_ui(
     )
     from kiosk.ui.app import KioskApp
 
-    app = KioskApp(kiosk)
+    app = KioskApp(kiosk, keys=keys)
+    # The kiosk is up once the app starts: what start-up built need not be collected again.
+    app.bind(on_start=lambda *_: startup_done())
     notify_service(app, notifier, f"kiosk {config.kiosk_id} ({config.role}) is showing its screens")
 
     async def main() -> None:

@@ -5,7 +5,7 @@ is ``Type=notify`` with ``WatchdogSec=``: systemd counts the kiosk as started on
 READY=1, and restarts it when WATCHDOG=1 stops arriving. Outside systemd (no NOTIFY_SOCKET)
 every call does nothing, so the demo and the tests run unchanged.
 
-This module never imports Kivy: the window (``kiosk.ui.launch``) decides when the first frame
+This module never imports Kivy: the window (``launch.window``) decides when the first frame
 is on the glass and sends the pings from the loop that draws, so a hung screen stops them.
 """
 
