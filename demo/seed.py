@@ -19,7 +19,7 @@ from kiosk.store.residents import ResidentsRepository
 from kiosk.store.snapshots import SnapshotRepository
 from kiosk.sync.inbound import inbound_event
 from kiosk.sync.inbox import Inbox
-from kiosk.sync.link import Incoming
+from kiosk.sync.incoming import Incoming
 
 
 def seed(kiosk: Kiosk) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.contract.codec import Rejected, parse_downlink
 from kiosk.contract.fields import utc_text  # one fixed width: the store orders times as text
@@ -21,7 +21,10 @@ from kiosk.store.residents import ResidentsRepository
 from kiosk.store.schedule import ScheduleRepository
 from kiosk.store.snapshots import SnapshotRepository
 from kiosk.store.transaction import transaction
-from kiosk.sync.link import Incoming, MqttLink
+from kiosk.sync.incoming import Incoming
+
+if TYPE_CHECKING:
+    from kiosk.sync.link import MqttLink
 
 log = logging.getLogger(__name__)
 

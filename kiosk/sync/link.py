@@ -31,6 +31,7 @@ from paho.mqtt.properties import Properties
 from kiosk.contract.connection import KEEPALIVE_S, QOS, SESSION_EXPIRY_S
 from kiosk.contract.endpoints import Endpoint
 from kiosk.sync.backoff import Backoff
+from kiosk.sync.incoming import Incoming
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +43,6 @@ class TlsFiles:
     ca_file: Path
     cert_file: Path
     key_file: Path
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """A message from the broker, with what ``ack`` needs to acknowledge it later."""
-
-    topic: str
-    payload: bytes
-    retain: bool
-    mid: int
-    qos: int
-    generation: int
 
 
 class LinkHandler:

@@ -32,7 +32,8 @@ from kiosk.store.transaction import transaction
 from kiosk.sync.cloud_outbox import CloudOutbox
 from kiosk.sync.inbound import inbound_event
 from kiosk.sync.inbox import Inbox
-from kiosk.sync.link import Incoming, LinkHandler, MqttLink, TlsFiles
+from kiosk.sync.incoming import Incoming
+from kiosk.sync.link import LinkHandler, MqttLink, TlsFiles
 from kiosk.sync.outbox import OutboxSender
 
 log = logging.getLogger(__name__)

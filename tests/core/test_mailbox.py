@@ -21,7 +21,7 @@ from kiosk.store.outbox import OutboxRepository
 from kiosk.store.residents import ResidentsRepository
 from kiosk.sync.inbound import inbound_event
 from kiosk.sync.inbox import Inbox
-from kiosk.sync.link import Incoming
+from kiosk.sync.incoming import Incoming
 from tests.conftest import make_config
 from tests.core.residents import (
     ALVAREZ,

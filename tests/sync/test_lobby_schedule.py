@@ -30,7 +30,7 @@ from kiosk.core.visits import Visit
 from kiosk.store.outbox import OutboxRepository
 from kiosk.store.schedule import ScheduleRepository
 from kiosk.sync.inbound import inbound_event
-from kiosk.sync.link import Incoming
+from kiosk.sync.incoming import Incoming
 from kiosk.sync.service import SyncService
 from tests.conftest import make_config
 from tests.core.residents import START
