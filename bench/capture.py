@@ -7,7 +7,7 @@ the face and sharpness checks on a 1280x720 still <= 150 ms; Take picture to the
 <= 200 ms. This script orchestrates; each app runs in a process of its own (Kivy has one window
 per process), both on the same display, ``--runs`` times interleaved (bare, kiosk, ...):
 
-* ``--child kiosk``: the real ``KioskApp`` on a fresh demo lobby kiosk (``kiosk.demo.seed``)
+* ``--child kiosk``: the real ``KioskApp`` on a fresh demo lobby kiosk (``demo.seed``)
   whose camera is a ``SimulatedCamera(1280, 720, fps=30, scene="face")``. The person, driven
   from this script: touch the idle screen's prompt, type the demo's confirmation code K7Q2MX on
   the keypad and the last name Ortega on the keyboard: a privileged visit, which asks for three
@@ -116,7 +116,7 @@ RESULTS_FILE = BENCH_DIR / "results" / "capture.json"
 RESULT_MARK = "BENCH-CAPTURE-RESULT "
 CAMERA_W, CAMERA_H, CAMERA_FPS = 1280, 720, 30
 CALM_FPS, VIDEO_FPS = 20, 30  # as kiosk/ui/kivy_setup.py
-CONFIRMATION_CODE, LAST_NAME = "K7Q2MX", "Ortega"  # kiosk.demo's attorney visit
+CONFIRMATION_CODE, LAST_NAME = "K7Q2MX", "Ortega"  # demo/facility.py's attorney visit
 GOAL_STILL_SHOWN_MS = 200.0
 GOAL_CHECK_MS = 150.0
 GOAL_BEHIND_FRAMES = 1

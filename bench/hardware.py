@@ -57,7 +57,7 @@ times (bare before kiosk each time):
    adapters call their listeners the same way, on their own thread). Timed from ``present()``
    to the end of the first swap after which the screen shows the reaction.
 
-   * kiosk: the real ``KioskApp`` on a demo housing kiosk (``kiosk.demo.seed``), idle; the
+   * kiosk: the real ``KioskApp`` on a demo housing kiosk (``demo.seed``), idle; the
      demo residents' badges alternately (each the right person's, so no try fails and the
      kiosk's pace between tries never starts); the reaction is the sign-in screen at its PIN
      step with "Hello, <name>" drawn (``view.sign_in.greeting``). Back, twice (PIN -> ID ->
@@ -128,8 +128,8 @@ FPS = 30.0
 INTERVAL_MS = 1000 / FPS  # one frame interval: the oldest a picture may be when shown or sent
 VIDEO_FRAMES = 90  # 3 s, looped by the adapter
 VIDEO_FPS = 30  # the capture screen's maxfps, as kiosk/ui/kivy_setup.py
-CONFIRMATION_CODE, LAST_NAME = "K7Q2MX", "Ortega"  # kiosk.demo's attorney visit
-# kiosk.demo's residents' badges and names; the bare app may not import the kiosk's code, the
+CONFIRMATION_CODE, LAST_NAME = "K7Q2MX", "Ortega"  # demo/facility.py's attorney visit
+# the demo facility's residents' badges and names; the bare app may not import the kiosk's code, the
 # kiosk child checks that these still match.
 BADGES = {"04A1B2C3D4": "M. Alvarez", "04E5F60718": "D. Johnson"}
 GOAL_BADGE_P95_MS = 100.0
@@ -703,7 +703,7 @@ def badge_kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
 
     names = {badge: name for _id, _booking, name, _language, badge, _credits in RESIDENTS}
     if {badge: names.get(badge) for badge in DEMO_BADGES} != BADGES:
-        raise BenchError("kiosk.demo's badges or names changed: update BADGES here")
+        raise BenchError("demo/facility.py's badges or names changed: update BADGES here")
     kiosk = build_kiosk(demo_config(args.workdir / "kiosk-data"))
     seed(kiosk)
     reader = kiosk.devices.badge_reader

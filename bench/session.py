@@ -7,7 +7,7 @@ opening a message <= 100 ms; a key press on the on-screen keyboard to the charac
 p95 <= 50 ms. This script orchestrates; each app runs in a process of its own (Kivy has one
 window per process), both on the same display, ``--runs`` times interleaved (bare, kiosk, ...):
 
-* ``--child kiosk``: the real ``KioskApp`` on a fresh demo kiosk (``kiosk.demo.seed``) whose
+* ``--child kiosk``: the real ``KioskApp`` on a fresh demo kiosk (``demo.seed``) whose
   resident A1024 has 10,000 more messages (older than the demo's two, so the demo's message
   with a photo, m-demo-1, stays at the top of the inbox). The person, driven from this script:
   touch the idle screen's prompt, type A1024 on the keypad, Next, 1234, then the timed touch on

@@ -12,7 +12,7 @@ orchestrates; each side of the comparison runs in a process of its own, one afte
 * ``--child kiosk``: a real visit, as tests/calls/test_visit_between_kiosks.py holds one: a
   Mosquitto of our own on loopback (``cloudsim.broker.LocalBroker``), the cloud simulator on
   it relaying the signals, and a housing and a lobby kiosk core (``kiosk.core.kiosk.Kiosk``,
-  each with its own data folder and sync link, ``kiosk.runtime.start_sync``) in this one
+  each with its own data folder and sync link, ``launch.process.start_sync``) in this one
   process. The visitor checks in at the lobby; the resident badges, types her PIN and lifts
   the handset: that lift is the moment both sides are ready. Each kiosk's camera is a
   ``SimulatedCamera(640, 480, 30, scene="face", timecode=True)``; the call sends it (and the

@@ -1,4 +1,4 @@
-"""``python -m cloudsim``: the same as ``kiosk-cloudsim``."""
+"""``python -m cloudsim``: the simulator alone (``kiosk-cloudsim`` adds the demo facility)."""
 
 import sys
 

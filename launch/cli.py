@@ -108,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
             from demo.keys import DemoKeys
 
             keys = DemoKeys.for_devices(kiosk.devices)
+        elif "simulated" in config.device_kinds.values():
+            # A development kiosk on simulated devices: F3 lifts its handset, F5/F6 an ID card.
+            from hardware.simulated.keys import SimulatedDeviceKeys
+
+            keys = SimulatedDeviceKeys.for_devices(kiosk.devices)
         background = demo_cloud.start_in_background if demo_cloud else None
         return run_ui(kiosk, early_stop, restart, background, keys)
     finally:
