@@ -3,7 +3,7 @@
 Read only: the database is opened read-only (no migration, no lock held), the journal and
 systemctl are asked, nothing is changed. A running kiosk writes its health (devices, broker
 connection, outbox, versions) to ``status.json`` beside its database every 10 s
-(kiosk/core/status_file.py): that is read first. Without it (a kiosk that never ran, or an
+(kiosk/store/status_file.py): that is read first. Without it (a kiosk that never ran, or an
 older one) the connection and device changes are read from its log lines in the journal.
 """
 
@@ -24,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kiosk.config import ConfigError, KioskConfig, load
-from kiosk.core.status_file import STATUS_FILE, read_status
+from kiosk.store.status_file import STATUS_FILE, read_status
 from provisioning import layout
 from provisioning.layout import Root
 from provisioning.output import Out

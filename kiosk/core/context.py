@@ -7,7 +7,6 @@ One context per kiosk: two kiosks in one process share nothing.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -101,12 +100,10 @@ class KioskContext:
         snapshots = SnapshotRepository(database)
         self.settings = FacilitySettings.from_config(config)
         self.notice: FacilityNotice | None = None
-        if (snapshot := snapshots.get("config")) is not None:
-            self.settings = self.settings.with_cloud_config(
-                json.loads(snapshot.payload), config.role
-            )
-        if (snapshot := snapshots.get("notice")) is not None:
-            self.notice = FacilityNotice.from_snapshot(json.loads(snapshot.payload))
+        if (values := snapshots.values("config")) is not None:
+            self.settings = self.settings.with_cloud_config(values, config.role)
+        if (values := snapshots.values("notice")) is not None:
+            self.notice = FacilityNotice.from_snapshot(values)
         self.language = LanguageChoice(config.language, lambda: self.settings.languages)
         self.visits: list[Visit] = []  # held at this kiosk
         self.station_visits: list[Visit] = []  # a lobby's: every station's, to point visitors

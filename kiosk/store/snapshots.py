@@ -9,9 +9,11 @@ transaction as the rows.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -65,6 +67,12 @@ class SnapshotRepository:
             "SELECT payload, version, applied_at FROM snapshots WHERE kind = ?", (kind,)
         ).fetchone()
         return None if row is None else Snapshot(kind, row[0], row[1], row[2])
+
+
+    def values(self, kind: str) -> dict[str, Any] | None:
+        """The applied ``kind`` snapshot's values, as committed; None before the first one."""
+        snapshot = self.get(kind)
+        return None if snapshot is None else json.loads(snapshot.payload)
 
 
 def _check_kind(kind: str) -> None:

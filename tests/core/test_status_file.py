@@ -6,7 +6,7 @@ import asyncio
 
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
-from kiosk.core.status_file import STATUS_FILE, WRITE_EVERY_S, read_status
+from kiosk.store.status_file import STATUS_FILE, WRITE_EVERY_S, read_status
 from tests.core.residents import JOHNSON, badge_attempt, open_kiosk, seed_residents
 
 

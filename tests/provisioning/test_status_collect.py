@@ -66,7 +66,7 @@ def test_status_reads_the_configuration_database_and_certificate(
 
 def test_status_reads_what_the_running_kiosk_wrote(root: Path, env: dict[str, str]) -> None:
     """A running kiosk's status file is read before any guess from the journal."""
-    from kiosk.core.status_file import STATUS_FILE, write_status
+    from kiosk.store.status_file import STATUS_FILE, write_status
 
     kiosk_database(root)
     status = {

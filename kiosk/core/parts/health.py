@@ -9,8 +9,8 @@ from hardware.interfaces import DeviceEvent, DeviceState
 from kiosk import __version__
 from kiosk.core.context import KioskContext
 from kiosk.core.recent_problems import RecentProblems
-from kiosk.core.status_file import STATUS_FILE, WRITE_EVERY_S, write_status
 from kiosk.store.residents import ResidentsRepository
+from kiosk.store.status_file import STATUS_FILE, WRITE_EVERY_S, write_status
 
 DEVICES = ("camera", "handset", "badge_reader")
 
