@@ -38,15 +38,10 @@ from tests.hardware.sound_card import (
     ramp,
     silence,
     tone,
-    wait_until,
 )
+from tests.waiting import until, wait_until
 
 Started = list[AlsaMicrophone | AlsaEarpiece]
-
-
-@pytest.fixture
-def card(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeSoundCard:
-    return FakeSoundCard(tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -373,8 +368,7 @@ def test_the_earpiece_sink_plays_the_peer_and_still_measures_its_level(
     async def scenario() -> EarpieceSink:
         sink = EarpieceSink(earpiece)
         sink.start(FramesTrack(peer))
-        while sink.running:
-            await asyncio.sleep(0.02)
+        await until(lambda: not sink.running, 10.0, "the peer's track played to its end")
         await sink.stop()
         return sink
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from hardware.simulated import SimulatedCamera, timecode
+from tests.waiting import wait_until
 
 NOW_MS = 1_795_000_000_000  # late 2026
 
@@ -158,10 +159,7 @@ def test_the_simulated_camera_stamps_the_wall_clock() -> None:
     camera = SimulatedCamera(width=640, height=480, fps=30.0, timecode=True)
     camera.start()
     try:
-        deadline = time.monotonic() + 2
-        while (frame := camera.latest_frame()) is None and time.monotonic() < deadline:
-            time.sleep(0.005)
-        assert frame is not None
+        frame = wait_until(camera.latest_frame, 2, "a frame")
         stamped = timecode.read(frame.image)
     finally:
         camera.stop()
