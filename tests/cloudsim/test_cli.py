@@ -18,6 +18,7 @@ import pytest
 
 from kiosk.contract import builders
 from tests.cloudsim.fake_kiosk import FakeKiosk
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,16 +48,22 @@ class Process:
             self.lines.put(line.rstrip("\n"))
 
     def expect(self, pattern: str, timeout: float = 10.0) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while (remaining := deadline - time.monotonic()) > 0:
+        """The next line matching ``pattern`` (the lines before it are passed over)."""
+
+        def matching_line() -> re.Match[str] | None:
             try:
-                line = self.lines.get(timeout=remaining)
+                line = self.lines.get(timeout=0.1)
             except queue.Empty:
-                break
+                return None
             self.seen.append(line)
-            if found := re.search(pattern, line):
-                return found
-        raise AssertionError(f"no line matching {pattern!r}; output so far: {self.seen}")
+            return re.search(pattern, line)
+
+        return wait_until(
+            matching_line,
+            timeout,
+            lambda: f"a line matching {pattern!r}; output so far: {self.seen}",
+            every=0,
+        )
 
     def terminate(self) -> int:
         self.popen.send_signal(signal.SIGTERM)
