@@ -242,7 +242,7 @@ def test_the_earpiece_plays_what_it_is_given_in_order_without_gaps(
     for number in range(frames):
         earpiece.write(ramp(FRAME_SAMPLES, number * FRAME_SAMPLES))
         due += FRAME_SAMPLES / SAMPLE_RATE
-        time.sleep(max(0.0, due - time.monotonic()))
+        time.sleep(max(0.0, due - time.monotonic()))  # written at a call's pace, 20 ms a frame
     wait_until(lambda: earpiece.queued == 0, 5, "all of it handed to the device")
     earpiece.stop()
     played = handset.played()

@@ -79,6 +79,7 @@ def test_picture_changes_over_time(camera: SimulatedCamera) -> None:
 
 def test_seq_increases_and_never_goes_back(camera: SimulatedCamera) -> None:
     seen = []
+    # Watched for half a second, as often as a reader could ask: the span under test.
     end = time.monotonic() + 0.5
     while time.monotonic() < end:
         frame = camera.latest_frame()
