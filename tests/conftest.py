@@ -1,4 +1,6 @@
-"""Fixtures shared by every test: a kiosk configuration on a scratch data folder."""
+"""Fixtures shared by every folder: a kiosk configuration on a scratch data folder and the
+core's fake clock. Each folder's own fixtures are in its conftest.py; helpers several folders
+use are modules here (kiosks.py, visits.py, waiting.py, facility_cloud.py)."""
 
 from __future__ import annotations
 

@@ -10,13 +10,13 @@ import subprocess
 import sys
 import sysconfig
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 import kiosk
+from tests.waiting import wait_until
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 
@@ -154,17 +154,19 @@ class Started:
         return "".join(self.lines)
 
     def wait_for(self, predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        """Until ``predicate``; fails at once, with what the kiosk said, should it exit first."""
+
+        def seen() -> bool:
             if predicate():
-                return
+                return True
             if self.process.poll() is not None:
                 self._reader.join(5)
                 pytest.fail(
                     f"kiosk exited ({self.process.returncode}) before {what}:\n{self.stderr}"
                 )
-            time.sleep(0.01)
-        pytest.fail(f"no {what} within {timeout} s:\n{self.stderr}")
+            return False
+
+        wait_until(seen, timeout, lambda: f"{what}; the kiosk said:\n{self.stderr}")
 
     def stop(self) -> int:
         """SIGTERM, and the exit code within 10 s."""

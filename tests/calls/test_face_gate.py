@@ -8,16 +8,10 @@ import threading
 
 from hardware.simulated.scenes import face_scene
 from kiosk.calls.face_gate import FaceGate, blur
+from kiosk.core.clock import FakeClock
 from kiosk.imaging.faces import FaceDetector
 from kiosk.imaging.stills import sharpness
-
-
-class Ticker:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.waiting import until
 
 
 class CountingDetector(FaceDetector):
@@ -30,20 +24,21 @@ class CountingDetector(FaceDetector):
         return super().count(image)
 
 
-def test_no_face_for_five_seconds_blurs_until_a_face_returns() -> None:
+def test_no_face_for_five_seconds_blurs_until_a_face_returns(clock: FakeClock) -> None:
     person, empty = face_scene(640, 480, faces=1), face_scene(640, 480, faces=0)
 
     async def scenario() -> None:
-        clock, detector = Ticker(), CountingDetector()
-        gate = FaceGate(detector, clock=clock)
+        detector = CountingDetector()
+        gate = FaceGate(detector, clock=clock.monotonic)
 
         async def send(image, seconds: float):
             """Frames at 10 a second for ``seconds``, as a call would send them."""
             out = image
             for _ in range(int(seconds * 10)):
                 out = gate(image)
-                await asyncio.sleep(0.01)  # the worker thread's check comes back
-                clock.now += 0.1
+                # A check started on this frame comes back from its worker thread before the next.
+                await until(lambda: not gate._checking, 5.0, "the face check back from its thread")
+                clock.advance(0.1)
             return out
 
         out = await send(person, 2)

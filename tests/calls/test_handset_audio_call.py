@@ -21,17 +21,17 @@ from kiosk.calls import Call
 from kiosk.calls.handset_audio import EarpieceSink, MicrophoneTrack
 from kiosk.core.clock import SystemClock
 from kiosk.core.kiosk import Kiosk
-from tests.calls.test_call import HOUSING, LOBBY, Relay, wait_until
+from tests.calls.test_call import HOUSING, LOBBY, Relay, tasks_left
 from tests.calls.test_visit_between_kiosks import (
     both_join,
     hang_up_all,
     publish_facility,
     run_visit,
-    until,
 )
 from tests.conftest import make_config
+from tests.facility_cloud import FACILITY
 from tests.hardware.sound_card import FakeSoundCard, Voice, dominant_hz, tone
-from tests.sync.conftest import FACILITY, broker, cloud  # noqa: F401  (fixtures)
+from tests.waiting import until
 
 
 def test_the_housing_microphone_is_heard_in_the_lobby_earpiece(
@@ -67,25 +67,23 @@ def test_the_housing_microphone_is_heard_in_the_lobby_earpiece(
         try:
             async with asyncio.timeout(60):
                 await asyncio.gather(housing.start(), lobby.start())
-                await wait_until(
+                await until(
                     lambda: housing.state == lobby.state == "connected", 20, "both connected"
                 )
                 heard = lobby.remote_audio
-                await wait_until(
+                await until(
                     lambda: heard.frames > 100 and heard.level > 0.1,
                     20,
                     "two seconds of the housing's voice in the lobby",
                 )
                 await housing.hang_up("hangup")
-                await wait_until(lambda: lobby.state == "closed", 5, "the lobby hears the bye")
+                await until(lambda: lobby.state == "closed", 5, "the lobby hears the bye")
         finally:
             await housing.close()
             await lobby.close()
             for camera in cameras:
                 await asyncio.to_thread(camera.stop)
-        await asyncio.sleep(0.05)  # let cancelled callbacks run out
-        leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        assert not leftover, leftover
+        await until(lambda: not tasks_left(), 1.0, lambda: f"no task left: {tasks_left()}")
         return housing, lobby
 
     with Voice(housing_handset, tone(1000)):
@@ -108,10 +106,7 @@ def test_the_housing_microphone_is_heard_in_the_lobby_earpiece(
 
 
 def test_a_visit_between_kiosks_carries_each_handset_to_the_other(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    broker,  # noqa: F811
-    cloud,  # noqa: F811
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broker, cloud
 ) -> None:
     """Configured with ``hardware.handset_audio``, a kiosk's visit speaks through its handset:
     the resident's voice in the visitor's earpiece and back, and both are off outside the call."""
@@ -137,7 +132,8 @@ def test_a_visit_between_kiosks_carries_each_handset_to_the_other(
         await both_join(housing, lobby)
         await until(
             lambda: housing.visit.phase == "in_call" and lobby.visit.phase == "in_call",
-            what="both in the call",
+            20.0,
+            "both in the call",
         )
         assert housing.devices.microphone.running and lobby.devices.earpiece.running
         hu_call, lobby_call = housing.visit._call.call, lobby.visit._call.call
@@ -153,7 +149,8 @@ def test_a_visit_between_kiosks_carries_each_handset_to_the_other(
                 lambda side=side: (
                     not side.devices.microphone.running and not side.devices.earpiece.running
                 ),
-                what="the handset's sound off after the call",
+                20.0,
+                "the handset's sound off after the call",
             )
 
     handsets = {"hu-01": card.plug("housing"), "lobby-01": card.plug("lobby")}

@@ -23,6 +23,7 @@ from kiosk.calls.tracks import (
     ToneAudioTrack,
     VideoSink,
 )
+from tests.waiting import until
 
 
 class StillCamera:
@@ -224,8 +225,7 @@ def test_video_sink_keeps_the_latest_frame_its_count_and_rate() -> None:
         for value in (10, 20, 30):
             image = np.full((48, 64, 3), value, dtype=np.uint8)
             track.queue.put_nowait(VideoFrame.from_ndarray(image, format="bgr24"))
-        while sink.frames < 3:
-            await asyncio.sleep(0.005)
+        await until(lambda: sink.frames >= 3, 5.0)
         assert sink.size == (64, 48)
         latest = sink.latest_image()
         assert latest is not None and latest.shape == (48, 64, 3)
@@ -239,8 +239,8 @@ def test_video_sink_keeps_the_latest_frame_its_count_and_rate() -> None:
         sink.start(second)
         track.queue.put_nowait(VideoFrame.from_ndarray(image, format="bgr24"))
         second.queue.put_nowait(None)  # ended
-        await asyncio.sleep(0.02)
-        assert sink.frames == 3 and not sink.running
+        await until(lambda: not sink.running, 5.0, "the sink to see the track end")
+        assert sink.frames == 3
         await sink.stop()
         assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
 
@@ -258,16 +258,14 @@ def test_audio_level_sink_measures_rms() -> None:
         frame = AudioFrame.from_ndarray(np.repeat(stereo, 2).reshape(1, -1), layout="stereo")
         frame.sample_rate = 48_000
         track.queue.put_nowait(frame)
-        while sink.frames < 1:
-            await asyncio.sleep(0.005)
+        await until(lambda: sink.frames >= 1, 5.0)
         assert math.isclose(sink.level, 0.5 / math.sqrt(2), rel_tol=0.02)
         assert math.isclose(sink.level_dbfs, -9.03, abs_tol=0.2)
         assert sink.sample_rate == 48_000
         silence = AudioFrame.from_ndarray(np.zeros((1, 1920), dtype=np.int16), layout="stereo")
         silence.sample_rate = 48_000
         track.queue.put_nowait(silence)
-        while sink.frames < 2:
-            await asyncio.sleep(0.005)
+        await until(lambda: sink.frames >= 2, 5.0)
         assert sink.level == 0.0 and sink.level_dbfs == -math.inf
         await sink.stop()
         assert not sink.running

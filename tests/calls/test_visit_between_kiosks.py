@@ -17,13 +17,14 @@ from kiosk.core.clock import SystemClock
 from kiosk.core.kiosk import Kiosk
 from launch.process import start_sync
 from tests.conftest import make_config
-from tests.sync.conftest import FACILITY, broker, cloud  # noqa: F401  (fixtures)
+from tests.facility_cloud import FACILITY
+from tests.waiting import until
 
 BADGE, PIN = "04A1B2C3D4", "1234"
 pytestmark = pytest.mark.timeout(90)
 
 
-def kiosk_for(tmp_path, broker, kiosk_id: str, role: str) -> Kiosk:  # noqa: F811
+def kiosk_for(tmp_path, broker, kiosk_id: str, role: str) -> Kiosk:
     config = make_config(
         tmp_path / kiosk_id,
         kiosk_id=kiosk_id,
@@ -35,7 +36,7 @@ def kiosk_for(tmp_path, broker, kiosk_id: str, role: str) -> Kiosk:  # noqa: F81
     return build_kiosk(config, SystemClock())
 
 
-def publish_facility(cloud, ends_in_s: float) -> datetime:  # noqa: F811
+def publish_facility(cloud, ends_in_s: float) -> datetime:
     """Both kiosks' config, the resident, and a visit whose window is open; returns its end."""
     now = datetime.now(UTC)
     cloud.publish_config("hu-01", role="housing")
@@ -54,25 +55,17 @@ def publish_facility(cloud, ends_in_s: float) -> datetime:  # noqa: F811
     return ends_at
 
 
-async def until(condition, timeout: float = 20.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not in time: {what}")
-        await asyncio.sleep(0.05)
-
-
 async def both_join(housing: Kiosk, lobby: Kiosk) -> None:
     """The visitor checks in at the lobby; the resident badges, types her PIN, lifts the handset."""
-    await until(lambda: housing.visit is not None and lobby.visit is not None, what="windows")
+    await until(lambda: housing.visit is not None and lobby.visit is not None, 20.0, "windows")
     assert lobby.visitor_checked_in("v-call")
-    await until(lambda: housing.settings.badge_key is not None, what="the badge key")
+    await until(lambda: housing.settings.badge_key is not None, 20.0, "the badge key")
     assert housing.devices.badge_reader.present(BADGE)
-    await until(lambda: housing.sign_in is not None and housing.sign_in.step == "pin", what="PIN")
+    await until(lambda: housing.sign_in is not None and housing.sign_in.step == "pin", 20.0, "PIN")
     for digit in PIN:
         housing.sign_in_intent("key", digit)
     housing.sign_in_intent("enter")
-    await until(lambda: housing.sign_in is None, what="the PIN check")
+    await until(lambda: housing.sign_in is None, 20.0, "the PIN check")
     housing.devices.handset.lift()
 
 
@@ -86,7 +79,7 @@ async def hang_up_all(*kiosks: Kiosk) -> None:
             await call.wait_finished()
 
 
-async def run_visit(tmp_path, broker, cloud, scenario, make_kiosk=kiosk_for) -> None:  # noqa: F811
+async def run_visit(tmp_path, broker, cloud, scenario, make_kiosk=kiosk_for) -> None:
     housing = make_kiosk(tmp_path, broker, "hu-01", "housing")
     lobby = make_kiosk(tmp_path, broker, "lobby-01", "lobby")
     syncs = [start_sync(housing), start_sync(lobby)]
@@ -104,7 +97,7 @@ async def run_visit(tmp_path, broker, cloud, scenario, make_kiosk=kiosk_for) -> 
         lobby.close()
 
 
-def test_a_visit_connects_flows_both_ways_and_ends_on_time(tmp_path, broker, cloud):  # noqa: F811
+def test_a_visit_connects_flows_both_ways_and_ends_on_time(tmp_path, broker, cloud):
     ends_at = publish_facility(cloud, ends_in_s=14)
 
     async def scenario(housing: Kiosk, lobby: Kiosk) -> None:
@@ -112,13 +105,15 @@ def test_a_visit_connects_flows_both_ways_and_ends_on_time(tmp_path, broker, clo
         await both_join(housing, lobby)
         await until(
             lambda: housing.visit.phase == "in_call" and lobby.visit.phase == "in_call",
-            what="both in the call",
+            20.0,
+            "both in the call",
         )
         # Pictures both ways: each side's screen has the other's camera.
         hu_call, lobby_call = housing.visit._call.call, lobby.visit._call.call
         await until(
             lambda: hu_call.frames_received > 30 and lobby_call.frames_received > 30,
-            what="frames both ways",
+            20.0,
+            "frames both ways",
         )
         remote, local = housing.visit.media()
         assert remote is not None and remote.shape == (480, 640, 3)
@@ -134,7 +129,7 @@ def test_a_visit_connects_flows_both_ways_and_ends_on_time(tmp_path, broker, clo
             assert 0 <= (visit.ended_at - ends_at).total_seconds() < 1.0
 
         # The cloud heard it all, with actual times.
-        await until(lambda: len(cloud.received("events", "hu-01")) >= 3, what="events")
+        await until(lambda: len(cloud.received("events", "hu-01")) >= 3, 20.0, "events")
         kinds = [r["kind"] for r in cloud.received("events", "hu-01")]
         assert {"visit_joined", "visit_started", "visit_ended"} <= set(kinds)
         (ended,) = [r for r in cloud.received("events", "hu-01") if r["kind"] == "visit_ended"]
@@ -145,15 +140,15 @@ def test_a_visit_connects_flows_both_ways_and_ends_on_time(tmp_path, broker, clo
     asyncio.run(run_visit(tmp_path, broker, cloud, scenario))
 
 
-def test_staff_end_a_visit_and_both_sides_say_so(tmp_path, broker, cloud):  # noqa: F811
+def test_staff_end_a_visit_and_both_sides_say_so(tmp_path, broker, cloud):
     publish_facility(cloud, ends_in_s=120)
 
     async def scenario(housing: Kiosk, lobby: Kiosk) -> None:
         await both_join(housing, lobby)
-        await until(lambda: housing.visit.phase == "in_call", what="in the call")
+        await until(lambda: housing.visit.phase == "in_call", 20.0, "in the call")
         cloud.send_command("hu-01", "end_visit", {"visit_id": "v-call", "reason": "count"})
-        await until(lambda: housing.visit.ended_at is not None, what="housing ended")
-        await until(lambda: lobby.visit.ended_at is not None, what="lobby ended (bye)")
+        await until(lambda: housing.visit.ended_at is not None, 20.0, "housing ended")
+        await until(lambda: lobby.visit.ended_at is not None, 20.0, "lobby ended (bye)")
         assert housing.visit.end_reason == "command"
         assert housing.view.visit.ended == "The visit was ended by facility staff."
         assert lobby.visit.end_reason == "peer"
@@ -161,7 +156,7 @@ def test_staff_end_a_visit_and_both_sides_say_so(tmp_path, broker, cloud):  # no
     asyncio.run(run_visit(tmp_path, broker, cloud, scenario))
 
 
-def test_a_network_cut_mid_visit_reconnects_by_itself(tmp_path, broker, cloud, monkeypatch):  # noqa: F811
+def test_a_network_cut_mid_visit_reconnects_by_itself(tmp_path, broker, cloud, monkeypatch):
     """Every UDP datagram of both calls is dropped for 3 s (the broker's TCP link stays): both
     sides say "Reconnecting…", the housing kiosk makes a new offer, pictures flow again, and
     the visit's end time has not moved."""
@@ -184,10 +179,12 @@ def test_a_network_cut_mid_visit_reconnects_by_itself(tmp_path, broker, cloud, m
 
     async def scenario(housing: Kiosk, lobby: Kiosk) -> None:
         await both_join(housing, lobby)
-        await until(lambda: housing.visit.phase == "in_call" and lobby.visit.phase == "in_call")
+        await until(
+            lambda: housing.visit.phase == "in_call" and lobby.visit.phase == "in_call", 20.0
+        )
         offers_before = sum(1 for r in cloud.received("signal") if r["kind"] == "offer")
         call = housing.visit._call.call
-        await until(lambda: call.frames_received > 30, what="pictures before the cut")
+        await until(lambda: call.frames_received > 30, 20.0, "pictures before the cut")
 
         scheduled_end = housing.visit.visit.ends_at
         cut["on"] = True
@@ -198,6 +195,7 @@ def test_a_network_cut_mid_visit_reconnects_by_itself(tmp_path, broker, cloud, m
             "both sides see the cut",
         )
         assert housing.view.visit.instruction == "Reconnecting…"
+        # The outage under test lasts three seconds, whatever the waiting above took of them.
         await asyncio.sleep(max(0.0, 3.0 - (time.monotonic() - cut_at)))
         cut["on"] = False
 
@@ -217,14 +215,14 @@ def test_a_network_cut_mid_visit_reconnects_by_itself(tmp_path, broker, cloud, m
     asyncio.run(run_visit(tmp_path, broker, cloud, scenario))
 
 
-def test_a_camera_that_fails_mid_visit_leaves_the_sound_and_says_so(tmp_path, broker, cloud):  # noqa: F811
+def test_a_camera_that_fails_mid_visit_leaves_the_sound_and_says_so(tmp_path, broker, cloud):
     publish_facility(cloud, ends_in_s=90)
 
     async def scenario(housing: Kiosk, lobby: Kiosk) -> None:
         await both_join(housing, lobby)
-        await until(lambda: housing.visit.phase == "in_call", what="in the call")
+        await until(lambda: housing.visit.phase == "in_call", 20.0, "in the call")
         lobby_call = lobby.visit._call.call
-        await until(lambda: lobby_call.frames_received > 10, what="pictures")
+        await until(lambda: lobby_call.frames_received > 10, 20.0, "pictures")
         housing.devices.camera.unplug()
         await until(lambda: housing.view.visit.camera != "", 10, "the notice")
         assert housing.view.visit.camera == (
@@ -239,16 +237,18 @@ def test_a_camera_that_fails_mid_visit_leaves_the_sound_and_says_so(tmp_path, br
     asyncio.run(run_visit(tmp_path, broker, cloud, scenario))
 
 
-def test_a_connection_that_closes_by_itself_is_mended_by_the_housing_kiosk(tmp_path, broker, cloud):  # noqa: F811
+def test_a_connection_that_closes_by_itself_is_mended_by_the_housing_kiosk(tmp_path, broker, cloud):
     """The lobby's peer connection closes on its own (ICE consent lost on a busy host): nobody
     said bye and nobody is making an offer, so the housing kiosk must, and the visit goes on."""
     publish_facility(cloud, ends_in_s=90)
 
     async def scenario(housing: Kiosk, lobby: Kiosk) -> None:
         await both_join(housing, lobby)
-        await until(lambda: housing.visit.phase == "in_call" and lobby.visit.phase == "in_call")
+        await until(
+            lambda: housing.visit.phase == "in_call" and lobby.visit.phase == "in_call", 20.0
+        )
         call = housing.visit._call.call
-        await until(lambda: call.frames_received > 30, what="pictures before the close")
+        await until(lambda: call.frames_received > 30, 20.0, "pictures before the close")
         restarts = call.restarts
         await lobby.visit._call.call._pc.close()
         await until(lambda: call.restarts > restarts, 15, "the housing kiosk making a new offer")

@@ -43,7 +43,10 @@ class FakeKiosk:
         self.inbox.put((kind, payload, bool(message.retain)))
 
     def publish(self, kind: str, payload: dict[str, Any], retain: bool = False) -> None:
-        self.client.publish(self.topics.up(kind), json.dumps(payload), qos=1, retain=retain)
+        """Publish, and return once the broker has it (its PUBACK): retained, if asked."""
+        sent = self.client.publish(self.topics.up(kind), json.dumps(payload), qos=1, retain=retain)
+        sent.wait_for_publish(5)
+        assert sent.is_published(), f"no PUBACK for {kind} within 5 s"
 
     def next(self, timeout: float = 5.0) -> tuple[str, dict[str, Any], bool]:
         return self.inbox.get(timeout=timeout)

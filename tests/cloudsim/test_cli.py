@@ -19,6 +19,7 @@ import pytest
 
 from kiosk.contract import builders
 from tests.cloudsim.fake_kiosk import FakeKiosk
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,16 +49,22 @@ class Process:
             self.lines.put(line.rstrip("\n"))
 
     def expect(self, pattern: str, timeout: float = 10.0) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while (remaining := deadline - time.monotonic()) > 0:
+        """The next line matching ``pattern`` (the lines before it are passed over)."""
+
+        def matching_line() -> re.Match[str] | None:
             try:
-                line = self.lines.get(timeout=remaining)
+                line = self.lines.get(timeout=0.1)
             except queue.Empty:
-                break
+                return None
             self.seen.append(line)
-            if found := re.search(pattern, line):
-                return found
-        raise AssertionError(f"no line matching {pattern!r}; output so far: {self.seen}")
+            return re.search(pattern, line)
+
+        return wait_until(
+            matching_line,
+            timeout,
+            lambda: f"a line matching {pattern!r}; output so far: {self.seen}",
+            every=0,
+        )
 
     def terminate(self) -> int:
         self.popen.send_signal(signal.SIGTERM)
@@ -100,7 +107,8 @@ def test_runs_with_its_own_broker_without_stdin_and_exits_0_on_sigterm(processes
         inbox = [payload for kind, payload, _ in kiosk.take(2) if kind == "inbox"]
     finally:
         kiosk.close()
-    time.sleep(0.3)  # stdin ended long ago: still running
+    # Nothing to wait for: had the end of stdin stopped it, it would have stopped by now.
+    time.sleep(0.3)
 
     assert process.popen.poll() is None
     assert retained == {"config", "schedule", "residents"}

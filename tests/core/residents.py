@@ -9,7 +9,6 @@ import asyncio
 import base64
 import json
 import re
-import time
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -30,6 +29,7 @@ from kiosk.store.outbox import OutboxRepository
 from kiosk.store.residents import ResidentsRepository
 from kiosk.sync.inbound import inbound_event
 from tests.kiosks import make_kiosk
+from tests.waiting import until
 
 START = datetime(2026, 11, 23, 19, 0, tzinfo=UTC)  # the ``clock`` fixture: 1:00 PM in Chicago
 NBSP = "\u00a0"
@@ -144,14 +144,11 @@ def open_kiosk(
 
 async def checked(kiosk: Kiosk, timeout: float = 5.0) -> None:
     """Wait (real time) until the PIN check is over."""
-    deadline = time.monotonic() + timeout
-    while True:
-        view = kiosk.view.sign_in
-        if view is None or view.step != "checking":
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("the PIN check did not finish")
-        await asyncio.sleep(0.01)
+    await until(
+        lambda: kiosk.view.sign_in is None or kiosk.view.sign_in.step != "checking",
+        timeout,
+        "the PIN check to finish",
+    )
 
 
 def wait_out_pace(kiosk: Kiosk, clock: FakeClock) -> None:

@@ -8,7 +8,6 @@ inside ``asyncio.run`` and wait (real time, bounded) until the check is over.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from functools import cache
@@ -24,6 +23,7 @@ from kiosk.sync.inbound import inbound_event
 from tests.conftest import make_config
 from tests.core.residents import NBSP, START, open_kiosk
 from tests.visits import visit_row
+from tests.waiting import until
 
 # The clock fixture's time is 1:00 PM in Chicago; this visit's window opened at 12:55 PM.
 VISIT_START = START + timedelta(minutes=5)
@@ -76,14 +76,11 @@ def clear(kiosk: Kiosk, field: str) -> None:
 
 async def checked(kiosk: Kiosk, timeout: float = 5.0) -> None:
     """Wait (real time) until the code check is over."""
-    deadline = time.monotonic() + timeout
-    while True:
-        view = kiosk.view.lobby.check_in
-        if view is None or view.step != "checking":
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("the code check did not finish")
-        await asyncio.sleep(0.01)
+    await until(
+        lambda: kiosk.view.lobby.check_in is None or kiosk.view.lobby.check_in.step != "checking",
+        timeout,
+        "the code check to finish",
+    )
 
 
 async def attempt(kiosk: Kiosk, code: str, name: str) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from functools import cache
@@ -37,6 +36,7 @@ from kiosk.sync.inbound import inbound_event
 from tests.conftest import make_config
 from tests.core.residents import START, open_kiosk, outbox_records
 from tests.visits import visit_row
+from tests.waiting import until
 
 WIDTH, HEIGHT = 1280, 720
 VISIT_START = START + timedelta(minutes=5)  # its window opened at 12:55 PM, Chicago
@@ -104,14 +104,6 @@ def make_lobby(
 # --- driving the flow (inside asyncio.run) ---------------------------------------------------
 
 
-async def until(condition: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout} s")
-        await asyncio.sleep(0.01)
-
-
 async def check_in(kiosk: Kiosk) -> None:
     """The visitor types the code and their last name; returns once the check is over."""
     assert kiosk.begin_check_in()
@@ -121,7 +113,7 @@ async def check_in(kiosk: Kiosk) -> None:
     for ch in "Cruz":
         kiosk.lobby_intent("key", ch)
     kiosk.lobby_intent("enter")
-    await until(lambda: kiosk.lobby.check_in is None, "the check-in")
+    await until(lambda: kiosk.lobby.check_in is None, 5.0, "the check-in")
 
 
 async def take(kiosk: Kiosk, camera: SimulatedCamera, picture: np.ndarray) -> Any:
@@ -132,10 +124,10 @@ async def take(kiosk: Kiosk, camera: SimulatedCamera, picture: np.ndarray) -> An
         frame = camera.latest_frame()
         return frame is not None and np.array_equal(frame.image, picture)
 
-    await until(showing, "the preview showing the picture")
+    await until(showing, 5.0, "the preview showing the picture")
     kiosk.lobby_intent("take")
     assert kiosk.view.lobby.capture.stage == "checking"
-    await until(lambda: kiosk.view.lobby.capture.stage != "checking", "the still's check")
+    await until(lambda: kiosk.view.lobby.capture.stage != "checking", 5.0, "the still's check")
     return kiosk.view.lobby.capture
 
 
@@ -267,7 +259,7 @@ def test_the_camera_not_working_is_said_and_nothing_is_taken(
 
     async def scenario() -> None:
         await check_in(kiosk)
-        await until(lambda: camera.latest_frame() is not None, "the first frame")
+        await until(lambda: camera.latest_frame() is not None, 5.0, "the first frame")
         assert kiosk.view.lobby.capture.camera == ""
         camera.unplug()
         kiosk.lobby_intent("take")
@@ -555,8 +547,8 @@ def test_leaving_while_the_camera_is_still_opening_turns_it_off(
         await check_in(kiosk)
         kiosk.lobby_intent("leave")  # at once: the camera may still be starting
         assert kiosk.view.screen == "idle"
-        await until(lambda: camera.state != DeviceState.OK, "the camera stopping")
-        await asyncio.sleep(0.2)  # a few frame periods: nothing more comes
+        await until(lambda: camera.state != DeviceState.OK, 5.0, "the camera stopping")
+        await asyncio.sleep(0.2)  # a few frame periods: a frame would come in them, none may
         assert camera.latest_frame() is None
 
     asyncio.run(scenario())

@@ -8,12 +8,13 @@ from hardware.interfaces import DeviceState
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
 from tests.core.residents import open_kiosk
+from tests.waiting import until
 
 
 async def _running(kiosk, steps):
     """Run the kiosk's loop while ``steps`` (a coroutine function) acts on it."""
     task = asyncio.create_task(kiosk.run())
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0)  # one turn of the loop: run() starts the devices and ticks once
     try:
         await steps()
     finally:
@@ -57,11 +58,11 @@ def test_udev_saying_the_camera_is_gone_shows_even_while_it_is_off(
         assert kiosk.hardware_report()["camera"] == {"state": "ok", "detail": "standby"}
         kiosk.devices.camera.unplug()
         kiosk.devices.hotplug.announce("camera", DeviceState.MISSING, "unplugged")
-        await asyncio.sleep(0.05)  # the notice hops to the kiosk's loop
-        assert kiosk.hardware_report()["camera"]["state"] == "missing"
+        # The notice hops to the kiosk's loop.
+        await until(lambda: kiosk.hardware_report()["camera"]["state"] == "missing", 2.0)
         kiosk.devices.camera.replug()
         kiosk.devices.hotplug.announce("camera", DeviceState.OK)
-        await asyncio.sleep(0.05)
+        await until(lambda: kiosk.hardware_report()["camera"]["state"] == "ok", 2.0)
 
     try:
         asyncio.run(_running(kiosk, steps))

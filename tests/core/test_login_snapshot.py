@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from tests.core.residents import (
     seed_residents,
     typed_attempt,
 )
+from tests.waiting import until
 
 
 def signed_in_with_snapshot(tmp_path: Path, clock: FakeClock, scene: str) -> Kiosk:
@@ -31,10 +31,7 @@ def signed_in_with_snapshot(tmp_path: Path, clock: FakeClock, scene: str) -> Kio
     async def scenario() -> None:
         await typed_attempt(kiosk, clock, JOHNSON[0], JOHNSON[4])
         assert kiosk.session is not None  # the session opens at once, the photo follows
-        deadline = time.monotonic() + 10
-        while not kiosk.outbox.of("login"):
-            assert time.monotonic() < deadline, "no login event"
-            await asyncio.sleep(0.02)
+        await until(lambda: kiosk.outbox.of("login"), 10, "the login event")
 
     asyncio.run(scenario())
     return kiosk
@@ -91,10 +88,7 @@ def test_no_camera_is_said_so_and_the_session_goes_on(
 
     async def scenario() -> None:
         await typed_attempt(kiosk, clock, JOHNSON[0], JOHNSON[4])
-        deadline = time.monotonic() + 5
-        while not kiosk.outbox.of("login"):
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.02)
+        await until(lambda: kiosk.outbox.of("login"), 5, "the login event")
 
     try:
         asyncio.run(scenario())

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
-from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
 from kiosk.core.kiosk import Kiosk
 from kiosk.sync.inbound import inbound_event
@@ -17,19 +15,9 @@ from tests.core.residents import (
     NBSP,
     START,
     add_message,
-    open_kiosk,
-    seed_residents,
     sign_in,
 )
 from tests.visits import visit_row
-
-
-@pytest.fixture
-def kiosk(config: KioskConfig, clock: FakeClock) -> Iterator[Kiosk]:
-    kiosk = open_kiosk(config, clock)
-    seed_residents(kiosk)
-    yield kiosk
-    kiosk.close()
 
 
 def wait(kiosk: Kiosk, clock: FakeClock, seconds: int) -> None:

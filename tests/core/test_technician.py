@@ -24,6 +24,7 @@ from tests.core.residents import (
     seed_residents,
     verifier,
 )
+from tests.waiting import until
 
 TECH_BADGE, TECH_PIN = "0412345678", "2468"
 
@@ -66,8 +67,11 @@ async def type_pin(kiosk: Kiosk, pin: str) -> None:
     for digit in pin:
         kiosk.technician_intent("key", digit)
     kiosk.technician_intent("enter")
-    while kiosk.technician is not None and kiosk.technician.step == "checking":
-        await asyncio.sleep(0.01)
+    await until(
+        lambda: kiosk.technician is None or kiosk.technician.step != "checking",
+        5.0,
+        "the PIN check to finish",
+    )
 
 
 def test_a_technicians_badge_and_pin_open_the_maintenance_screen(
@@ -152,8 +156,7 @@ def test_the_self_test_runs_from_the_maintenance_screen(kiosk: Kiosk, clock: Fak
         await type_pin(kiosk, TECH_PIN)
         kiosk.technician_intent("selftest")
         assert kiosk.view.technician.selftest == "running"
-        while kiosk.technician.selftest == "running":
-            await asyncio.sleep(0.05)
+        await until(lambda: kiosk.technician.selftest != "running", 20.0, "the self-test")
         return kiosk.view.technician.selftest
 
     assert asyncio.run(steps()) == "all devices passed"

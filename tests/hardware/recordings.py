@@ -211,6 +211,12 @@ class RecordedDevice:
         assert isinstance(item, evdev.InputEvent)
         return item
 
+    @property
+    def unread(self) -> int:
+        """Events delivered that the adapter has not read yet."""
+        with self._lock:
+            return len(self._queue)
+
     def grab(self) -> None:
         self.calls.append("grab")
         if self._gone:
@@ -308,6 +314,10 @@ class Node:
         items = [r.event(shift) if isinstance(r, Row) else r for r in recording.rows]
         for handle in handles:
             handle.deliver(items)
+
+    def all_read(self) -> bool:
+        """Whether every open handle's events have been read (the player's part is done)."""
+        return all(h.unread == 0 for h in self.handles if not h.closed)
 
     def unplug(self) -> None:
         with self._lock:

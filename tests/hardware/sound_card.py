@@ -62,14 +62,6 @@ def dominant_hz(samples: np.ndarray, rate: int = SAMPLE_RATE) -> float:
     return float(np.fft.rfftfreq(values.size, 1 / rate)[np.argmax(spectrum)])
 
 
-def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {timeout} s: {what}")
-        time.sleep(0.01)
-
-
 class Handset:
     """One PCM of the fake card: where its microphone listens and its earpiece plays."""
 

@@ -38,15 +38,10 @@ from tests.hardware.sound_card import (
     ramp,
     silence,
     tone,
-    wait_until,
 )
+from tests.waiting import until, wait_until
 
 Started = list[AlsaMicrophone | AlsaEarpiece]
-
-
-@pytest.fixture
-def card(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeSoundCard:
-    return FakeSoundCard(tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -247,7 +242,7 @@ def test_the_earpiece_plays_what_it_is_given_in_order_without_gaps(
     for number in range(frames):
         earpiece.write(ramp(FRAME_SAMPLES, number * FRAME_SAMPLES))
         due += FRAME_SAMPLES / SAMPLE_RATE
-        time.sleep(max(0.0, due - time.monotonic()))
+        time.sleep(max(0.0, due - time.monotonic()))  # written at a call's pace, 20 ms a frame
     wait_until(lambda: earpiece.queued == 0, 5, "all of it handed to the device")
     earpiece.stop()
     played = handset.played()
@@ -373,8 +368,7 @@ def test_the_earpiece_sink_plays_the_peer_and_still_measures_its_level(
     async def scenario() -> EarpieceSink:
         sink = EarpieceSink(earpiece)
         sink.start(FramesTrack(peer))
-        while sink.running:
-            await asyncio.sleep(0.02)
+        await until(lambda: not sink.running, 10.0, "the peer's track played to its end")
         await sink.stop()
         return sink
 

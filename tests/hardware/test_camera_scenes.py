@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -12,6 +11,7 @@ from hardware.interfaces import Frame
 from hardware.simulated import SimulatedCamera
 from hardware.simulated.scenes import document_scene, face_scene
 from kiosk.imaging import FaceDetector
+from tests.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +30,14 @@ def face_camera() -> Iterator[SimulatedCamera]:
 def frames(camera: SimulatedCamera, count: int, timeout: float = 3.0) -> list[Frame]:
     """``count`` distinct frames from the running camera, as a login snapshot would take them."""
     seen: dict[int, Frame] = {}
-    deadline = time.monotonic() + timeout
-    while len(seen) < count and time.monotonic() < deadline:
+
+    def enough() -> bool:
         frame = camera.latest_frame()
         if frame is not None:
             seen[frame.seq] = frame
-        time.sleep(0.02)
-    assert len(seen) >= count, f"only {len(seen)} frames within {timeout} s"
+        return len(seen) >= count
+
+    wait_until(enough, timeout, lambda: f"{count} distinct frames (only {len(seen)} came)")
     return list(seen.values())[:count]
 
 

@@ -19,8 +19,10 @@ import pytest
 from hardware.badge_tally import ReaderStats
 from hardware.evdev_badge_reader import EvdevBadgeReader
 from hardware.interfaces import BadgeEvent, DeviceState
+from kiosk.core.clock import FakeClock
 from tests.hardware import recordings as rec
 from tests.hardware.recordings import Bus, Node
+from tests.waiting import wait_until
 
 PATH = "/dev/kiosk-badge"
 # Every badge's text, in any spelling or part a log could show: none may reach a log record.
@@ -36,22 +38,6 @@ SECRETS = (
     "04A2",  # the lost-events card's halves
     "C31F",
 )
-
-
-class FakeClock:
-    def __init__(self, now: float = 100.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.005)
 
 
 def reader_threads() -> list[threading.Thread]:
@@ -73,11 +59,6 @@ def no_badge_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 
 @pytest.fixture
-def bus() -> Bus:
-    return Bus()
-
-
-@pytest.fixture
 def node(bus: Bus) -> Node:
     return bus.add(PATH, rec.WEDGE_READER)
 
@@ -96,7 +77,7 @@ def make_reader(bus: Bus) -> Iterator[Callable[..., tuple[EvdevBadgeReader, list
         reader.subscribe(events.append)
         if start:
             reader.start()
-            wait_for(lambda: reader.state is DeviceState.OK)
+            wait_until(lambda: reader.state is DeviceState.OK, 3.0)
         return reader, events
 
     yield make
@@ -109,20 +90,20 @@ def make_reader(bus: Bus) -> Iterator[Callable[..., tuple[EvdevBadgeReader, list
 # -- cards ------------------------------------------------------------------------------------
 
 
-def test_reads_a_typed_card(make_reader, node: Node) -> None:
-    reader, events = make_reader(clock=FakeClock(123.0))
+def test_reads_a_typed_card(make_reader, node: Node, clock: FakeClock) -> None:
+    reader, events = make_reader(clock=clock.monotonic)
     assert reader.detail == f"open: {PATH}"
     node.play(rec.CARD)
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert ids(events) == [rec.CARD_ID]
-    assert events[0].at == 123.0
+    assert events[0].at == clock.monotonic()
     assert reader.stats == ReaderStats(badges=1)
 
 
 def test_grabs_before_reading_and_releases_on_stop(make_reader, node: Node) -> None:
     reader, events = make_reader()
     node.play(rec.CARD)
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     handle = node.handles[0]
     assert handle.calls[0] == "grab"  # before the first read: no digit escapes to the UI
     assert "read" in handle.calls
@@ -138,14 +119,14 @@ def test_grabs_before_reading_and_releases_on_stop(make_reader, node: Node) -> N
 def test_keypad_digits_and_a_held_key(make_reader, node: Node) -> None:
     _reader, events = make_reader()
     node.play(rec.KEYPAD_CARD)  # the autorepeat of the held key types nothing more
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert ids(events) == [rec.KEYPAD_ID]
 
 
 def test_a_burst_of_two_cards(make_reader, node: Node) -> None:
     reader, events = make_reader()
     node.play(rec.BURST)
-    wait_for(lambda: len(events) == 2)
+    wait_until(lambda: len(events) == 2, 3.0)
     assert ids(events) == [rec.CARD_ID, rec.OTHER_ID]
     assert reader.stats.bad_frames == 0
 
@@ -154,7 +135,7 @@ def test_h10301_cards(make_reader, node: Node) -> None:
     reader, events = make_reader(card_format="h10301")
     node.play(rec.H10301_BAD_PARITY)
     node.play(rec.H10301_CARD)
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert ids(events) == [rec.H10301_ID]
     assert reader.stats.bad_frames == 1
 
@@ -163,7 +144,7 @@ def test_auto_reads_uids_and_h10301(make_reader, node: Node) -> None:
     _reader, events = make_reader(card_format="auto")
     node.play(rec.CARD)
     node.play(rec.H10301_CARD)
-    wait_for(lambda: len(events) == 2)
+    wait_until(lambda: len(events) == 2, 3.0)
     assert ids(events) == [rec.CARD_ID, rec.H10301_ID]
 
 
@@ -174,7 +155,7 @@ def test_a_card_of_another_format_is_bad_and_warned_once(
     node.play(rec.H10301_CARD)  # 7 hex digits: not a UID of whole bytes
     node.play(rec.H10301_CARD)
     node.play(rec.CARD)
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert reader.stats.bad_frames == 2
     ignored = [r for r in caplog.records if "ignored a card" in r.getMessage()]
     assert [r.levelno for r in ignored] == [logging.WARNING, logging.DEBUG]
@@ -186,7 +167,7 @@ def test_a_card_of_another_format_is_bad_and_warned_once(
 def test_half_card_then_a_pause_never_joins_the_next(make_reader, node: Node) -> None:
     reader, events = make_reader()
     node.play(rec.HALF_THEN_CARD)
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert ids(events) == [rec.CARD_ID]
     assert reader.stats.dropped_partials == 1
     assert reader.stats.bad_frames == 0
@@ -195,9 +176,9 @@ def test_half_card_then_a_pause_never_joins_the_next(make_reader, node: Node) ->
 def test_half_card_alone_is_dropped_once_the_keys_stop(make_reader, node: Node) -> None:
     reader, events = make_reader(inter_key_timeout=0.1)
     node.play(rec.HALF_CARD)
-    wait_for(lambda: reader.stats.dropped_partials == 1)
+    wait_until(lambda: reader.stats.dropped_partials == 1, 3.0)
     node.play(rec.CARD, after_s=0.05)  # sooner than the timeout, in the recordings' time
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert ids(events) == [rec.CARD_ID]
     assert reader.stats.dropped_partials == 1
 
@@ -206,7 +187,7 @@ def test_lost_events_drop_the_card_being_read(make_reader, node: Node) -> None:
     reader, events = make_reader()
     node.play(rec.CARD_WITH_LOST_EVENTS)  # what follows the loss is no card of its own
     node.play(rec.OTHER, after_s=0.5)
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert ids(events) == [rec.OTHER_ID]
     assert reader.stats.dropped_partials == 1
     assert reader.stats.bad_frames == 0
@@ -218,14 +199,14 @@ def test_lost_events_drop_the_card_being_read(make_reader, node: Node) -> None:
 def test_same_card_300ms_apart_counts_once(make_reader, node: Node) -> None:
     reader, events = make_reader()
     node.play(rec.CARD_TWICE_300MS)
-    wait_for(lambda: reader.stats.repeats == 1)
+    wait_until(lambda: reader.stats.repeats == 1, 3.0)
     assert ids(events) == [rec.CARD_ID]
 
 
 def test_same_card_2500ms_apart_counts_twice(make_reader, node: Node) -> None:
     reader, events = make_reader()
     node.play(rec.CARD_TWICE_2500MS)
-    wait_for(lambda: len(events) == 2)
+    wait_until(lambda: len(events) == 2, 3.0)
     assert ids(events) == [rec.CARD_ID, rec.CARD_ID]
     assert reader.stats.repeats == 0
 
@@ -236,7 +217,7 @@ def test_the_repeat_window_is_the_keys_time_not_the_listeners(make_reader, node:
     reader.subscribe(lambda e: time.sleep(0.3))
     node.play(rec.CARD)
     node.play(rec.CARD, after_s=0.1)  # typed again 0.14 s after the first Enter
-    wait_for(lambda: reader.stats.repeats == 1)
+    wait_until(lambda: reader.stats.repeats == 1, 3.0)
     assert len(events) == 1
 
 
@@ -246,20 +227,20 @@ def test_the_repeat_window_is_the_keys_time_not_the_listeners(make_reader, node:
 def test_pulled_mid_read_goes_missing_and_comes_back(make_reader, node: Node) -> None:
     reader, events = make_reader()
     node.play(rec.CARD_PULLED_MID_READ)
-    wait_for(lambda: reader.state is DeviceState.MISSING)
+    wait_until(lambda: reader.state is DeviceState.MISSING, 3.0)
     assert reader.detail == f"disconnected: {PATH}"
     first = node.handles[0]
     assert first.closed
-    time.sleep(0.1)
+    wait_until(lambda: reader.detail == f"not found: {PATH}", 3.0)  # it tried to reopen
     assert reader.state is DeviceState.MISSING
 
     node.plug()
-    wait_for(lambda: reader.state is DeviceState.OK)
+    wait_until(lambda: reader.state is DeviceState.OK, 3.0)
     second = node.handles[-1]
     assert second is not first
     assert second.calls[0] == "grab"  # grabbed again before anything is read
     node.play(rec.OTHER)
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert ids(events) == [rec.OTHER_ID]  # the first card's half did not join it
     assert reader.stats == ReaderStats(badges=1, dropped_partials=1, reconnects=1)
 
@@ -268,12 +249,12 @@ def test_reader_plugged_in_after_start(make_reader, bus: Bus) -> None:
     node = bus.add(PATH, rec.WEDGE_READER, plugged=False)
     reader, events = make_reader(start=False)
     reader.start()
-    wait_for(lambda: reader.detail == f"not found: {PATH}")
+    wait_until(lambda: reader.detail == f"not found: {PATH}", 3.0)
     assert reader.state is DeviceState.MISSING
     node.plug()
-    wait_for(lambda: reader.state is DeviceState.OK)
+    wait_until(lambda: reader.state is DeviceState.OK, 3.0)
     node.play(rec.CARD)
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert reader.stats.reconnects == 0  # the first open is not a reconnect
 
 
@@ -286,35 +267,34 @@ def test_opening_backs_off(bus: Bus) -> None:
 
     reader = EvdevBadgeReader(PATH, open_device=absent)
     reader.start()
-    wait_for(lambda: len(attempts) == 3)  # at 0, 0.5 and 1.5 s
+    wait_until(lambda: len(attempts) == 3, 3.0)  # at 0, 0.5 and 1.5 s
     reader.stop()
     gaps = [b - a for a, b in itertools.pairwise(attempts)]
     assert 0.45 < gaps[0] < 0.9
     assert 0.95 < gaps[1] < 1.4
-    time.sleep(0.1)
-    assert len(attempts) == 3  # stopped means no more tries
-    assert reader_threads() == []
+    assert reader_threads() == []  # the thread that tries is gone: stopped means no more tries
+    assert len(attempts) == 3
 
 
 def test_grabbed_by_another_program_is_an_error(make_reader, node: Node) -> None:
     node.grabbed_elsewhere = True
     reader, events = make_reader(start=False)
     reader.start()
-    wait_for(lambda: reader.state is DeviceState.ERROR)
+    wait_until(lambda: reader.state is DeviceState.ERROR, 3.0)
     assert reader.detail == f"grabbed by another program: {PATH}"
     assert all(h.closed for h in node.handles)  # nothing read from a device shared with others
     assert all("read" not in h.calls for h in node.handles)
     node.grabbed_elsewhere = False
-    wait_for(lambda: reader.state is DeviceState.OK)
+    wait_until(lambda: reader.state is DeviceState.OK, 3.0)
     node.play(rec.CARD)
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
 
 
 def test_permission_denied_is_an_error(make_reader, node: Node) -> None:
     node.denied = True
     reader, _ = make_reader(start=False)
     reader.start()
-    wait_for(lambda: reader.state is DeviceState.ERROR)
+    wait_until(lambda: reader.state is DeviceState.ERROR, 3.0)
     assert reader.detail == f"permission denied: {PATH}"
 
 
@@ -329,7 +309,7 @@ def test_found_by_vendor_and_product(
     assert reader.detail == "open: 0c27:3BFA at /dev/input/event4"  # the node with digit keys
     assert [h.calls for h in consumer.handles] == [["close"]]  # looked at, never grabbed
     keyboard.play(rec.CARD)
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert ids(events) == [rec.CARD_ID]
 
 
@@ -340,7 +320,7 @@ def test_vendor_and_product_not_plugged_in(
     monkeypatch.setattr(evdev, "list_devices", bus.list_devices)
     reader, _ = make_reader("0c27:3bfa", start=False)
     reader.start()
-    wait_for(lambda: reader.detail == "not found: 0c27:3bfa")
+    wait_until(lambda: reader.detail == "not found: 0c27:3bfa", 3.0)
     assert reader.state is DeviceState.MISSING
 
 
@@ -356,7 +336,7 @@ def test_raising_listener_is_logged_and_reading_goes_on(
     reader, events = make_reader()
     reader.subscribe(choke)
     node.play(rec.BURST)
-    wait_for(lambda: len(events) == 2)
+    wait_until(lambda: len(events) == 2, 3.0)
     assert ids(events) == [rec.CARD_ID, rec.OTHER_ID]
     assert "RuntimeError" in caplog.text
     assert reader.state is DeviceState.OK
@@ -367,7 +347,7 @@ def test_events_come_on_the_reader_thread(make_reader, node: Node) -> None:
     threads: list[str] = []
     reader.subscribe(lambda e: threads.append(threading.current_thread().name))
     node.play(rec.CARD)
-    wait_for(lambda: len(threads) == 1)
+    wait_until(lambda: len(threads) == 1, 3.0)
     assert threads == [f"badge-reader {PATH}"]
 
 
@@ -376,11 +356,11 @@ def test_unsubscribe(make_reader, node: Node) -> None:
     dropped: list[BadgeEvent] = []
     unsubscribe = reader.subscribe(dropped.append)
     node.play(rec.CARD)
-    wait_for(lambda: len(dropped) == 1)
+    wait_until(lambda: len(dropped) == 1, 3.0)
     unsubscribe()
     unsubscribe()  # twice is harmless
     node.play(rec.OTHER)
-    wait_for(lambda: len(events) == 2)
+    wait_until(lambda: len(events) == 2, 3.0)
     assert len(dropped) == 1
 
 
@@ -390,9 +370,9 @@ def test_start_again_after_stop(make_reader, node: Node) -> None:
     reader.stop()  # twice is harmless
     assert node.handles[0].closed
     reader.start()
-    wait_for(lambda: reader.state is DeviceState.OK)
+    wait_until(lambda: reader.state is DeviceState.OK, 3.0)
     node.play(rec.CARD)
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert reader.stats.reconnects == 0  # a restart is not a reconnect
 
 

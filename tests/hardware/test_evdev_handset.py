@@ -20,13 +20,17 @@ from hardware.evdev_handset import DEFAULT_HOOK_CODES, EvdevHandset, HandsetStat
 from hardware.interfaces import DeviceState, HookEvent, HookState
 from tests.hardware import recordings as rec
 from tests.hardware.recordings import Bus, Node
+from tests.waiting import wait_until
 
 PATH = "/dev/kiosk-handset"
 OFF, ON = HookState.OFF_HOOK, HookState.ON_HOOK
 
 
 class Ticks:
-    """A clock that moves on by one second each time it is read: events get distinct times."""
+    """A clock that moves on by one second each time it is read: events get distinct times.
+
+    Not ``kiosk.core.clock.FakeClock``: that one moves only when the test moves it, and the
+    test cannot step in between two events the handset's own thread reads."""
 
     def __init__(self) -> None:
         self.now = 1000.0
@@ -36,25 +40,12 @@ class Ticks:
         return self.now
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.005)
-
-
 def handset_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("handset")]
 
 
 def states(events: list[HookEvent]) -> list[HookState]:
     return [e.state for e in events]
-
-
-@pytest.fixture
-def bus() -> Bus:
-    return Bus()
 
 
 @pytest.fixture
@@ -76,7 +67,7 @@ def make_handset(bus: Bus) -> Iterator[Callable[..., tuple[EvdevHandset, list[Ho
         handset.subscribe(events.append)
         if start:
             handset.start()
-            wait_for(lambda: handset.state is DeviceState.OK)
+            wait_until(lambda: handset.state is DeviceState.OK, 3.0)
         return handset, events
 
     yield make
@@ -94,8 +85,9 @@ def test_lifted_and_put_back_through_bounces_and_a_knock(make_handset, node: Nod
     handset, events = make_handset(clock=clock)
     assert handset.hook_state is ON  # resting in its cradle until told otherwise
     node.play(rec.HANDSET_CALL)
-    wait_for(lambda: len(events) == 2)
-    time.sleep(0.1)  # nothing more comes of the bounces
+    wait_until(lambda: len(events) == 2, 3.0)
+    wait_until(node.all_read, 3.0)
+    time.sleep(0.1)  # twice the debounce time, in real time: nothing more comes of the bounces
     assert states(events) == [OFF, ON]
     assert [e.at for e in events] == [1001.0, 1002.0]
     assert handset.hook_state is ON
@@ -106,9 +98,10 @@ def test_lifted_and_put_back_through_bounces_and_a_knock(make_handset, node: Nod
 def test_a_knock_while_lifted_hangs_up_nothing(make_handset, node: Node) -> None:
     handset, events = make_handset()
     node.play(rec.HANDSET_LIFT)
-    wait_for(lambda: handset.hook_state is OFF)
+    wait_until(lambda: handset.hook_state is OFF, 3.0)
     node.play(rec.HANDSET_KNOCK, after_s=1.5)
-    wait_for(lambda: handset.stats.bounces == 2)
+    wait_until(lambda: handset.stats.bounces == 2, 3.0)
+    wait_until(node.all_read, 3.0)
     time.sleep(0.1)  # longer than the debounce time: the knock did not hold
     assert states(events) == [OFF]
     assert handset.hook_state is OFF
@@ -117,8 +110,9 @@ def test_a_knock_while_lifted_hangs_up_nothing(make_handset, node: Node) -> None
 def test_duplicate_reports_are_ignored(make_handset, node: Node) -> None:
     handset, events = make_handset()
     node.play(rec.HANDSET_DUPLICATES)
-    wait_for(lambda: len(events) == 2)
-    time.sleep(0.1)
+    wait_until(lambda: len(events) == 2, 3.0)
+    wait_until(node.all_read, 3.0)
+    time.sleep(0.1)  # twice the debounce time, in real time: no third change holds
     assert states(events) == [OFF, ON]
     assert handset.stats.duplicates == 2
 
@@ -126,8 +120,9 @@ def test_duplicate_reports_are_ignored(make_handset, node: Node) -> None:
 def test_toggle_mode(make_handset, node: Node) -> None:
     handset, events = make_handset(mode="toggle")
     node.play(rec.HANDSET_TOGGLE)
-    wait_for(lambda: len(events) == 2)
-    time.sleep(0.1)
+    wait_until(lambda: len(events) == 2, 3.0)
+    wait_until(node.all_read, 3.0)
+    time.sleep(0.1)  # twice the debounce time, in real time: no third change holds
     assert states(events) == [OFF, ON]  # the bouncing second press flipped it once
     assert handset.stats.bounces == 1
     assert handset.hook_state is ON
@@ -136,7 +131,7 @@ def test_toggle_mode(make_handset, node: Node) -> None:
 def test_without_debounce_every_change_counts(make_handset, node: Node) -> None:
     _handset, events = make_handset(debounce_s=0)
     node.play(rec.HANDSET_LIFT)
-    wait_for(lambda: len(events) == 3)
+    wait_until(lambda: len(events) == 3, 3.0)
     assert states(events) == [OFF, ON, OFF]
 
 
@@ -144,7 +139,8 @@ def test_only_the_configured_codes_are_watched(make_handset, node: Node) -> None
     handset, events = make_handset(codes=["KEY_MUTE"])
     assert handset.codes == frozenset({ecodes.KEY_MUTE})
     node.play(rec.HANDSET_CALL)
-    time.sleep(0.2)
+    wait_until(node.all_read, 3.0)
+    time.sleep(0.1)  # twice the debounce time, in real time: no change of another key holds
     assert events == []
     assert handset.hook_state is ON
 
@@ -162,20 +158,20 @@ def test_default_codes() -> None:
 def test_unplugged_while_lifted_ends_nothing(make_handset, node: Node) -> None:
     handset, events = make_handset()
     node.play(rec.HANDSET_LIFT)
-    wait_for(lambda: handset.hook_state is OFF)
+    wait_until(lambda: handset.hook_state is OFF, 3.0)
     node.unplug()
-    wait_for(lambda: handset.state is DeviceState.MISSING)
+    wait_until(lambda: handset.state is DeviceState.MISSING, 3.0)
     assert handset.detail == f"disconnected: {PATH}"
     assert handset.hook_state is OFF
     assert states(events) == [OFF]
     assert node.handles[0].closed
 
     node.plug()
-    wait_for(lambda: handset.state is DeviceState.OK)
+    wait_until(lambda: handset.state is DeviceState.OK, 3.0)
     assert handset.detail == f"open: {PATH}"
     assert handset.hook_state is OFF  # still lifted: the kernel's key state is not trusted
     node.play(rec.HANDSET_HANG_UP)
-    wait_for(lambda: len(events) == 2)
+    wait_until(lambda: len(events) == 2, 3.0)
     assert states(events) == [OFF, ON]
     assert handset.stats.reconnects == 1
 
@@ -183,8 +179,8 @@ def test_unplugged_while_lifted_ends_nothing(make_handset, node: Node) -> None:
 def test_a_change_still_bouncing_when_pulled_is_not_taken(make_handset, node: Node) -> None:
     handset, events = make_handset()
     node.play(rec.HANDSET_LIFT.until_key(1).pulled())
-    wait_for(lambda: handset.state is DeviceState.MISSING)
-    time.sleep(0.1)
+    wait_until(lambda: handset.state is DeviceState.MISSING, 3.0)
+    time.sleep(0.1)  # twice the debounce time, in real time: the bouncing change never holds
     assert events == []
     assert handset.hook_state is ON
 
@@ -198,19 +194,19 @@ def test_found_by_vendor_and_product(
     handset, events = make_handset("1209:0001")
     assert handset.detail == "open: 1209:0001 at /dev/input/event7"
     node.play(rec.HANDSET_LIFT)
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
 
 
 def test_handset_plugged_in_after_start(make_handset, bus: Bus) -> None:
     node = bus.add(PATH, rec.HANDSET, plugged=False)
     handset, events = make_handset(start=False)
     handset.start()
-    wait_for(lambda: handset.detail == f"not found: {PATH}")
+    wait_until(lambda: handset.detail == f"not found: {PATH}", 3.0)
     assert handset.state is DeviceState.MISSING
     node.plug()
-    wait_for(lambda: handset.state is DeviceState.OK)
+    wait_until(lambda: handset.state is DeviceState.OK, 3.0)
     node.play(rec.HANDSET_LIFT)
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert handset.stats.reconnects == 0
 
 
@@ -220,7 +216,7 @@ def test_handset_plugged_in_after_start(make_handset, bus: Bus) -> None:
 def test_is_grabbed_and_stops_promptly(make_handset, node: Node) -> None:
     handset, _ = make_handset()
     node.play(rec.HANDSET_LIFT)
-    wait_for(lambda: handset.hook_state is OFF)
+    wait_until(lambda: handset.hook_state is OFF, 3.0)
     began = time.monotonic()
     handset.stop()
     assert time.monotonic() - began < 0.5
@@ -251,7 +247,7 @@ def test_raising_listener_is_logged_and_reading_goes_on(
     handset, events = make_handset()
     handset.subscribe(choke)
     node.play(rec.HANDSET_CALL)
-    wait_for(lambda: len(events) == 2)
+    wait_until(lambda: len(events) == 2, 3.0)
     assert "RuntimeError" in caplog.text
     assert handset.state is DeviceState.OK
 
@@ -261,11 +257,11 @@ def test_events_come_on_the_handset_thread_and_unsubscribe(make_handset, node: N
     threads: list[str] = []
     unsubscribe = handset.subscribe(lambda e: threads.append(threading.current_thread().name))
     node.play(rec.HANDSET_LIFT)
-    wait_for(lambda: len(threads) == 1)
+    wait_until(lambda: len(threads) == 1, 3.0)
     assert threads == [f"handset {PATH}"]
     unsubscribe()
     node.play(rec.HANDSET_HANG_UP)
-    wait_for(lambda: len(events) == 2)
+    wait_until(lambda: len(events) == 2, 3.0)
     assert len(threads) == 1
 
 

@@ -91,26 +91,20 @@ def test_unknown_device_is_an_error() -> None:
         build_devices({**SIMULATED, "camra": "simulated"})
 
 
-def test_a_kiosk_configured_with_a_video_file_films_it(tmp_path) -> None:
+def test_a_kiosk_configured_with_a_video_file_films_it(tmp_path, clock) -> None:
     """`hardware.camera = "file"`: the configured file through the real OpenCV path, as a
     bench set-up or a demo without a camera would run it."""
-    import time
-    from datetime import UTC, datetime
-
-    from kiosk.core.clock import FakeClock
     from tests.conftest import make_config
     from tests.hardware.videos import frame_index, write_counting_video
+    from tests.waiting import wait_until
 
     video = write_counting_video(tmp_path / "lobby.avi", width=640, height=480)
     config = make_config(tmp_path, camera="file", camera_source=str(video))
-    kiosk = make_kiosk(config, FakeClock(datetime(2026, 11, 23, 19, 0, tzinfo=UTC)))
+    kiosk = make_kiosk(config, clock)
     try:
         kiosk.devices.camera.start()
-        deadline = time.monotonic() + 5
-        while kiosk.devices.camera.latest_frame() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        frame = kiosk.devices.camera.latest_frame()
-        assert frame is not None and frame.image.shape == (480, 640, 3)
+        frame = wait_until(kiosk.devices.camera.latest_frame, 5, "a frame of the video file")
+        assert frame.image.shape == (480, 640, 3)
         assert frame_index(frame.image) is not None  # the file's own pictures
     finally:
         kiosk.close()

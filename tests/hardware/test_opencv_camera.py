@@ -19,21 +19,11 @@ import pytest
 from hardware.interfaces import DeviceState, Frame
 from hardware.opencv_camera import BACKOFF_MAX_S, STALL_S, OpenCvCamera
 from tests.hardware.videos import frame_index, write_counting_video
+from tests.waiting import wait_until
 
 FILE_FRAMES = 60
 FILE_FPS = 30.0
 MARGIN_S = 1.5  # on top of the adapter's own deadlines, for a loaded build machine
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 3.0) -> object:
-    """Poll until ``predicate`` returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.005)
-    pytest.fail(f"condition not met within {timeout} s")
 
 
 def camera_threads(camera: OpenCvCamera) -> list[threading.Thread]:
@@ -41,15 +31,17 @@ def camera_threads(camera: OpenCvCamera) -> list[threading.Thread]:
 
 
 def first_frame(camera: OpenCvCamera, timeout: float = 3.0) -> Frame:
-    frame = wait_for(camera.latest_frame, timeout)
+    frame = wait_until(camera.latest_frame, timeout, "a first frame")
     assert isinstance(frame, Frame)
     return frame
 
 
 def frame_after(camera: OpenCvCamera, seq: int, timeout: float = 3.0) -> Frame:
     """The first frame newer than ``seq``."""
-    frame = wait_for(
-        lambda: (f := camera.latest_frame()) is not None and f.seq > seq and f, timeout
+    frame = wait_until(
+        lambda: (f := camera.latest_frame()) is not None and f.seq > seq and f,
+        timeout,
+        f"a frame after frame {seq}",
     )
     assert isinstance(frame, Frame)
     return frame
@@ -194,18 +186,18 @@ def test_plays_in_order_at_the_file_rate_and_loops(camera: OpenCvCamera) -> None
     first = first_frame(camera)
     started = time.monotonic()
     seen: list[Frame] = []
-    # Past the end of the 60-frame file, so the loop back to its first frame is covered.
-    deadline = started + 6.0
-    while time.monotonic() < deadline:
+
+    def looped() -> bool:
         frame = camera.latest_frame()
         assert frame is not None
         if not seen or frame is not seen[-1]:
             seen.append(frame)
-            if frame.seq >= first.seq + FILE_FRAMES + 10:
-                break
-        time.sleep(0.005)
+        return frame.seq >= first.seq + FILE_FRAMES + 10
+
+    # Past the end of the 60-frame file, so the loop back to its first frame is covered; polled
+    # often enough to see every frame.
+    wait_until(looped, 6.0, "the file to loop", every=0.005)
     elapsed = time.monotonic() - started
-    assert seen[-1].seq >= first.seq + FILE_FRAMES + 10, "the file did not loop"
     seqs = [f.seq for f in seen]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     assert [f.captured_at for f in seen] == sorted(f.captured_at for f in seen)
@@ -223,7 +215,7 @@ def test_a_slow_reader_gets_the_newest_frame_and_the_rest_are_dropped(
     dropped_before = camera.stats().dropped
     taken = 1
     for _ in range(5):
-        time.sleep(0.2)  # about six frames' time
+        time.sleep(0.2)  # a slow consumer, the case under test: about six frames' time
         captured = camera.stats().captured
         frame = camera.latest_frame()
         assert frame is not None
@@ -269,7 +261,7 @@ def test_a_missing_file_is_missing_and_named(tmp_path: Path) -> None:
     cam = OpenCvCamera(path)
     cam.start()
     try:
-        wait_for(lambda: cam.detail == f"not found: {path}")
+        wait_until(lambda: cam.detail == f"not found: {path}", 3.0)
         assert cam.state is DeviceState.MISSING
         assert cam.latest_frame() is None
         assert len(camera_threads(cam)) == 1  # still trying, with a backoff
@@ -283,7 +275,7 @@ def test_a_v4l2_device_that_does_not_exist_is_missing_and_named() -> None:
     cam = OpenCvCamera(path)
     cam.start()
     try:
-        wait_for(lambda: cam.detail == f"not found: {path}")
+        wait_until(lambda: cam.detail == f"not found: {path}", 3.0)
         assert cam.state is DeviceState.MISSING
         assert cam.latest_frame() is None
     finally:
@@ -299,10 +291,10 @@ def test_a_camera_that_vanishes_is_missing_released_and_found_again(video_vga: P
         before = first_frame(cam)
         plug.pull()
         pulled_at = time.monotonic()
-        wait_for(lambda: cam.state is DeviceState.MISSING, STALL_S + MARGIN_S)
+        wait_until(lambda: cam.state is DeviceState.MISSING, STALL_S + MARGIN_S)
         assert time.monotonic() - pulled_at < STALL_S + MARGIN_S
         assert cam.latest_frame() is None  # no stale face lingers
-        wait_for(lambda: plug.live == 0)  # the capture was released
+        wait_until(lambda: plug.live == 0, 3.0)  # the capture was released
         assert cam.stats().read_failures > 0
         # Still gone: it stays missing and shows nothing while it retries.
         for _ in range(20):
@@ -333,13 +325,13 @@ def test_a_camera_that_stops_sending_is_missing_while_its_read_still_blocks(
         before = first_frame(cam)
         plug.pull()
         pulled_at = time.monotonic()
-        wait_for(lambda: cam.state is DeviceState.MISSING, STALL_S + MARGIN_S)
+        wait_until(lambda: cam.state is DeviceState.MISSING, STALL_S + MARGIN_S)
         assert time.monotonic() - pulled_at < STALL_S + MARGIN_S
         assert cam.detail == f"no frames for {STALL_S:g} s"
         assert cam.latest_frame() is None
         assert cam.stats().fps == 0
         plug.restore()  # the blocked read returns a frame
-        wait_for(lambda: cam.state is DeviceState.OK)
+        wait_until(lambda: cam.state is DeviceState.OK, 3.0)
         after = first_frame(cam)
         assert after.seq > before.seq
     finally:
@@ -354,10 +346,10 @@ def test_frames_of_the_wrong_shape_are_an_error(video_vga: Path) -> None:
     cam = OpenCvCamera(video_vga, open_capture=plug.open)
     cam.start()
     try:
-        wait_for(lambda: cam.state is DeviceState.ERROR)
+        wait_until(lambda: cam.state is DeviceState.ERROR, 3.0)
         assert cam.detail.startswith("wrong frame shape")
         assert cam.latest_frame() is None
-        wait_for(lambda: plug.live == 0)  # released; it is retried with a backoff
+        wait_until(lambda: plug.live == 0, 3.0)  # released; it is retried with a backoff
     finally:
         cam.stop()
     assert camera_threads(cam) == []
@@ -373,7 +365,7 @@ def test_a_driver_exception_is_an_error_and_the_camera_is_retried(video_vga: Pat
     cam = OpenCvCamera(video_vga, open_capture=plug.open)
     cam.start()
     try:
-        wait_for(lambda: cam.state is DeviceState.ERROR)
+        wait_until(lambda: cam.state is DeviceState.ERROR, 3.0)
         assert cam.detail == "failed: driver hiccup"
         assert len(camera_threads(cam)) == 1  # the thread lived on
         plug.transform = None
@@ -389,7 +381,7 @@ def test_a_url_that_cannot_be_opened_is_named_without_its_password() -> None:
     cam = OpenCvCamera("http://kiosk:secret@127.0.0.1:9/camera.mjpg")
     cam.start()
     try:
-        wait_for(lambda: cam.detail.startswith("cannot open"))
+        wait_until(lambda: cam.detail.startswith("cannot open"), 3.0)
         assert cam.detail == "cannot open: http://127.0.0.1:9/camera.mjpg"
         assert cam.state is DeviceState.MISSING
     finally:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 
 from hardware.interfaces import DeviceState
 from hardware.reconnecting_reader import ReconnectingReader
+from tests.waiting import wait_until
 
 SPEC = "/dev/kiosk-thing"
 SECRET = "04A1B2C3"
@@ -54,14 +54,6 @@ class Script:
         stop.wait(0.01)
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.005)
-
-
 @pytest.fixture
 def script() -> Script:
     return Script()
@@ -90,7 +82,7 @@ def make_reader(script: Script) -> Iterator[Callable[..., ReconnectingReader[Dev
     for reader in built:
         reader.stop()
     # A reader stopped from its own thread is not waited for: it ends a moment later.
-    wait_for(lambda: [t for t in threading.enumerate() if t.name == "thing-reader"] == [])
+    wait_until(lambda: [t for t in threading.enumerate() if t.name == "thing-reader"] == [], 3.0)
 
 
 def test_a_bug_in_reading_is_an_error_logged_without_its_message_then_reopened(
@@ -100,8 +92,8 @@ def test_a_bug_in_reading_is_an_error_logged_without_its_message_then_reopened(
     script.reads = [RuntimeError(f"choked on {SECRET}")]
     reader = make_reader()
     reader.start()
-    wait_for(lambda: len(script.devices) == 2)
-    wait_for(lambda: reader.state is DeviceState.OK)
+    wait_until(lambda: len(script.devices) == 2, 3.0)
+    wait_until(lambda: reader.state is DeviceState.OK, 3.0)
     assert script.devices[0].closed
     assert script.calls == ["open False", "lost", "open True"]
     assert "RuntimeError" in caplog.text
@@ -132,12 +124,12 @@ def test_which_errnos_mean_gone(
     reader = make_reader(gone_errnos=frozenset({errno.ENODEV}))
     reader.start()
     try:
-        wait_for(lambda: reader.detail == f"{what}: {SPEC}")
+        wait_until(lambda: reader.detail == f"{what}: {SPEC}", 3.0)
         assert reader.state is state
         assert script.devices[0].closed
     finally:
         gate.set()
-    wait_for(lambda: reader.state is DeviceState.OK)
+    wait_until(lambda: reader.state is DeviceState.OK, 3.0)
 
 
 def test_open_failures_say_what_is_wrong(
@@ -153,7 +145,7 @@ def test_open_failures_say_what_is_wrong(
     script.opens = [refuse(OSError(errno.EBUSY, "busy")), refuse(ValueError(SECRET))]
     reader = make_reader(where=lambda d: f" at /dev/thing{d.n}")
     reader.start()
-    wait_for(lambda: reader.state is DeviceState.OK, timeout=10.0)
+    wait_until(lambda: reader.state is DeviceState.OK, 10.0)
     assert reader.detail == f"open: {SPEC} at /dev/thing0"
     said = [r.getMessage() for r in caplog.records if r.name == "hardware.reconnecting_reader"]
     assert said == [
@@ -171,6 +163,6 @@ def test_stop_from_the_reader_thread_does_not_wait_for_itself(make_reader, scrip
 
     reader = make_reader(read_once=read)
     reader.start()
-    wait_for(lambda: reader.detail == f"stopped: {SPEC}")
+    wait_until(lambda: reader.detail == f"stopped: {SPEC}", 3.0)
     assert script.devices[0].closed
     assert script.calls == ["open False", "lost"]

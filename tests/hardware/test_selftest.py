@@ -82,11 +82,10 @@ def test_nobody_at_the_kiosk_fails_the_interactive_checks_in_time() -> None:
     assert not report.ok
 
 
-def test_the_handsets_sound_is_part_of_the_handsets_entry(tmp_path, monkeypatch) -> None:
+def test_the_handsets_sound_is_part_of_the_handsets_entry(card) -> None:
     from hardware.factory import DeviceSettings
-    from tests.hardware.sound_card import FakeSoundCard, Voice, silence
+    from tests.hardware.sound_card import Voice, silence
 
-    card = FakeSoundCard(tmp_path, monkeypatch)
     handset = card.plug("handset")
     devices = build_devices(SIMULATED, DeviceSettings(handset_audio="handset"))
     missing = build_devices(SIMULATED, DeviceSettings(handset_audio="no-such-handset"))

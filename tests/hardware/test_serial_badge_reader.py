@@ -22,6 +22,8 @@ import serial
 from hardware.badge_formats import encode_h10301
 from hardware.interfaces import BadgeEvent, DeviceState
 from hardware.serial_badge_reader import SerialBadgeReader
+from kiosk.core.clock import FakeClock
+from tests.waiting import wait_until
 
 BADGE = "04A1B2C3"
 OTHER = "11223344"
@@ -31,14 +33,6 @@ H_FRAME = encode_h10301(12, 345)
 # Every badge's text, in any spelling a test writes: none may ever reach a log record.
 SECRETS = (BADGE, OTHER, THIRD, "04a1b2c3", "04A1", "CAFEBABE", H_BADGE, "200:65000", "ZZZZ")
 GAP_S = 0.3  # the inter-key timeout of most tests: short, but far above scheduling noise
-
-
-class FakeClock:
-    def __init__(self, now: float = 100.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class UsbSerial:
@@ -71,14 +65,6 @@ class UsbSerial:
     def close(self) -> None:
         if self._master is not None:
             self.unplug()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.005)
 
 
 def reader_threads() -> list[threading.Thread]:
@@ -131,7 +117,7 @@ def make_reader(
             reader.start()
             # Write only to an open port: before pyserial sets raw mode the tty would cook
             # the bytes (CR to LF, echo).
-            wait_for(lambda: reader.state is DeviceState.OK)
+            wait_until(lambda: reader.state is DeviceState.OK, 3.0)
         return reader, events
 
     yield make
@@ -147,14 +133,13 @@ def ids(events: list[BadgeEvent]) -> list[str]:
 # -- cards ------------------------------------------------------------------------------------
 
 
-def test_reads_a_raw_card(make_reader, device: UsbSerial) -> None:
-    clock = FakeClock(123.0)
-    reader, events = make_reader(clock=clock)
+def test_reads_a_raw_card(make_reader, device: UsbSerial, clock: FakeClock) -> None:
+    reader, events = make_reader(clock=clock.monotonic)
     assert reader.detail == f"open: {device.link}"
     device.write(b"04a1b2c3\r")
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert ids(events) == [BADGE]
-    assert events[0].at == 123.0
+    assert events[0].at == clock.monotonic()
     assert reader.stats.badges == 1
 
 
@@ -163,7 +148,7 @@ def test_reads_h10301_cards_as_readers_print_them(make_reader, device: UsbSerial
     other = encode_h10301(200, 65000)
     device.write(format(H_FRAME, "026b").encode() + b"\r\n")
     device.write(format(other, "07x").encode() + b"\r\n")
-    wait_for(lambda: len(events) == 2)
+    wait_until(lambda: len(events) == 2, 3.0)
     assert ids(events) == [H_BADGE, "200:65000"]
 
 
@@ -171,7 +156,7 @@ def test_h10301_with_bad_parity_is_ignored(make_reader, device: UsbSerial) -> No
     reader, events = make_reader(card_format="h10301")
     device.write(format(H_FRAME ^ 1, "07X").encode() + b"\r")
     device.write(format(H_FRAME, "07X").encode() + b"\r")
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert ids(events) == [H_BADGE]
     assert reader.stats.bad_frames == 1
 
@@ -179,14 +164,14 @@ def test_h10301_with_bad_parity_is_ignored(make_reader, device: UsbSerial) -> No
 def test_auto_reads_both(make_reader, device: UsbSerial) -> None:
     _reader, events = make_reader(card_format="auto")
     device.write(b"04:A1:B2:C3\r" + format(H_FRAME, "07X").encode() + b"\r")
-    wait_for(lambda: len(events) == 2)
+    wait_until(lambda: len(events) == 2, 3.0)
     assert ids(events) == [BADGE, H_BADGE]
 
 
 def test_burst_of_cards_in_one_write(make_reader, device: UsbSerial) -> None:
     reader, events = make_reader()
     device.write(b"04A1B2C3\r\n11223344\nDEADBEEF\r\x02CAFEBABE\x03\x0204A1B2C3\x03\r\n")
-    wait_for(lambda: len(events) == 5)
+    wait_until(lambda: len(events) == 5, 3.0)
     assert ids(events) == [BADGE, OTHER, THIRD, "CAFEBABE", BADGE]
     assert reader.stats.bad_frames == 0
 
@@ -194,7 +179,7 @@ def test_burst_of_cards_in_one_write(make_reader, device: UsbSerial) -> None:
 def test_custom_terminator(make_reader, device: UsbSerial) -> None:
     _reader, events = make_reader(terminator=b";")
     device.write(b"04A1B2C3;11223344;DEADBEEF\n")
-    wait_for(lambda: len(events) == 3)
+    wait_until(lambda: len(events) == 3, 3.0)
     assert ids(events) == [BADGE, OTHER, THIRD]
 
 
@@ -204,9 +189,9 @@ def test_custom_terminator(make_reader, device: UsbSerial) -> None:
 def test_card_split_with_a_short_pause_is_joined(make_reader, device: UsbSerial) -> None:
     reader, events = make_reader()
     device.write(b"04A1")
-    time.sleep(GAP_S / 6)
+    time.sleep(GAP_S / 6)  # the short pause under test: the reader times key gaps in real time
     device.write(b"B2C3\r")
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert ids(events) == [BADGE]
     assert reader.stats.dropped_partials == 0
 
@@ -214,10 +199,9 @@ def test_card_split_with_a_short_pause_is_joined(make_reader, device: UsbSerial)
 def test_card_split_with_a_long_pause_is_dropped(make_reader, device: UsbSerial) -> None:
     reader, events = make_reader()
     device.write(b"DEADBE")  # a card cut short: it must never join the next one
-    time.sleep(GAP_S * 1.5)
-    wait_for(lambda: reader.stats.dropped_partials == 1)
+    wait_until(lambda: reader.stats.dropped_partials == 1, 3.0)
     device.write(b"04A1B2C3\r")
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert ids(events) == [BADGE]
     assert reader.stats.bad_frames == 0
 
@@ -225,7 +209,7 @@ def test_card_split_with_a_long_pause_is_dropped(make_reader, device: UsbSerial)
 def test_a_new_stx_drops_a_half_read_frame(make_reader, device: UsbSerial) -> None:
     reader, events = make_reader()
     device.write(b"\x02DEADBE\x0204A1B2C3\x03")
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert ids(events) == [BADGE]
     assert reader.stats.dropped_partials == 1
 
@@ -238,7 +222,7 @@ def test_garbage_is_counted_and_ignored(
     device.write(b"A" * 1000)  # a line that never ends: one bad frame, not a growing buffer
     device.write(b"BCD\r")  # its end is not a frame of its own
     device.write(b"04A1B2C3\r")
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert ids(events) == [BADGE]
     assert reader.stats.bad_frames == 5
     assert reader.state is DeviceState.OK
@@ -250,11 +234,11 @@ def test_garbage_is_counted_and_ignored(
 def test_stalled_reader_resumes(make_reader, device: UsbSerial) -> None:
     reader, events = make_reader()
     device.write(b"04A1B2C3\r")
-    wait_for(lambda: len(events) == 1)
-    time.sleep(0.5)  # several read timeouts with nothing on the line
+    wait_until(lambda: len(events) == 1, 3.0)
+    time.sleep(0.5)  # the quiet under test, in real time: several read timeouts, no bytes
     assert reader.state is DeviceState.OK
     device.write(b"11223344\r")
-    wait_for(lambda: len(events) == 2)
+    wait_until(lambda: len(events) == 2, 3.0)
     assert ids(events) == [BADGE, OTHER]
     assert reader.stats.dropped_partials == 0
 
@@ -262,33 +246,36 @@ def test_stalled_reader_resumes(make_reader, device: UsbSerial) -> None:
 # -- repeats ----------------------------------------------------------------------------------
 
 
-def test_same_card_within_the_window_counts_once(make_reader, device: UsbSerial) -> None:
-    clock = FakeClock(100.0)
-    reader, events = make_reader(clock=clock)
+def test_same_card_within_the_window_counts_once(
+    make_reader, device: UsbSerial, clock: FakeClock
+) -> None:
+    reader, events = make_reader(clock=clock.monotonic)
     device.write(b"04A1B2C3\r")
-    wait_for(lambda: len(events) == 1)
-    clock.now = 101.5
+    wait_until(lambda: len(events) == 1, 3.0)
+    clock.advance(1.5)
     device.write(b"04a1b2c3\r")  # the same badge, spelled otherwise
-    wait_for(lambda: reader.stats.repeats == 1)
+    wait_until(lambda: reader.stats.repeats == 1, 3.0)
     assert len(events) == 1
 
 
-def test_same_card_after_the_window_counts_twice(make_reader, device: UsbSerial) -> None:
-    clock = FakeClock(100.0)
-    reader, events = make_reader(clock=clock)
+def test_same_card_after_the_window_counts_twice(
+    make_reader, device: UsbSerial, clock: FakeClock
+) -> None:
+    reader, events = make_reader(clock=clock.monotonic)
+    first = clock.monotonic()
     device.write(b"04A1B2C3\r")
-    wait_for(lambda: len(events) == 1)
-    clock.now = 102.0
+    wait_until(lambda: len(events) == 1, 3.0)
+    clock.advance(2.0)
     device.write(b"04A1B2C3\r")
-    wait_for(lambda: len(events) == 2)
-    assert [e.at for e in events] == [100.0, 102.0]
+    wait_until(lambda: len(events) == 2, 3.0)
+    assert [e.at for e in events] == [first, first + 2.0]
     assert reader.stats.repeats == 0
 
 
-def test_another_card_is_never_a_repeat(make_reader, device: UsbSerial) -> None:
-    _reader, events = make_reader(clock=FakeClock())
+def test_another_card_is_never_a_repeat(make_reader, device: UsbSerial, clock: FakeClock) -> None:
+    _reader, events = make_reader(clock=clock.monotonic)
     device.write(b"04A1B2C3\r11223344\r04A1B2C3\r")
-    wait_for(lambda: len(events) == 3)
+    wait_until(lambda: len(events) == 3, 3.0)
     assert ids(events) == [BADGE, OTHER, BADGE]
 
 
@@ -300,20 +287,20 @@ def test_unplugged_reader_goes_missing_and_comes_back(
 ) -> None:
     reader, events = make_reader()
     device.write(b"04A1B2C3\r")
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
 
     device.write(b"DEAD")  # half a card as the cable is pulled
     device.unplug()
-    wait_for(lambda: reader.state is DeviceState.MISSING)
+    wait_until(lambda: reader.state is DeviceState.MISSING, 3.0)
     assert str(device.link) in reader.detail
     assert not ports[0].is_open
-    time.sleep(0.2)
+    wait_until(lambda: reader.detail.startswith("not found"), 3.0)  # it tried to reopen
     assert reader.state is DeviceState.MISSING
 
     device.plug()
-    wait_for(lambda: reader.state is DeviceState.OK)
+    wait_until(lambda: reader.state is DeviceState.OK, 3.0)
     device.write(b"11223344\r")
-    wait_for(lambda: len(events) == 2)
+    wait_until(lambda: len(events) == 2, 3.0)
     assert ids(events) == [BADGE, OTHER]  # the half card did not join the next one
     assert reader.stats.reconnects == 1
     assert reader.stats.bad_frames == 0
@@ -328,13 +315,13 @@ def test_reader_plugged_in_after_start(make_reader, device: UsbSerial) -> None:
     device.unplug()
     reader, events = make_reader(start=False)
     reader.start()
-    wait_for(lambda: reader.detail.startswith("not found"))
+    wait_until(lambda: reader.detail.startswith("not found"), 3.0)
     assert reader.state is DeviceState.MISSING
     assert str(device.link) in reader.detail
     device.plug()
-    wait_for(lambda: reader.state is DeviceState.OK)
+    wait_until(lambda: reader.state is DeviceState.OK, 3.0)
     device.write(b"04A1B2C3\r")
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert reader.stats.reconnects == 0  # the first open is not a reconnect
 
 
@@ -347,15 +334,14 @@ def test_opening_backs_off(tmp_path: Path) -> None:
 
     reader = SerialBadgeReader(str(tmp_path / "ttyNONE"), open_serial=absent)
     reader.start()
-    wait_for(lambda: len(attempts) == 3)  # at 0, 0.5 and 1.5 s
+    wait_until(lambda: len(attempts) == 3, 3.0)  # at 0, 0.5 and 1.5 s
     reader.stop()
     assert reader.state is DeviceState.MISSING
     gaps = [b - a for a, b in itertools.pairwise(attempts)]
     assert 0.45 < gaps[0] < 0.9
     assert 0.95 < gaps[1] < 1.4
-    time.sleep(0.1)
-    assert len(attempts) == 3  # stopped means no more tries
-    assert reader_threads() == []
+    assert reader_threads() == []  # the thread that tries is gone: stopped means no more tries
+    assert len(attempts) == 3
 
 
 def test_permission_denied_is_an_error_not_missing(tmp_path: Path) -> None:
@@ -365,7 +351,7 @@ def test_permission_denied_is_an_error_not_missing(tmp_path: Path) -> None:
     reader = SerialBadgeReader(str(tmp_path / "ttyUSB0"), open_serial=denied)
     reader.start()
     try:
-        wait_for(lambda: reader.state is DeviceState.ERROR)
+        wait_until(lambda: reader.state is DeviceState.ERROR, 3.0)
         assert reader.detail == f"permission denied: {tmp_path / 'ttyUSB0'}"
     finally:
         reader.stop()
@@ -383,9 +369,9 @@ def test_raising_listener_is_logged_and_the_reader_goes_on(
     reader, events = make_reader()
     reader.subscribe(choke)
     device.write(b"04A1B2C3\r")
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     device.write(b"11223344\r")
-    wait_for(lambda: len(events) == 2)
+    wait_until(lambda: len(events) == 2, 3.0)
     assert ids(events) == [BADGE, OTHER]
     assert "RuntimeError" in caplog.text
     assert reader.state is DeviceState.OK
@@ -396,20 +382,20 @@ def test_events_come_on_the_reader_thread(make_reader, device: UsbSerial) -> Non
     threads: list[str] = []
     reader.subscribe(lambda e: threads.append(threading.current_thread().name))
     device.write(b"04A1B2C3\r")
-    wait_for(lambda: len(threads) == 1)
+    wait_until(lambda: len(threads) == 1, 3.0)
     assert threads == [f"badge-reader {device.link}"]
 
 
-def test_unsubscribe(make_reader, device: UsbSerial) -> None:
-    reader, events = make_reader(clock=FakeClock())
+def test_unsubscribe(make_reader, device: UsbSerial, clock: FakeClock) -> None:
+    reader, events = make_reader(clock=clock.monotonic)
     dropped: list[BadgeEvent] = []
     unsubscribe = reader.subscribe(dropped.append)
     device.write(b"04A1B2C3\r")
-    wait_for(lambda: len(dropped) == 1)
+    wait_until(lambda: len(dropped) == 1, 3.0)
     unsubscribe()
     unsubscribe()  # twice is harmless
     device.write(b"11223344\r")
-    wait_for(lambda: len(events) == 2)
+    wait_until(lambda: len(events) == 2, 3.0)
     assert len(dropped) == 1
 
 
@@ -427,9 +413,9 @@ def test_stop_is_prompt_closes_the_port_and_start_again_works(
     reader.stop()  # twice is harmless
 
     reader.start()
-    wait_for(lambda: reader.state is DeviceState.OK)
+    wait_until(lambda: reader.state is DeviceState.OK, 3.0)
     device.write(b"04A1B2C3\r")
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
 
 
 def test_building_opens_nothing(make_reader, ports: list[serial.Serial]) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,19 +19,11 @@ import serial
 
 from hardware.interfaces import DeviceState, Handset, HookEvent, HookState
 from hardware.serial_hook import SerialHookContact
+from kiosk.core.clock import FakeClock
+from tests.waiting import wait_until
 
 PORT = "/dev/kiosk-handset"
 OFF, ON = HookState.OFF_HOOK, HookState.ON_HOOK
-
-
-class Clock:
-    """Monotonic seconds the test moves on: debounce times that no busy machine stretches."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Wiring:
@@ -68,14 +59,6 @@ class Wiring:
         self.ports[-1].close()
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.005)
-
-
 def contact_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("handset")]
 
@@ -84,7 +67,7 @@ def read_again(contact: SerialHookContact) -> None:
     """Wait until the contact has read the line once more, wholly after this call began."""
     # The poll under way may have read the line before the caller changed it: two more.
     seen = contact.stats.samples
-    wait_for(lambda: contact.stats.samples >= seen + 2)
+    wait_until(lambda: contact.stats.samples >= seen + 2, 3.0)
 
 
 def states(events: list[HookEvent]) -> list[HookState]:
@@ -110,7 +93,7 @@ def make_contact(
         contact.subscribe(events.append)
         if start:
             contact.start()
-            wait_for(lambda: contact.state is DeviceState.OK)
+            wait_until(lambda: contact.state is DeviceState.OK, 3.0)
             read_again(contact)  # the state read on open is taken
         return contact, events
 
@@ -129,23 +112,28 @@ def test_lift_and_hang_up_give_two_events_in_order(make_contact, wiring: Wiring)
     assert contact.hook_state is ON
     assert events == []
     wiring.close_contact()
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert contact.hook_state is OFF
     wiring.close_contact(False)
-    wait_for(lambda: len(events) == 2)
+    wait_until(lambda: len(events) == 2, 3.0)
     read_again(contact)
     assert states(events) == [OFF, ON]
     assert contact.hook_state is ON
     assert contact.stats.changes == 2
 
 
-def test_bounces_shorter_than_the_debounce_time_give_no_event(make_contact, wiring: Wiring) -> None:
-    clock = Clock()
-    contact, events = make_contact(clock=clock)
-    start = clock.now
+def test_bounces_shorter_than_the_debounce_time_give_no_event(
+    make_contact, wiring: Wiring, clock: FakeClock
+) -> None:
+    # Debounce times on a clock the test moves: no busy machine stretches them.
+    contact, events = make_contact(clock=clock.monotonic)
+    start = clock.monotonic()
+
+    def to(offset: float) -> None:
+        clock.advance(start + offset - clock.monotonic())
 
     def at(offset: float, closed: bool) -> None:
-        clock.now = start + offset
+        to(offset)
         wiring.close_contact(closed)
         read_again(contact)
 
@@ -155,7 +143,7 @@ def test_bounces_shorter_than_the_debounce_time_give_no_event(make_contact, wiri
     at(0.030, True)
     at(0.070, True)
     at(0.075, False)
-    clock.now = start + 10.0
+    to(10.0)
     read_again(contact)
     assert events == []
     assert contact.hook_state is ON
@@ -167,8 +155,8 @@ def test_bounces_shorter_than_the_debounce_time_give_no_event(make_contact, wiri
     at(20.020, True)
     at(20.060, True)
     assert events == []
-    clock.now = start + 20.080
-    wait_for(lambda: len(events) == 1)
+    to(20.080)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert states(events) == [OFF]
     assert events[0].at == start + 20.080
     assert contact.stats.bounces == 3
@@ -179,23 +167,22 @@ def test_closed_can_mean_on_hook(make_contact, wiring: Wiring) -> None:
     contact, events = make_contact(closed_means="on_hook")
     assert contact.hook_state is ON
     wiring.close_contact(False)
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert states(events) == [OFF]
 
 
-def test_reads_dsr(make_contact, wiring: Wiring) -> None:
-    clock = Clock()
-    contact, events = make_contact(line="DSR", clock=clock)
+def test_reads_dsr(make_contact, wiring: Wiring, clock: FakeClock) -> None:
+    contact, events = make_contact(line="DSR", clock=clock.monotonic)
     assert contact.line == "dsr"
     wiring.ports[-1].rts = True  # CTS: not the line read
     read_again(contact)
-    clock.now += 1.0
+    clock.advance(1.0)
     read_again(contact)
     assert events == []
     wiring.ports[-1].dtr = True
     read_again(contact)
-    clock.now += 1.0
-    wait_for(lambda: len(events) == 1)
+    clock.advance(1.0)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert contact.hook_state is OFF
 
 
@@ -220,15 +207,15 @@ def test_unplugged_goes_missing_and_back_reports_the_hook_as_it_is_now(
 ) -> None:
     contact, events = make_contact()
     wiring.unplug()
-    wait_for(lambda: contact.state is DeviceState.MISSING, timeout=2.0)
+    wait_until(lambda: contact.state is DeviceState.MISSING, 2.0)
     assert contact.detail in (f"disconnected: {PORT}", f"not found: {PORT}")
-    wait_for(lambda: contact.detail == f"not found: {PORT}")  # reopening is tried, and fails
+    wait_until(lambda: contact.detail == f"not found: {PORT}", 3.0)  # reopening is tried, and fails
     assert contact.hook_state is ON
 
     wiring.closed = True  # lifted while the adapter was out
     wiring.plugged = True
-    wait_for(lambda: contact.state is DeviceState.OK)
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: contact.state is DeviceState.OK, 3.0)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert contact.hook_state is OFF
     assert contact.detail == f"open: {PORT}"
     assert contact.stats.reconnects == 1
@@ -241,10 +228,10 @@ def test_replugged_as_it_was_gives_no_event(make_contact, wiring: Wiring) -> Non
     contact, events = make_contact()
     assert states(events) == [OFF]
     wiring.unplug()
-    wait_for(lambda: contact.state is DeviceState.MISSING, timeout=2.0)
+    wait_until(lambda: contact.state is DeviceState.MISSING, 2.0)
     assert contact.hook_state is OFF  # a pulled cable hangs up nothing
     wiring.plugged = True
-    wait_for(lambda: contact.stats.reconnects == 1)
+    wait_until(lambda: contact.stats.reconnects == 1, 3.0)
     read_again(contact)
     assert contact.state is DeviceState.OK
     assert states(events) == [OFF]
@@ -254,10 +241,10 @@ def test_not_plugged_in_when_started(make_contact, wiring: Wiring) -> None:
     wiring.plugged = False
     contact, events = make_contact(start=False)
     contact.start()
-    wait_for(lambda: contact.detail == f"not found: {PORT}")
+    wait_until(lambda: contact.detail == f"not found: {PORT}", 3.0)
     assert contact.state is DeviceState.MISSING
     wiring.plugged = True
-    wait_for(lambda: contact.state is DeviceState.OK)
+    wait_until(lambda: contact.state is DeviceState.OK, 3.0)
     read_again(contact)
     assert events == []  # on hook, as it was said to be
     assert contact.stats.reconnects == 0  # the first open is not a reconnect
@@ -270,7 +257,7 @@ def test_permission_denied_is_an_error(make_contact) -> None:
 
     contact, _ = make_contact(start=False, open_serial=denied)
     contact.start()
-    wait_for(lambda: contact.state is DeviceState.ERROR)
+    wait_until(lambda: contact.state is DeviceState.ERROR, 3.0)
     assert contact.detail == f"permission denied: {PORT}"
 
 
@@ -288,7 +275,7 @@ def test_stop_closes_the_port_and_start_again_works(make_contact, wiring: Wiring
 
     wiring.closed = True
     contact.start()
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     assert contact.hook_state is OFF
 
 
@@ -297,10 +284,10 @@ def test_events_come_on_the_contact_thread_and_unsubscribe(make_contact, wiring:
     threads: list[str] = []
     unsubscribe = contact.subscribe(lambda e: threads.append(threading.current_thread().name))
     wiring.close_contact()
-    wait_for(lambda: len(events) == 1)
+    wait_until(lambda: len(events) == 1, 3.0)
     unsubscribe()
     wiring.close_contact(False)
-    wait_for(lambda: len(events) == 2)
+    wait_until(lambda: len(events) == 2, 3.0)
     assert threads == [f"handset {PORT}"]
 
 

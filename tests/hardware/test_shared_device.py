@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from hardware.interfaces import DeviceState
 from hardware.selftest import check_camera
 from hardware.shared_device import SharedDevice
 from hardware.simulated import SimulatedCamera
+from tests.waiting import wait_until
 
 
-def _frames_arrive(camera, timeout: float = 3.0) -> bool:
-    first = None
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        frame = camera.latest_frame()
-        if frame is not None:
-            if first is None:
-                first = frame.seq
-            elif frame.seq != first:
-                return True
-        time.sleep(0.01)
-    return False
+def _frames_arrive(camera, who: str, timeout: float = 3.0) -> None:
+    """The camera delivers a frame, and another after it, for ``who``."""
+    first = wait_until(camera.latest_frame, timeout, f"a frame for {who}").seq
+    wait_until(
+        lambda: (f := camera.latest_frame()) is not None and f.seq != first,
+        timeout,
+        f"a second frame for {who}",
+    )
 
 
 def test_the_camera_stays_on_until_its_last_user_lets_go() -> None:
@@ -30,7 +26,7 @@ def test_the_camera_stays_on_until_its_last_user_lets_go() -> None:
     camera.start()  # a call
     camera.start()  # the self-test
     camera.stop()  # the self-test ends
-    assert _frames_arrive(camera), "the call lost its camera when the self-test ended"
+    _frames_arrive(camera, "the call, once the self-test ended")
     camera.stop()  # the call ends
     assert camera.latest_frame() is None
     assert camera.device.state is DeviceState.MISSING  # off: an idle kiosk films nobody
@@ -43,7 +39,7 @@ def test_a_selftest_during_a_call_leaves_the_call_its_camera() -> None:
         check = check_camera(camera, frames=10)
         assert check.ok, check.detail
         assert camera.users == 1
-        assert _frames_arrive(camera)
+        _frames_arrive(camera, "the call, after the self-test")
     finally:
         camera.stop()
 
@@ -61,7 +57,7 @@ def test_a_stop_without_a_start_is_harmless_and_said(caplog) -> None:
         camera.stop()
     assert "more often than started" in caplog.text
     camera.start()
-    assert _frames_arrive(camera)  # the count did not go below zero
+    _frames_arrive(camera, "a start after one stop too many")  # the count stayed at 0
     camera.stop()
     assert camera.latest_frame() is None
 

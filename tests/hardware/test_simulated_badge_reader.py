@@ -8,27 +8,15 @@ import pytest
 
 from hardware.interfaces import BadgeEvent, DeviceState
 from hardware.simulated import SimulatedBadgeReader
+from kiosk.core.clock import FakeClock
 
 BADGE = "04A1B2C3D4"
 OTHER = "123:45678"
 
 
-class FakeClock:
-    def __init__(self, now: float = 100.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 @pytest.fixture
 def reader(clock: FakeClock) -> SimulatedBadgeReader:
-    r = SimulatedBadgeReader(clock=clock)
+    r = SimulatedBadgeReader(clock=clock.monotonic)
     r.start()
     return r
 
@@ -42,7 +30,7 @@ def record(reader: SimulatedBadgeReader) -> list[BadgeEvent]:
 def test_present_emits_a_badge_event(reader: SimulatedBadgeReader, clock: FakeClock) -> None:
     events = record(reader)
     assert reader.present(BADGE) is True
-    assert [(e.badge_id, e.at) for e in events] == [(BADGE, clock.now)]
+    assert [(e.badge_id, e.at) for e in events] == [(BADGE, clock.monotonic())]
     assert reader.state is DeviceState.OK
 
 
@@ -51,7 +39,7 @@ def test_same_badge_twice_within_two_seconds_counts_once(
 ) -> None:
     events = record(reader)
     reader.present(BADGE)
-    clock.now += 1.9
+    clock.advance(1.9)
     assert reader.present(BADGE) is False
     assert len(events) == 1
 
@@ -60,16 +48,17 @@ def test_same_badge_after_two_seconds_counts_twice(
     reader: SimulatedBadgeReader, clock: FakeClock
 ) -> None:
     events = record(reader)
+    first = clock.monotonic()
     reader.present(BADGE)
-    clock.now += 2.0
+    clock.advance(2.0)
     assert reader.present(BADGE) is True
-    assert [e.at for e in events] == [100.0, 102.0]
+    assert [e.at for e in events] == [first, first + 2.0]
 
 
 def test_another_badge_is_not_debounced(reader: SimulatedBadgeReader, clock: FakeClock) -> None:
     events = record(reader)
     reader.present(BADGE)
-    clock.now += 0.1
+    clock.advance(0.1)
     reader.present(OTHER)
     assert [e.badge_id for e in events] == [BADGE, OTHER]
 
@@ -82,7 +71,7 @@ def test_unsubscribe_stops_events(reader: SimulatedBadgeReader, clock: FakeClock
     reader.present(BADGE)
     unsubscribe()
     unsubscribe()  # twice is harmless
-    clock.now += 5
+    clock.advance(5)
     reader.present(BADGE)
     assert len(kept) == 2
     assert len(dropped) == 1

@@ -7,24 +7,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
 from hardware.interfaces import DeviceState, Frame
 from hardware.simulated import SimulatedCamera
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 2.0) -> object:
-    """Poll until ``predicate`` returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.005)
-    pytest.fail(f"condition not met within {timeout} s")
+from tests.waiting import wait_until
 
 
 def camera_threads(camera: SimulatedCamera) -> list[threading.Thread]:
@@ -40,7 +30,7 @@ def camera() -> Iterator[SimulatedCamera]:
 
 
 def first_frame(camera: SimulatedCamera) -> Frame:
-    frame = wait_for(camera.latest_frame)
+    frame = wait_until(camera.latest_frame, 2.0, "a first frame")
     assert isinstance(frame, Frame)
     return frame
 
@@ -76,9 +66,11 @@ def test_picture_is_a_pattern_not_a_blank(camera: SimulatedCamera) -> None:
 
 def test_picture_changes_over_time(camera: SimulatedCamera) -> None:
     a = first_frame(camera)
-    time.sleep(0.1)
-    b = camera.latest_frame()
-    assert b is not None
+    b = wait_until(
+        lambda: (f := camera.latest_frame()) is not None and f.seq >= a.seq + 3 and f,
+        2.0,
+        "a frame 0.1 s (three frames) later",
+    )
     assert b.seq > a.seq
     changed = np.any(a.image != b.image, axis=2)
     # The box moved and the text changed: a good many pixels, not a stray one.
@@ -87,6 +79,7 @@ def test_picture_changes_over_time(camera: SimulatedCamera) -> None:
 
 def test_seq_increases_and_never_goes_back(camera: SimulatedCamera) -> None:
     seen = []
+    # Watched for half a second, as often as a reader could ask: the span under test.
     end = time.monotonic() + 0.5
     while time.monotonic() < end:
         frame = camera.latest_frame()
@@ -101,7 +94,7 @@ def test_seq_increases_and_never_goes_back(camera: SimulatedCamera) -> None:
 
 def test_keeps_only_the_latest_frame_not_a_queue(camera: SimulatedCamera) -> None:
     a = first_frame(camera)
-    time.sleep(0.3)
+    time.sleep(0.3)  # a consumer that comes back only after several frames: the case under test
     b = camera.latest_frame()
     assert b is not None
     # A queue would hand out a.seq + 1; the latest frame is several frames on.
@@ -111,7 +104,7 @@ def test_keeps_only_the_latest_frame_not_a_queue(camera: SimulatedCamera) -> Non
 def test_rate_is_roughly_the_configured_fps(camera: SimulatedCamera) -> None:
     a = first_frame(camera)
     started = time.monotonic()
-    time.sleep(1.0)
+    time.sleep(1.0)  # the second over which the rate is measured
     b = camera.latest_frame()
     elapsed = time.monotonic() - started
     assert b is not None
@@ -180,7 +173,7 @@ def test_unplug_stops_frames_and_replug_resumes_them(camera: SimulatedCamera) ->
     camera.unplug()
     assert camera.state is DeviceState.MISSING
     assert camera.latest_frame() is None
-    time.sleep(0.2)
+    time.sleep(0.2)  # six frames' time: a frame would have come in it, were the camera plugged
     assert camera.latest_frame() is None  # no frame sneaks in while unplugged
     assert len(camera_threads(camera)) == 1  # still started, waiting for the device
 

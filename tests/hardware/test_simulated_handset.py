@@ -8,24 +8,12 @@ import pytest
 
 from hardware.interfaces import DeviceState, HookEvent, HookState
 from hardware.simulated import SimulatedHandset
-
-
-class FakeClock:
-    def __init__(self, now: float = 50.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+from kiosk.core.clock import FakeClock
 
 
 @pytest.fixture
 def handset(clock: FakeClock) -> SimulatedHandset:
-    h = SimulatedHandset(clock=clock)
+    h = SimulatedHandset(clock=clock.monotonic)
     h.start()
     return h
 
@@ -43,15 +31,16 @@ def test_starts_on_hook(handset: SimulatedHandset) -> None:
 
 def test_emits_only_on_a_real_change(handset: SimulatedHandset, clock: FakeClock) -> None:
     events = record(handset)
+    lifted_at = clock.monotonic()
     assert handset.hang_up() is False  # already resting
     assert handset.lift() is True
-    clock.now += 1
+    clock.advance(1)
     assert handset.lift() is False  # duplicate report
     assert handset.hook_state is HookState.OFF_HOOK
     assert handset.hang_up() is True
     assert [(e.state, e.at) for e in events] == [
-        (HookState.OFF_HOOK, 50.0),
-        (HookState.ON_HOOK, 51.0),
+        (HookState.OFF_HOOK, lifted_at),
+        (HookState.ON_HOOK, lifted_at + 1),
     ]
 
 

@@ -19,6 +19,7 @@ import pytest
 from hardware.device_match import DEFAULT_RULES, DeviceRule
 from hardware.interfaces import DeviceEvent, DeviceState
 from hardware.udev_hotplug import PyudevContext, UdevHotplug
+from tests.waiting import until
 
 OK, MISSING, ERROR = DeviceState.OK, DeviceState.MISSING, DeviceState.ERROR
 RULES = (
@@ -146,13 +147,6 @@ def context(tmp_path: Path) -> Iterator[FakeContext]:
     ctx.monitor_.close()
 
 
-async def settle(until: Callable[[], object] = lambda: False, timeout: float = 2.0) -> None:
-    """Let the loop run (its reader and timers) until ``until()`` or ``timeout``."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not until() and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.005)
-
-
 def started(rules: tuple[DeviceRule, ...], context: FakeContext) -> tuple[UdevHotplug, list]:
     hotplug = UdevHotplug(rules, context_factory=lambda: context)
     events: list[DeviceEvent] = []
@@ -169,7 +163,7 @@ def test_initial_state_is_read_from_the_database(context: FakeContext) -> None:
         hotplug, events = started(RULES, context)
         assert hotplug.using_udev
         assert hotplug.states() == {"camera": OK, "badge_reader": MISSING, "handset": MISSING}
-        await settle(timeout=0.05)
+        await asyncio.sleep(0.05)  # the loop runs a while: no event may come of the baseline
         assert events == []  # the baseline is states()'s, not an event
         hotplug.stop()
 
@@ -191,12 +185,12 @@ def test_unplug_and_replug_through_the_loop_reader(context: FakeContext) -> None
         monitor = context.monitor_
         monitor.send(event(CAMERA, "remove"))
         assert events == []  # nothing is read until the loop sees the pipe readable
-        await settle(lambda: events)
+        await until(lambda: events, 2.0)
         assert events == [DeviceEvent("camera", MISSING, "remove /dev/video0")]
         assert hotplug.states()["camera"] is MISSING
 
         monitor.send(event(CAMERA, "add"), event(BADGE, "add"), event(HANDSET, "add"))
-        await settle(lambda: len(events) == 4)
+        await until(lambda: len(events) == 4, 2.0)
         assert events[1:] == [
             DeviceEvent("camera", OK, "add /dev/video0"),
             DeviceEvent("badge_reader", OK, "add /dev/input/event5"),
@@ -222,15 +216,16 @@ def test_only_state_changes_are_published(context: FakeContext) -> None:
             event(KEYBOARD, "add"),
             event(CAMERA, "bind"),  # not a node event
         )
-        await settle(lambda: not context.monitor_._queue, timeout=1.0)
-        await settle(timeout=0.05)
+        await until(lambda: not context.monitor_._queue, 1.0)
+        await asyncio.sleep(0.05)  # the loop runs a while: none of them may become an event
         assert events == []
         # One of the camera's two nodes going leaves it present.
         context.monitor_.send(event(CAMERA, "remove"))
-        await settle(timeout=0.05)
+        await until(lambda: not context.monitor_._queue, 1.0)
+        await asyncio.sleep(0.05)  # the loop runs a while: the removal may not become an event
         assert events == []
         context.monitor_.send(event(metadata_node, "remove"))
-        await settle(lambda: events)
+        await until(lambda: events, 2.0)
         assert events == [DeviceEvent("camera", MISSING, "remove /dev/video1")]
         hotplug.stop()
 
@@ -244,7 +239,7 @@ def test_a_change_that_drops_the_stable_name_makes_it_missing(context: FakeConte
         hotplug, events = started(RULES, context)
         assert hotplug.states()["handset"] is OK
         context.monitor_.send(event(replace(HANDSET, device_links=()), "change"))
-        await settle(lambda: events)
+        await until(lambda: events, 2.0)
         assert events == [DeviceEvent("handset", MISSING, "change /dev/input/event7")]
         hotplug.stop()
 
@@ -260,7 +255,7 @@ def test_an_event_while_the_database_is_read_is_not_lost(context: FakeContext) -
     async def body() -> None:
         hotplug, events = started(RULES, context)
         assert hotplug.states()["badge_reader"] is MISSING
-        await settle(lambda: events)
+        await until(lambda: events, 2.0)
         assert events == [DeviceEvent("badge_reader", OK, "add /dev/input/event5")]
         hotplug.stop()
 
@@ -274,7 +269,7 @@ def test_a_failing_read_resynchronises_from_the_database(
         hotplug, events = started(RULES, context)
         context.database.remove(CAMERA)  # gone while the kernel dropped its event
         context.monitor_.send(OSError(105, "No buffer space available"))
-        await settle(lambda: events)
+        await until(lambda: events, 2.0)
         assert events == [DeviceEvent("camera", MISSING, "resynchronised after a lost udev event")]
         hotplug.stop()
 
@@ -296,7 +291,7 @@ def test_a_raising_subscriber_does_not_silence_the_others(
         hotplug.subscribe(events.append)
         hotplug.start()
         context.monitor_.send(event(CAMERA, "remove"), event(BADGE, "add"))
-        await settle(lambda: len(events) == 2)
+        await until(lambda: len(events) == 2, 2.0)
         assert [e.device for e in events] == ["camera", "badge_reader"]
         hotplug.stop()
 
@@ -317,7 +312,7 @@ def test_unsubscribe_and_stop(context: FakeContext) -> None:
         hotplug.start()
         unsubscribe()
         context.monitor_.send(event(CAMERA, "remove"))
-        await settle(lambda: kept)
+        await until(lambda: kept, 2.0)
         assert dropped == []
 
         hotplug.stop()
@@ -325,7 +320,7 @@ def test_unsubscribe_and_stop(context: FakeContext) -> None:
         # stop() took the reader off the loop: removing it again finds nothing.
         assert asyncio.get_running_loop().remove_reader(context.monitor_.fileno()) is False
         context.monitor_.send(event(CAMERA, "add"))
-        await settle(timeout=0.05)
+        await asyncio.sleep(0.05)  # the loop runs a while: a stopped hotplug reads nothing
         assert kept == [DeviceEvent("camera", MISSING, "remove /dev/video0")]
         assert hotplug.states()["camera"] is MISSING  # the last known state stays readable
 
@@ -357,7 +352,7 @@ def test_start_on_a_given_loop_from_outside_it(context: FakeContext) -> None:
         hotplug.subscribe(events.append)
         hotplug.start()
         context.monitor_.send(event(CAMERA, "remove"))
-        loop.run_until_complete(settle(lambda: events))
+        loop.run_until_complete(until(lambda: events, 2.0))
         assert events == [DeviceEvent("camera", MISSING, "remove /dev/video0")]
         hotplug.stop()
     finally:
@@ -401,22 +396,22 @@ def test_fallback_scan_when_udev_is_missing(
         assert hotplug.states() == {"camera": OK, "badge_reader": MISSING, "handset": MISSING}
 
         camera.unlink()
-        await settle(lambda: events)
+        await until(lambda: events, 2.0)
         assert events == [DeviceEvent("camera", MISSING, "gone")]
         camera.touch()
         badge.touch()
-        await settle(lambda: len(events) == 3)
+        await until(lambda: len(events) == 3, 2.0)
         assert set(events[1:]) == {
             DeviceEvent("camera", OK, f"found {camera}"),
             DeviceEvent("badge_reader", OK, f"found {badge}"),
         }
-        await settle(timeout=0.1)  # several more scans: no change, no event
+        await asyncio.sleep(0.1)  # five more scans, in real time: no change, no event
         assert len(events) == 3
         assert hotplug.states() == {"camera": OK, "badge_reader": OK, "handset": MISSING}
 
         hotplug.stop()
         camera.unlink()
-        await settle(timeout=0.1)  # the scan was cancelled
+        await asyncio.sleep(0.1)  # five scans' time, in real time: the scan was cancelled
         assert len(events) == 3
         hotplug.start()  # the same kiosk restarting: no second warning
         assert events[3:] == [DeviceEvent("camera", MISSING, "gone")]
@@ -518,7 +513,7 @@ def test_this_machine_udev_or_the_fallback(caplog: pytest.LogCaptureFixture) -> 
         states = hotplug.states()
         assert set(states) == {"camera", "badge_reader", "handset"}
         assert set(states.values()) <= {OK, MISSING}
-        await settle(timeout=0.1)
+        await asyncio.sleep(0.1)  # two scans in real time: a fall-back from udev would show by now
         using_udev = hotplug.using_udev
         hotplug.stop()
         return using_udev

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -12,11 +11,6 @@ import pytest
 
 from hardware.simulated.scenes import face_scene
 from kiosk.imaging import FaceDetector
-
-
-@pytest.fixture(scope="module")
-def detector() -> Iterator[FaceDetector]:
-    yield FaceDetector()
 
 
 @pytest.mark.parametrize("size", [(640, 480), (1280, 720)])

@@ -21,11 +21,6 @@ from kiosk.imaging.stills import MAX_CAPTURE_BYTES, OVEREXPOSED_MAX, SHARPNESS_M
 SIZES = [(640, 480), (1280, 720), (1920, 1080)]
 
 
-@pytest.fixture(scope="module")
-def detector() -> FaceDetector:
-    return FaceDetector()
-
-
 def noise(width: int, height: int) -> np.ndarray:
     """The worst case for JPEG: nothing to compress."""
     return np.random.default_rng(3).integers(0, 256, (height, width, 3), dtype=np.uint8)

@@ -3,6 +3,8 @@ it, and ``kiosk-provision`` run as a real process against a scratch root."""
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -16,6 +18,7 @@ import pytest
 from cloudsim.broker import LocalBroker, free_port
 from cloudsim.enroll import EnrollmentService, Facility
 from cloudsim.tls import make_test_pki
+from kiosk.config import load
 
 FACILITY = "f1"
 # What the cloud names as the kiosk's brokers after enrollment (never dialled in these tests).
@@ -96,6 +99,17 @@ def token_file(tmp_path: Path, token: str) -> str:
     path = tmp_path / f"token-{token[:6]}"
     path.write_text(token + "\n", encoding="utf-8")
     return str(path)
+
+
+def rooted_config(root: Path) -> Any:
+    """The written configuration as kiosk/config.py loads it, its key paths seen from here."""
+    config = load(argparse.Namespace(config=str(root / "etc/kiosk/kiosk.toml"), demo=False), {})
+    return config, dataclasses.replace(
+        config,
+        ca_file=root / str(config.ca_file).lstrip("/"),
+        cert_file=root / str(config.cert_file).lstrip("/"),
+        key_file=root / str(config.key_file).lstrip("/"),
+    )
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:

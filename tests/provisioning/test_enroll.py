@@ -3,8 +3,6 @@ and the cloud simulator's enrollment service."""
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import os
 import signal
 import ssl
@@ -12,7 +10,6 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -22,30 +19,21 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from cloudsim.broker import LocalBroker, free_port
 from cloudsim.enroll import ClaimGate, EnrollmentService, Facility, server_context
-from kiosk.config import check_tls_files, load
+from kiosk.config import check_tls_files
 from tests.provisioning.conftest import (
     FACILITY,
     PROVISION,
     RETURNED_BROKERS,
     enroll_args,
     provision,
+    rooted_config,
     snapshot,
     token_file,
 )
+from tests.waiting import wait_until
 
 KIOSK_FILES = ("etc/kiosk/kiosk.toml", "etc/kiosk/kiosk.key", "etc/kiosk/kiosk.pem",
                "etc/kiosk/ca.pem")  # fmt: skip
-
-
-def rooted_config(root: Path) -> Any:
-    """The written configuration as kiosk/config.py loads it, its key paths seen from here."""
-    config = load(argparse.Namespace(config=str(root / "etc/kiosk/kiosk.toml"), demo=False), {})
-    return config, dataclasses.replace(
-        config,
-        ca_file=root / str(config.ca_file).lstrip("/"),
-        cert_file=root / str(config.cert_file).lstrip("/"),
-        key_file=root / str(config.key_file).lstrip("/"),
-    )
 
 
 def no_leftovers(root: Path) -> None:
@@ -248,11 +236,12 @@ def test_a_run_stopped_while_waiting_for_the_cloud_changes_nothing(
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while not service.responder.requests and time.monotonic() < deadline:
+
+        def csr_came() -> bool:
             assert process.poll() is None, process.communicate()
-            time.sleep(0.02)
-        assert service.responder.requests, "the CSR never came"
+            return bool(service.responder.requests)
+
+        wait_until(csr_came, 60, "the CSR")
         process.send_signal(signum)
         _stdout, stderr = process.communicate(timeout=30)
     finally:

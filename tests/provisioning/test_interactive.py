@@ -12,13 +12,12 @@ import re
 import select
 import struct
 import termios
-import time
 from pathlib import Path
 
 from cloudsim.enroll import EnrollmentService
 from provisioning.cli import main
-from tests.provisioning.conftest import PROVISION, RETURNED_BROKERS, snapshot
-from tests.provisioning.test_enroll import rooted_config
+from tests.provisioning.conftest import PROVISION, RETURNED_BROKERS, rooted_config, snapshot
+from tests.waiting import wait_until
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
 
@@ -53,27 +52,30 @@ class Terminal:
         return True
 
     def expect(self, text: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.seen:
-            assert time.monotonic() < deadline, f"no {text!r} on the terminal:\n{self.seen}"
+        def shown() -> bool:
+            if text in self.seen:
+                return True
             assert self._read(0.1), f"ended before {text!r}:\n{self.seen}"
+            return text in self.seen
+
+        wait_until(shown, timeout, lambda: f"{text!r} on the terminal:\n{self.seen}", every=0)
 
     def echo_off(self, timeout: float = 30) -> None:
         """Until the program has turned echo off (getpass): typing earlier would be echoed, and
         then discarded by getpass's TCSAFLUSH."""
-        deadline = time.monotonic() + timeout
-        while termios.tcgetattr(self.fd)[3] & termios.ECHO:
-            assert time.monotonic() < deadline, f"echo never turned off:\n{self.seen}"
-            time.sleep(0.01)
+        wait_until(
+            lambda: not termios.tcgetattr(self.fd)[3] & termios.ECHO,
+            timeout,
+            lambda: f"echo turned off:\n{self.seen}",
+        )
 
     def type(self, line: str) -> None:
         self.seen = ""  # what follows is the answer to the next question
         os.write(self.fd, line.encode() + b"\r")
 
     def wait(self, timeout: float = 60) -> tuple[int, str]:
-        deadline = time.monotonic() + timeout
-        while self._read(0.1):
-            assert time.monotonic() < deadline, self.seen
+        # What it still prints, until it closes the terminal.
+        wait_until(lambda: not self._read(0.1), timeout, lambda: f"the end:\n{self.seen}", every=0)
         _pid, status = os.waitpid(self.pid, 0)
         os.close(self.fd)
         return os.waitstatus_to_exitcode(status), self.seen

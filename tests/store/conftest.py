@@ -9,17 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlite_utils import Database
 
+from kiosk.core.clock import FakeClock
 from kiosk.store import open_database
-
-
-class FakeClock:
-    """``now`` for the repositories: a fixed moment the test can move."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -36,4 +27,5 @@ def db(path: pathlib.Path) -> Iterator[Database]:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    # The moment the store tests' rows are dated around; repositories take ``clock.now``.
+    return FakeClock(datetime(2024, 5, 1, 8, 0, tzinfo=UTC))

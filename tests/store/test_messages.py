@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
+from kiosk.core.clock import FakeClock
 from kiosk.store import Message, MessagesRepository, Photo, open_database
 from kiosk.store.transaction import transaction
-from tests.store.conftest import FakeClock
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\x00"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256))
@@ -23,7 +23,7 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256))
 
 @pytest.fixture
 def messages(db: Database, clock: FakeClock) -> MessagesRepository:
-    return MessagesRepository(db, now=clock)
+    return MessagesRepository(db, now=clock.now)
 
 
 def add(
@@ -167,7 +167,7 @@ def test_reading_marks_once_and_counts_unread(
     assert first is not None and first.read_at == "2024-05-01T08:00:00Z"
     assert messages.unread_count("i-100") == 1
 
-    clock.now += timedelta(minutes=3)
+    clock.advance(3 * 60)
     assert messages.mark_read("m-2") is True
     second = messages.get("m-2")
     assert second is not None and second.read_at == "2024-05-01T08:03:00Z"

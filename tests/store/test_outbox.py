@@ -9,14 +9,13 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from datetime import timedelta
 
 import pytest
 from sqlite_utils import Database
 
+from kiosk.core.clock import FakeClock
 from kiosk.store import OutboxFull, OutboxRecord, OutboxRepository, open_database
 from kiosk.store.transaction import transaction
-from tests.store.conftest import FakeClock
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUDGET = 1_000
@@ -29,7 +28,7 @@ def payload(n: int, size: int = 0) -> bytes:
 
 @pytest.fixture
 def outbox(db: Database, clock: FakeClock) -> OutboxRepository:
-    return OutboxRepository(db, budget_bytes=BUDGET, now=clock)
+    return OutboxRepository(db, budget_bytes=BUDGET, now=clock.now)
 
 
 def rows(db: Database) -> list[tuple[object, ...]]:
@@ -50,7 +49,7 @@ def test_pending_keeps_the_order_overall_and_per_topic(
     appended = []
     for n, topic in enumerate(["up/events", "up/outbox", "up/events", "up/captures", "up/events"]):
         appended.append((outbox.append(topic, f"r-{n}", payload(n)), topic, f"r-{n}"))
-        clock.now += timedelta(seconds=1)
+        clock.advance(1)
 
     seqs = [seq for seq, _, _ in appended]
     assert seqs == sorted(seqs)
@@ -283,7 +282,7 @@ def test_the_budget_total_is_read_from_an_index(db: Database) -> None:
 
 def test_records_survive_close_and_reopen(path: pathlib.Path, clock: FakeClock) -> None:
     db = open_database(path)
-    outbox = OutboxRepository(db, budget_bytes=BUDGET, now=clock)
+    outbox = OutboxRepository(db, budget_bytes=BUDGET, now=clock.now)
     seqs = outbox.append_many([("up/events", "e-1", payload(1)), ("up/cmd-result", "c", b"{}")])
     outbox.delete([seqs[0]])
     db.close()
@@ -413,7 +412,7 @@ def test_a_failing_acknowledgement_changes_neither_message_nor_record(
 
 def _bytes_after_delivery(db: Database, path: pathlib.Path, clock: FakeClock, marker: str) -> bytes:
     """A capture queued, delivered (deleted) and checkpointed: the file's bytes, WAL too."""
-    outbox = OutboxRepository(db, budget_bytes=10_000_000, now=clock)
+    outbox = OutboxRepository(db, budget_bytes=10_000_000, now=clock.now)
     body = ('{"v":1,"type":"capture","data_b64":"' + marker * 2000 + '"}').encode()
     seq = outbox.append("kiosk/v1/f/lobby-01/up/captures", "c-1", body)
     outbox.append("kiosk/v1/f/lobby-01/up/events", "e-1", payload(1))

@@ -8,14 +8,14 @@ from datetime import timedelta
 import pytest
 from sqlite_utils import Database
 
+from kiosk.core.clock import FakeClock
 from kiosk.store import MessagesRepository, ProcessedEntry, ProcessedRepository, open_database
 from kiosk.store.transaction import transaction
-from tests.store.conftest import FakeClock
 
 
 @pytest.fixture
 def processed(db: Database, clock: FakeClock) -> ProcessedRepository:
-    return ProcessedRepository(db, now=clock)
+    return ProcessedRepository(db, now=clock.now)
 
 
 def test_an_id_never_seen(processed: ProcessedRepository) -> None:
@@ -27,7 +27,7 @@ def test_recording_twice_keeps_the_first_result(
     processed: ProcessedRepository, clock: FakeClock
 ) -> None:
     assert processed.record("command", "cmd-1", '{"ok":true}') is True
-    clock.now += timedelta(minutes=5)
+    clock.advance(5 * 60)
     assert processed.record("command", "cmd-1", '{"ok":false}') is False
     assert processed.record("command", "cmd-1") is False
     assert processed.first_result("command", "cmd-1") == ProcessedEntry(
@@ -42,7 +42,7 @@ def test_a_pending_id_gets_its_result_once(
     assert processed.first_result("command", "cmd-1") == ProcessedEntry(
         "command", "cmd-1", None, "2024-05-01T08:00:00Z"
     )
-    clock.now += timedelta(seconds=3)
+    clock.advance(3)
     assert processed.set_result("command", "cmd-1", '{"ok":true}') is True
     assert processed.set_result("command", "cmd-1", '{"ok":false}') is False
     entry = processed.first_result("command", "cmd-1")
@@ -62,7 +62,8 @@ def test_pending_lists_ids_without_a_result_oldest_first(
     processed: ProcessedRepository, clock: FakeClock
 ) -> None:
     processed.record("command", "c-3")
-    clock.now -= timedelta(hours=1)  # the wall clock stepped back: order is still arrival
+    # The wall clock stepped back: order is still arrival.
+    clock.set(clock.now() - timedelta(hours=1))
     processed.record("command", "c-1")
     processed.record("command", "c-2", '{"ok":true}')
     processed.record("message", "m-1")

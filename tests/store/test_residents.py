@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pathlib
 import sqlite3
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlite_utils import Database
 
+from kiosk.core.clock import FakeClock
 from kiosk.store import MessagesRepository, ResidentsRepository, open_database
 from kiosk.store.transaction import transaction
-from tests.store.conftest import FakeClock
 
 
 def resident(inmate_id: str, booking_number: str, *lookups: str, **overrides: Any) -> dict:
@@ -36,7 +35,7 @@ CY = resident("i-102", "B2024-0003")  # no badge: signs in by number and PIN
 
 @pytest.fixture
 def residents(db: Database, clock: FakeClock) -> ResidentsRepository:
-    return ResidentsRepository(db, now=clock)
+    return ResidentsRepository(db, now=clock.now)
 
 
 def snapshot_row(db: Database) -> tuple[Any, ...] | None:
@@ -113,7 +112,7 @@ def test_a_lower_version_is_ignored_and_changes_nothing(
 ) -> None:
     residents.replace(5, [ANA, BO], "v5")
     before = everything(db)
-    clock.now += timedelta(minutes=1)
+    clock.advance(1 * 60)
 
     assert residents.replace(4, [CY], "v4") is False
     assert everything(db) == before
@@ -124,7 +123,7 @@ def test_an_equal_version_is_applied_again(
     residents: ResidentsRepository, db: Database, clock: FakeClock
 ) -> None:
     residents.replace(5, [ANA, BO], "first")
-    clock.now += timedelta(minutes=1)
+    clock.advance(1 * 60)
     assert residents.replace(5, [BO], "again") is True
     assert residents.count() == 1
     assert snapshot_row(db) == (5, "again", "2024-05-01T08:01:00Z")

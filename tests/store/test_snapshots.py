@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import pathlib
-from datetime import timedelta
 
 import pytest
 from sqlite_utils import Database
 
+from kiosk.core.clock import FakeClock
 from kiosk.store import ScheduleRepository, Snapshot, SnapshotRepository, open_database
 from kiosk.store.transaction import transaction
-from tests.store.conftest import FakeClock
 
 
 @pytest.fixture
 def snapshots(db: Database, clock: FakeClock) -> SnapshotRepository:
-    return SnapshotRepository(db, now=clock)
+    return SnapshotRepository(db, now=clock.now)
 
 
 def test_nothing_before_the_first_snapshot(snapshots: SnapshotRepository) -> None:
@@ -36,7 +35,7 @@ def test_a_lower_version_is_ignored_and_changes_nothing(
 ) -> None:
     snapshots.replace("schedule", "v5", 5)
     before = snapshots.get("schedule")
-    clock.now += timedelta(minutes=1)
+    clock.advance(1 * 60)
 
     assert snapshots.replace("schedule", "v4", 4) is False
     assert snapshots.get("schedule") == before
@@ -46,7 +45,7 @@ def test_a_higher_or_equal_version_replaces(
     snapshots: SnapshotRepository, clock: FakeClock
 ) -> None:
     snapshots.replace("residents", "v5", 5)
-    clock.now += timedelta(minutes=1)
+    clock.advance(1 * 60)
     assert snapshots.replace("residents", "v5 again", 5) is True
     assert snapshots.get("residents") == Snapshot(
         "residents", "v5 again", 5, "2024-05-01T08:01:00Z"
@@ -110,7 +109,7 @@ def test_sees_what_the_schedule_repository_applied(
 
 def test_snapshots_survive_close_and_reopen(path: pathlib.Path, clock: FakeClock) -> None:
     db = open_database(path)
-    SnapshotRepository(db, now=clock).replace("notice", '{"text":"Count time"}', None)
+    SnapshotRepository(db, now=clock.now).replace("notice", '{"text":"Count time"}', None)
     db.close()
     db = open_database(path)
     try:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pathlib
 import sqlite3
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlite_utils import Database
 
+from kiosk.core.clock import FakeClock
 from kiosk.store import ScheduleRepository, open_database
 from kiosk.store.transaction import transaction
-from tests.store.conftest import FakeClock
 
 
 def visit(visit_id: str, starts_at: str, **overrides: Any) -> dict[str, Any]:
@@ -43,7 +42,7 @@ C = visit("c", "2024-05-02T09:00:00Z", status="cancelled")
 
 @pytest.fixture
 def repo(db: Database, clock: FakeClock) -> ScheduleRepository:
-    return ScheduleRepository(db, now=clock)
+    return ScheduleRepository(db, now=clock.now)
 
 
 def snapshot_row(db: Database) -> tuple[Any, ...] | None:
@@ -88,7 +87,7 @@ def test_a_lower_version_is_ignored_and_changes_nothing(
 ) -> None:
     repo.replace(5, [A, B], "v5")
     before = snapshot_row(db)
-    clock.now += timedelta(minutes=1)
+    clock.advance(1 * 60)
 
     assert repo.replace(4, [C], "v4") is False
     assert repo.version() == 5
@@ -100,7 +99,7 @@ def test_an_equal_version_is_applied_again(
     repo: ScheduleRepository, db: Database, clock: FakeClock
 ) -> None:
     repo.replace(5, [A, B], "first")
-    clock.now += timedelta(minutes=1)
+    clock.advance(1 * 60)
     a_changed = {**A, "visitor_name": "Someone Else"}
 
     assert repo.replace(5, [a_changed], "again") is True
@@ -151,7 +150,7 @@ def test_a_failing_replace_inside_a_transaction_undoes_only_itself(
 
 def test_the_schedule_survives_close_and_reopen(path: pathlib.Path, clock: FakeClock) -> None:
     db = open_database(path)
-    ScheduleRepository(db, now=clock).replace(7, [A, B, C], "v7")
+    ScheduleRepository(db, now=clock.now).replace(7, [A, B, C], "v7")
     db.close()
 
     # A separate plain connection sees it committed, not only the one that wrote it.

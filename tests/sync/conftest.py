@@ -1,5 +1,5 @@
-"""A real Mosquitto on a free loopback port, the cloud simulator on it, and headless kiosks
-run as real processes (so that they can be killed at any instant)."""
+"""A real Mosquitto on a free loopback port, the cloud simulator on it (``tests.facility_cloud``),
+and headless kiosks run as real processes (so that they can be killed at any instant)."""
 
 from __future__ import annotations
 
@@ -7,33 +7,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from cloudsim.broker import LocalBroker
-from cloudsim.sim import CloudSim
+from tests import facility_cloud
+from tests.facility_cloud import FACILITY
 
-FACILITY = "f1"
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[LocalBroker]:
-    with LocalBroker(tmp_path / "broker") as running:
-        yield running
-
-
-@pytest.fixture
-def cloud(broker: LocalBroker) -> Iterator[CloudSim]:
-    # A persistent session, like the real cloud's: uplinks queue while it reconnects.
-    sim = CloudSim(broker.url, FACILITY, approve_delay=0, session_expiry_s=3600)
-    sim.start()
-    try:
-        yield sim
-    finally:
-        sim.stop()
+# The broker and cloud fixtures, shared with the other folders whose kiosks talk to the cloud.
+broker = facility_cloud.broker
+cloud = facility_cloud.cloud
 
 
 class KioskProcess:
@@ -112,11 +97,3 @@ def kiosk_process(tmp_path: Path, broker: LocalBroker) -> Iterator:
         if handle.alive():
             handle.process.kill()
             handle.process.wait()
-
-
-def wait_until(condition, timeout: float = 15.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)

@@ -8,10 +8,11 @@ import paho.mqtt.client as mqtt
 
 from cloudsim.sim import CloudSim
 from tests.sync.conftest import FACILITY
+from tests.waiting import wait_until
 
 
 def _late_subscriber_sees(broker, topic: str) -> list[tuple[bytes, bool]]:
-    """What a client that subscribes only now receives on ``topic`` (retained messages)."""
+    """What a client that subscribes only now receives on ``topic``: its retained message."""
     seen: list[tuple[bytes, bool]] = []
     client = mqtt.Client(
         callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5
@@ -20,7 +21,7 @@ def _late_subscriber_sees(broker, topic: str) -> list[tuple[bytes, bool]]:
     client.connect("127.0.0.1", broker.port)
     client.subscribe(topic, qos=1)
     client.loop_start()
-    time.sleep(0.5)
+    wait_until(lambda: seen, 5.0, f"the retained message on {topic}")
     client.loop_stop()
     client.disconnect()
     return seen

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from kiosk.contract import builders as uplink
 from kiosk.store import open_database
 from kiosk.store.outbox import OutboxRepository
-from tests.sync.conftest import FACILITY, wait_until
+from tests.sync.conftest import FACILITY
+from tests.waiting import wait_until
 
 
 def _queue_events(database_path, count: int, *, start: int = 0) -> list[str]:
@@ -39,6 +40,16 @@ def _outbox_depth(database_path) -> int:
     database = open_database(database_path)
     try:
         return OutboxRepository(database, budget_bytes=1 << 30).depth()
+    finally:
+        database.conn.close()
+
+
+def _stored(database_path, message_id: str) -> bool:
+    """Whether the kiosk, running, has stored the message (its database is read beside it)."""
+    database = open_database(database_path)
+    try:
+        query = "select 1 from messages where message_id = ?"
+        return bool(list(database.query(query, [message_id])))
     finally:
         database.conn.close()
 
@@ -84,7 +95,8 @@ def test_broker_restarted_mid_traffic_loses_nothing_and_keeps_order(broker, clou
     kiosk = kiosk_process("hu-restart").start()
     cloud.wait_for(lambda r: r.kind == "status" and r["state"] == "online", timeout=20)
     ids = _queue_events(kiosk.database_path, 1500)
-    time.sleep(0.3)  # part of it is on the wire
+    # Part of it on the wire: the restart comes mid-traffic.
+    wait_until(lambda: _first_arrivals(cloud, "hu-restart"), 15.0, "the first records at the cloud")
     broker.restart()
     more = _queue_events(kiosk.database_path, 500, start=1500)  # written while the broker was down
     # A command sent after the restart, before the kiosk is back, waits in its session.
@@ -108,8 +120,12 @@ def test_a_duplicate_command_is_answered_again_not_run_twice(broker, cloud, kios
         lambda r: r.kind == "cmd-result" and r["command_id"] == command_id, count=2
     )
     assert dict(both[1]) == dict(first[0])  # the very same answer, time included
-    time.sleep(0.5)
-    selftests = [r for r in cloud.received("events", "hu-dup") if r["kind"] == "selftest"]
+    # Each run sends its selftest event before its result: a second run would show here.
+    selftests = wait_until(
+        lambda: [r for r in cloud.received("events", "hu-dup") if r["kind"] == "selftest"],
+        15.0,
+        "the self-test's event",
+    )
     assert len(selftests) == 1  # run once
 
 
@@ -149,7 +165,9 @@ def test_messages_and_statuses_are_applied_once_and_acknowledged_after_commit(
     cloud.wait_for(lambda r: r.kind == "status" and r["state"] == "online", timeout=20)
     message_id = cloud.send_message("hu-msg", "A1024", "Hola", photos=2)
     cloud.send_message("hu-msg", "A1024", "Hola again, same id", message_id=message_id)
-    time.sleep(1.5)
+    # Delivered in order behind both copies: once it is stored, both were handled.
+    behind = cloud.send_message("hu-msg", "A1024", "after the copies")
+    wait_until(lambda: _stored(kiosk.database_path, behind), 15.0, "the message after the copies")
     assert kiosk.terminate() == 0
     database = open_database(kiosk.database_path)
     rows = list(database.query("select body from messages where message_id = ?", [message_id]))
@@ -162,7 +180,9 @@ def test_messages_and_statuses_are_applied_once_and_acknowledged_after_commit(
     # Acknowledged: a restart does not bring it back a second time.
     kiosk.start()
     cloud.wait_for(lambda r: r.kind == "status" and r["state"] == "online", count=2, timeout=20)
-    time.sleep(1.0)
+    # Sent now, it comes behind anything the kiosk's session still had for it.
+    behind = cloud.send_message("hu-msg", "A1024", "after the restart")
+    wait_until(lambda: _stored(kiosk.database_path, behind), 15.0, "the message after the restart")
     assert kiosk.terminate() == 0
     database = open_database(kiosk.database_path)
     count = list(

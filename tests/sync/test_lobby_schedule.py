@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from functools import cache
@@ -34,6 +33,7 @@ from kiosk.sync.incoming import Incoming
 from kiosk.sync.service import SyncService
 from tests.conftest import make_config
 from tests.core.residents import START
+from tests.waiting import until
 
 ID, CREDENTIAL, FACE = "visitor_id", "visitor_credential", "visitor_face"
 
@@ -180,10 +180,7 @@ def test_a_visitor_at_the_wrong_station_is_sent_to_the_one_the_schedule_names(lo
         for ch in "Counsel":
             kiosk.lobby_intent("key", ch)
         kiosk.lobby_intent("enter")
-        deadline = time.monotonic() + 5
-        while kiosk.view.lobby.check_in.step == "checking":
-            assert time.monotonic() < deadline, "the code check did not finish"
-            await asyncio.sleep(0.01)
+        await until(lambda: kiosk.view.lobby.check_in.step != "checking", 5, "the code check")
 
     asyncio.run(scenario())
     assert kiosk.view.lobby.check_in.message == (

@@ -27,7 +27,6 @@ import itertools
 import json
 import sqlite3
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -53,6 +52,7 @@ from kiosk.sync.link import LinkHandler, MqttLink
 from kiosk.sync.service import SyncService
 from tests.conftest import make_config
 from tests.sync.conftest import FACILITY
+from tests.waiting import wait_until
 
 T = TypeVar("T")
 
@@ -89,14 +89,6 @@ def model_cloud(model_broker: LocalBroker) -> Iterator[CloudSim]:
         yield sim
     finally:
         sim.stop()
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: Callable[[], str]) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what()}")
-        time.sleep(0.02)
 
 
 def record_id_of(payload: bytes) -> str | None:

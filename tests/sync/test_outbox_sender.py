@@ -38,11 +38,10 @@ def test_a_refused_publish_stays_queued_and_goes_again_on_the_next_connection(tm
     database.close()
 
 
-def test_an_idle_sender_does_not_query_the_outbox_every_turn(tmp_path):
+def test_an_idle_sender_does_not_query_the_outbox_every_turn(tmp_path, clock):
     database = open_database(tmp_path / "kiosk.sqlite3")
     outbox = OutboxRepository(database, budget_bytes=1 << 20)
-    now = [0.0]
-    sender = OutboxSender(outbox, clock=lambda: now[0])
+    sender = OutboxSender(outbox, clock=clock.monotonic)
     queries = []
     real_pending = outbox.pending
     outbox.pending = lambda **kw: queries.append(kw) or real_pending(**kw)
@@ -51,7 +50,7 @@ def test_an_idle_sender_does_not_query_the_outbox_every_turn(tmp_path):
     sender.pump(lambda topic, payload: 1)
     assert len(queries) == 1
     for _ in range(10):
-        now[0] += 0.1
+        clock.advance(0.1)
         sender.pump(lambda topic, payload: 1)
     assert len(queries) == 1  # nothing new was appended: no query
 

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-import time
-
 from kiosk.store import open_database
+from tests.waiting import wait_until
+
+
+def _pending_commands(database_path) -> list[dict]:
+    """Commands the kiosk took but has no result for yet (read beside the running kiosk)."""
+    database = open_database(database_path)
+    try:
+        query = "select id from processed where kind = 'command' and result is null"
+        return list(database.query(query))
+    finally:
+        database.conn.close()
 
 
 def test_selftest_counts_the_cameras_frames_and_reports_each_device(broker, cloud, kiosk_process):
@@ -39,14 +48,7 @@ def test_commands_sent_during_a_selftest_are_answered_before_it_ends(broker, clo
     ]
     # The lock did not wait behind a second of camera frames.
     assert order == [lock_id, selftest_id]
-    time.sleep(0.3)
-    assert kiosk.terminate() == 0
     # Once answered, a self-test is no longer pending: a restart does not call it interrupted.
-    database = open_database(kiosk.database_path)
-    try:
-        pending = list(
-            database.query("select id from processed where kind = 'command' and result is null")
-        )
-    finally:
-        database.conn.close()
-    assert pending == []
+    wait_until(lambda: not _pending_commands(kiosk.database_path), 10, "no command pending")
+    assert kiosk.terminate() == 0
+    assert _pending_commands(kiosk.database_path) == []

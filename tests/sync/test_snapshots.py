@@ -24,7 +24,8 @@ from kiosk.core.credentials import badge_lookup
 from kiosk.core.kiosk import Kiosk
 from kiosk.store.schedule import ScheduleRepository
 from tests.conftest import make_config
-from tests.sync.conftest import FACILITY, wait_until
+from tests.sync.conftest import FACILITY
+from tests.waiting import wait_until
 
 SOON = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
 BADGE_KEY = b"cloudsim-badge-key"  # CloudSim's default, which make_resident uses

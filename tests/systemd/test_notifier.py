@@ -5,28 +5,18 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from launch.notify import ServiceNotifier
 from tests.systemd.supervisor import NotifySocket
-
-
-@pytest.fixture
-def notify() -> Iterator[NotifySocket]:
-    # /tmp rather than tmp_path: a unix socket's address holds 107 bytes.
-    sock = NotifySocket(Path("/tmp") / f"kiosk-notify-test-{os.getpid()}-{time.monotonic_ns()}")
-    yield sock
-    sock.close()
+from tests.waiting import wait_until
 
 
 def messages(notify: NotifySocket, count: int) -> list[str]:
-    deadline = time.monotonic() + 5
-    while len(notify.received()) < count and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.05)  # and nothing more than that
+    """What the socket heard, once ``count`` messages came (and a moment for one too many)."""
+    wait_until(lambda: len(notify.received()) >= count, 5, f"{count} messages on the socket")
+    time.sleep(0.05)  # a message too many would come in this: it must not
     return [n.message for n in notify.received()]
 
 

@@ -1,7 +1,8 @@
 """The real Kivy app under Xvfb, driven by touches through Kivy's input pipeline.
 
 Xvfb is started when no DISPLAY is set. Kivy allows one window per process, so every UI test
-runs its app on that window in turn, the way Kivy's own async tests do.
+runs its app on that window in turn, the way Kivy's own async tests do. The screens of a visit
+talk to the facility cloud: its broker and cloud fixtures come from ``tests.facility_cloud``.
 """
 
 from __future__ import annotations
@@ -10,13 +11,18 @@ import asyncio
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests import facility_cloud
+from tests.waiting import Described, until
+
 SCREEN = (1280, 800)
+
+broker = facility_cloud.broker
+cloud = facility_cloud.cloud
 
 
 @pytest.fixture(scope="session")
@@ -82,10 +88,10 @@ class Driver:
         from kivy.clock import Clock
 
         for _ in range(count):
-            start = Clock.frames_displayed
-            deadline = time.monotonic() + 5
-            while Clock.frames_displayed == start and time.monotonic() < deadline:
-                await asyncio.sleep(1 / 120)
+            shown = Clock.frames_displayed
+            await until(
+                lambda shown=shown: Clock.frames_displayed != shown, 5, "a frame", every=1 / 120
+            )
 
     async def tap(self, widget, hold: float = 0.05) -> None:
         """A finger down on the widget's centre, held, and lifted: through Kivy's input events."""
@@ -109,12 +115,11 @@ class Driver:
         await self.frames(1)
         return touch
 
-    async def until(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise AssertionError("the screen did not change as expected in time")
-            await asyncio.sleep(0.02)
+    async def until(
+        self, condition: Callable[[], object], timeout: float = 5.0, what: Described = None
+    ) -> None:
+        """Wait for ``condition`` (``tests.waiting.until``), then for the frame that shows it."""
+        await until(condition, timeout, what)
         await self.frames(1)
 
     def screen(self, name: str = "idle"):

@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from tests.waiting import wait_until
+
 pytestmark = pytest.mark.ui
 
 
@@ -24,17 +26,16 @@ def test_demo_kiosk_starts_draws_and_stops_cleanly_on_sigterm(display, tmp_path,
         text=True,
     )
     lines = []
+
+    def main_loop_started() -> bool:
+        line = process.stdout.readline()
+        assert line, f"the demo ended before its main loop:\n{''.join(lines)}"
+        lines.append(line)
+        return "Start application main loop" in line
+
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if "Start application main loop" in line:
-                break
-        assert any("Start application main loop" in line for line in lines), "".join(lines)
-        time.sleep(1.0)  # a few frames of the idle screen
+        wait_until(main_loop_started, 60, lambda: f"its main loop:\n{''.join(lines)}", every=0)
+        time.sleep(1.0)  # a few frames of the idle screen: it must still be running after them
         assert process.poll() is None, "".join(lines)
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=20)

@@ -22,9 +22,7 @@ from tests.calls.test_visit_between_kiosks import (
     hang_up_all,
     kiosk_for,
     publish_facility,
-    until,
 )
-from tests.sync.conftest import broker, cloud  # noqa: F401  (fixtures)
 from tests.ui.housing import (
     JOHNSON,
     JOHNSON_BADGE,
@@ -37,6 +35,7 @@ from tests.ui.housing import (
     type_pin,
     visible_rows,
 )
+from tests.waiting import until
 
 pytestmark = pytest.mark.ui
 DEVICES = ("camera", "handset", "badge_reader")
@@ -217,8 +216,8 @@ def _slate_share(image) -> float:
 def test_camera_and_handset_pulled_and_returned_during_a_call(
     ui,
     tmp_path,
-    broker,  # noqa: F811
-    cloud,  # noqa: F811
+    broker,
+    cloud,
     monkeypatch,
 ):
     """A real call between this window's housing kiosk and a lobby kiosk over Mosquitto: the
@@ -364,7 +363,7 @@ def test_camera_and_handset_pulled_and_returned_during_a_call(
             await wait(lambda: housing.hardware_report()["handset"]["state"] == "ok", "back")
             expected.append(("handset", "missing", "ok"))
             await wait(lambda: heard() == expected, "handset back reported")
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.5)  # a report too many would come in this: none may
             assert heard() == expected  # once each, nothing late
         finally:
             await hang_up_all(housing, lobby)

@@ -122,7 +122,7 @@ def test_every_escape_combination_gesture_and_click_is_swallowed_and_counted(ui,
         assert person.app.root.current == "idle" and kiosk.sign_in is None
         # A long press on an empty part of the screen, and a drag in from each edge.
         await mouse("mousemove", "--window", str(window_id), "40", "40", "mousedown", "1")
-        await asyncio.sleep(1.3)
+        await asyncio.sleep(1.3)  # held past a long press: the gesture under test
         await mouse("mouseup", "1")
         middle_x, middle_y = width // 2, height // 2
         for start, end in (

@@ -14,15 +14,14 @@ from tests.calls.test_visit_between_kiosks import (
     hang_up_all,
     kiosk_for,
     publish_facility,
-    until,
 )
-from tests.sync.conftest import broker, cloud  # noqa: F401  (fixtures)
+from tests.waiting import until
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(120)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def test_the_visit_screen_shows_both_cameras(ui, tmp_path, broker, cloud, monkeypatch):  # noqa: F811
+def test_the_visit_screen_shows_both_cameras(ui, tmp_path, broker, cloud, monkeypatch):
     import kiosk.core.kiosk
 
     monkeypatch.setattr(kiosk.core.parts.visits, "VISIT_ENDED_SHOWN_S", 0)  # no 10 s of end words
@@ -49,7 +48,7 @@ def test_the_visit_screen_shows_both_cameras(ui, tmp_path, broker, cloud, monkey
             assert Clock._max_fps == 30  # the picture comes at 30 a second: so do the frames
             await person.frames(3)
             person.screenshot(SCREENSHOTS / "visit-call.png")
-            await until(lambda: housing.visit.call_state == "connected")
+            await until(lambda: housing.visit.call_state == "connected", 20.0)
             housing.hang_up()
             housing.tick()
             await person.until(lambda: person.app.root.current == "idle", 10)

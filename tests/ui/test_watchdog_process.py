@@ -27,6 +27,7 @@ import pytest
 from tests.conftest import make_config
 from tests.kiosks import make_kiosk
 from tests.systemd.supervisor import Notification, NotifySocket, Supervisor, UnitTimes
+from tests.waiting import until, wait_until
 
 pytestmark = pytest.mark.ui
 
@@ -97,7 +98,7 @@ def test_ready_after_the_first_frame_pings_at_half_the_interval_stopping_on_sigt
         print(f"READY=1 {1000 * (ready.wall - drawn):.0f} ms after the first frame")
         assert ready.wall >= drawn
 
-        time.sleep(4 * watchdog_s)
+        time.sleep(4 * watchdog_s)  # the span whose pings are counted and timed
         pings = [n for n in notify.received(since=ready.at) if "WATCHDOG=1" in n.fields]
         between = gaps(pings)
         print("pings every", [f"{g:.2f}" for g in between], "s; interval", watchdog_s / 2)
@@ -138,7 +139,7 @@ def test_pings_stop_while_the_app_is_frozen_and_come_back_when_it_runs(display, 
         process.send_signal(signal.SIGSTOP)
         time.sleep(0.2)  # a ping already on its way
         frozen_at = time.monotonic()
-        time.sleep(3 * watchdog_s)
+        time.sleep(3 * watchdog_s)  # three watchdog intervals frozen: no ping may come in them
         assert notify.received(since=frozen_at) == []
         print(f"no ping for {time.monotonic() - frozen_at:.1f} s while stopped")
 
@@ -164,7 +165,7 @@ def test_a_crash_is_back_on_the_idle_screen_within_5_s(display, tmp_path, notify
     try:
         first = supervisor.ready(START_TIMEOUT_S)
         assert first is not None, (tmp_path / "process-0.log").read_text()
-        time.sleep(1.0)  # the idle screen shown a while
+        time.sleep(1.0)  # the idle screen shown a while before the crash under test
         crashed_at = time.monotonic()
         os.kill(first.pid, signal.SIGKILL)  # as a segfault or the OOM killer would
         again = supervisor.ready(START_TIMEOUT_S, since=crashed_at, not_pid=first.pid)
@@ -232,11 +233,11 @@ def test_the_pings_come_from_the_loop_that_draws(ui, tmp_path, clock, notify):
         notifier = ServiceNotifier(str(notify.path), watchdog_usec=int(2 * interval_s * 1e6))
         notify_service(person.app, notifier, "test")
         Window.canvas.ask_update()  # the first frame drawn from now on counts as the first
-        await until_heard(notify, "READY=1")
-        await asyncio.sleep(5 * interval_s)
+        await until(lambda: any("READY=1" in n.fields for n in notify.received()), 10)
+        await asyncio.sleep(5 * interval_s)  # pings as usual, before the block
         Clock.schedule_once(block, 0)
         await person.frames(2)
-        await asyncio.sleep(5 * interval_s)
+        await asyncio.sleep(5 * interval_s)  # pings again, after it
 
     kiosk = make_kiosk(make_config(tmp_path), clock)
     try:
@@ -251,15 +252,8 @@ def test_the_pings_come_from_the_loop_that_draws(ui, tmp_path, clock, notify):
     assert after  # the loop turned again, and so did the pings
     stopping = notify.wait_for(is_("STOPPING=1"), 5)
     assert stopping is not None  # the app stopped at the scenario's end
-    time.sleep(3 * interval_s)
+    time.sleep(3 * interval_s)  # three ping intervals after STOPPING=1: no ping may come
     assert not [n for n in notify.received(since=stopping.at) if "WATCHDOG=1" in n.fields]
-
-
-async def until_heard(notify: NotifySocket, field: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not notify.received() or not any(field in n.fields for n in notify.received()):
-        assert time.monotonic() < deadline, f"no {field}"
-        await asyncio.sleep(0.02)
 
 
 def test_the_out_of_order_screen_draws_and_cannot_be_closed(display, tmp_path):
@@ -269,16 +263,18 @@ def test_the_out_of_order_screen_draws_and_cannot_be_closed(display, tmp_path):
     log = tmp_path / "out-of-order.log"
     argv = [sys.executable, str(PROBE), "-m", "kiosk.ui.out_of_order", "--windowed"]
     process = start(argv, env, log)
+
+    def drawn() -> bool:
+        assert process.poll() is None, log.read_text()
+        return first_frame.exists()
+
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not first_frame.exists():
-            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.05)
+        wait_until(drawn, START_TIMEOUT_S, lambda: f"the first frame:\n{log.read_text()}")
         window = xdotool(env, "search", "--sync", "--pid", str(process.pid)).split()[-1]
         xdotool(env, "windowfocus", "--sync", window)
         for keys in ("Escape", "F1"):  # Kivy would quit, or open its settings
             xdotool(env, "key", "--window", window, keys)
-        time.sleep(1.0)
+        time.sleep(1.0)  # had a key closed it, it would have closed by now
         assert process.poll() is None, log.read_text()  # still there, still saying it
         process.send_signal(signal.SIGTERM)  # systemd's stop: this one it does obey
         assert process.wait(20) == 0, log.read_text()
