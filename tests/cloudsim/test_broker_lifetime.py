@@ -13,30 +13,23 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from cloudsim.broker import LocalBroker
+from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 WAIT_S = 30.0
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists(),
-    reason="mosquitto is not installed (apt-get install mosquitto)",
-)
 
 
-def wait_for(condition: Callable[[], object], what: str, timeout: float = WAIT_S) -> object:
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout:g} s: {what}")
-        time.sleep(0.02)
-    return result
+@pytest.fixture(autouse=True)
+def mosquitto_installed() -> None:
+    """Like the sync tests: a missing broker fails, it is not a pass."""
+    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
+        pytest.fail("mosquitto is not installed (apt-get install mosquitto)")
 
 
 def running(pid: int, marker: str) -> bool:
@@ -103,14 +96,14 @@ def test_a_sigkilled_demo_kiosk_takes_its_mosquitto_with_it(tmp_path: Path, proc
         stderr=subprocess.DEVNULL,
     )
     processes.append(kiosk)
-    broker_pid = wait_for(lambda: mosquittos(kiosk.pid), "the demo kiosk's Mosquitto")[0]
+    broker_pid = wait_until(lambda: mosquittos(kiosk.pid), WAIT_S, "the demo kiosk's Mosquitto")[0]
     marker = str(tmp_path)
     assert running(broker_pid, marker)
 
     kiosk.send_signal(signal.SIGKILL)
     kiosk.wait(10)
 
-    wait_for(lambda: not running(broker_pid, marker), "Mosquitto gone after its kiosk")
+    wait_until(lambda: not running(broker_pid, marker), WAIT_S, "Mosquitto gone after its kiosk")
 
 
 def test_a_broker_started_by_a_thread_that_ended_lives_until_its_process_is_killed(
@@ -145,7 +138,7 @@ def test_a_broker_started_by_a_thread_that_ended_lives_until_its_process_is_kill
     starter.send_signal(signal.SIGKILL)
     starter.wait(10)
 
-    wait_for(lambda: not running(broker_pid, marker), "Mosquitto gone after its starter")
+    wait_until(lambda: not running(broker_pid, marker), WAIT_S, "Mosquitto gone after its starter")
     assert not accepts(port)
 
 
