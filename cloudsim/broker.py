@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def free_port() -> int:
@@ -44,6 +49,7 @@ class LocalBroker:
         self.listener_config = list(listener_config) if listener_config is not None else None
         self.tls = tls
         self.process: subprocess.Popen[bytes] | None = None
+        self._parent_may_end: threading.Event | None = None
         self.config_path = workdir / "mosquitto.conf"
         self.log_path = workdir / "mosquitto.log"
 
@@ -79,14 +85,11 @@ class LocalBroker:
                 ]
             )
         )
-        self.process = subprocess.Popen(
-            [binary, "-c", str(self.config_path)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self._spawn([binary, "-c", str(self.config_path)])
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self.stop()
                 raise BrokerUnavailable(f"mosquitto exited at start: {self._log_tail()}")
             with contextlib.suppress(OSError):
                 socket.create_connection(("127.0.0.1", self.port), 0.2).close()
@@ -107,6 +110,52 @@ class LocalBroker:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+        if self._parent_may_end is not None:
+            self._parent_may_end.set()
+            self._parent_may_end = None
+
+    def _spawn(self, argv: list[str]) -> None:
+        """Start Mosquitto so that it cannot outlive the process that started it.
+
+        A kiosk killed with SIGKILL (or a benchmark's probe ending with os._exit) runs no
+        cleanup, so its broker used to stay, holding its port and files. The kernel's
+        parent-death signal (prctl PR_SET_PDEATHSIG) covers every way a process can end,
+        SIGKILL included, costs no extra process and no polling; a watcher process would
+        itself have to be killed with its parent, and a pipe Mosquitto does not read cannot
+        tell it anything. Mosquitto gets SIGTERM, so it still saves its sessions.
+
+        The kernel sends that signal when the *thread* that forked ends, not the process, and
+        LocalBroker is started from short-lived threads (the demo's starts in its own). So the
+        fork is done by a thread of ours that stays parked until ``stop`` has reaped Mosquitto,
+        or until the process ends.
+        """
+        spawned: list[subprocess.Popen[bytes] | BaseException] = []
+        ready = threading.Event()
+        parent_may_end = threading.Event()
+        die_with_parent = _parent_death_signal(signal.SIGTERM)
+
+        def parent() -> None:
+            try:
+                spawned.append(
+                    subprocess.Popen(
+                        argv,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                        preexec_fn=die_with_parent,
+                    )
+                )
+            except BaseException as error:  # handed to the caller below
+                spawned.append(error)
+                parent_may_end.set()
+            ready.set()
+            parent_may_end.wait()
+
+        threading.Thread(target=parent, name=f"mosquitto-{self.port}", daemon=True).start()
+        ready.wait()
+        if isinstance(spawned[0], BaseException):
+            raise spawned[0]
+        self.process = spawned[0]
+        self._parent_may_end = parent_may_end
 
     def restart(self) -> None:
         self.stop()
@@ -123,3 +172,22 @@ class LocalBroker:
             return self.log_path.read_text()[-500:].strip()
         except OSError:
             return "(no log)"
+
+
+def _parent_death_signal(signum: int) -> Callable[[], None]:
+    """What the child runs between fork and exec: ``signum`` when its parent thread ends.
+
+    libc is looked up here, before the fork: the child only makes the call.
+    """
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
+    prctl.restype = ctypes.c_int
+    parent_pid = os.getpid()
+
+    def in_child() -> None:
+        if prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+        if os.getppid() != parent_pid:
+            os._exit(1)  # the parent ended before the signal was armed: nobody wants a broker
+
+    return in_child
