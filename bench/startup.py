@@ -21,8 +21,8 @@ runs are restarts of an already seeded demo; the warm-up is its first start on a
 folder). An Xvfb (1280x800x24) is started when DISPLAY is unset and stopped at the end.
 Every process started here is ended, whatever happens; so is any a program left running after
 it ended (found by its command line, which names the run's folder; listed in the results as
-``left_running``). The script only measures: it never fails on a missed goal. The figures
-also go to bench/results/startup.json.
+``left_running``). The script only measures: it never fails on a missed goal. The figures also
+go to bench/results/startup.json.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ def configure(
     os.environ["KIVY_LOG_MODE"] = "PYTHON"  # Kivy logs through logging, like the rest
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     # SDL2 reads every picture Kivy loads for us (its theme's PNG atlas; our photos and video
-    # reach Kivy as pixels). Kivy's default list also loads Pillow, and tries ffpyplayer, at its
-    # first image: 14 MiB and about 0.1 s of every start (bench/startup.py).
+    # reach Kivy as pixels). Kivy's default list also loads Pillow, which imports numpy, and
+    # tries ffpyplayer, at its first image: in a bare Kivy app 0.25 s and 14 MiB of every start.
     os.environ.setdefault("KIVY_IMAGE", "tex,dds,sdl2")
 
     # The X cut buffer (middle-click paste, through xclip or xsel) is something a kiosk must

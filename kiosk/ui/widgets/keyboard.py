@@ -32,6 +32,8 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
+from kiosk.ui.widgets.fitting import fitting_font_size
+
 # A row is a tuple of keys. A one-character string is a letter key one unit wide; a (text, units)
 # pair is a wider letter key, a function key (named below) or, for "gap", empty space. Every row of
 # a page adds up to the same units, so the keys line up in columns.
@@ -111,15 +113,20 @@ class KeyboardKey(ButtonBehavior, Label):
         self._fit_trigger()
 
     def _fit(self, *_args) -> None:
-        room_w, room_h = self.width - dp(12), self.height - dp(8)
-        self.texture_update()  # measure the label at the font size it has now, not a stale one
-        text_w, text_h = self.texture_size
-        if not text_w or not text_h or (text_w <= room_w and text_h <= room_h):
+        # A word wider than the key would be broken inside it ("Registrarm" / "e"), which the
+        # label's own size does not show: its wrapped text is exactly as wide as the key.
+        if not self.text or self.width <= 1 or self.fitted_font_size:
             return
-        smaller = self.font_size * min(room_w / text_w, room_h / text_h, 0.95)
-        floor = sp(16)
-        if self.font_size > floor:
-            self.fitted_font_size = max(floor, smaller)
+        size = fitting_font_size(
+            [(self.text, self.bold)],
+            self.width - dp(12),
+            self.height - dp(8),
+            self.font_size,
+            sp(16),
+            self.font_name,
+        )
+        if size < self.font_size:
+            self.fitted_font_size = size
 
 
 class TypingEvents:
