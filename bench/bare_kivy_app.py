@@ -26,6 +26,9 @@ def configure(kivy_home: Path, maxfps: int = MAXFPS) -> None:
     os.environ["KIVY_NO_ARGS"] = "1"
     os.environ["KIVY_LOG_MODE"] = "PYTHON"
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    # The kiosk's image providers too (SDL2 only): Kivy's default list would load Pillow and
+    # numpy at the first image, a quarter of a second the kiosk does not pay.
+    os.environ.setdefault("KIVY_IMAGE", "tex,dds,sdl2")
 
     from kivy.config import Config
 

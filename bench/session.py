@@ -208,7 +208,7 @@ def open_kiosk(workdir: Path) -> tuple[Any, dict[str, Any]]:
 
     from demo.seed import seed
     from kiosk.assembly import build_kiosk
-    from kiosk.contract.fields import utc_text
+    from kiosk.contract.times import utc_text
     from kiosk.core.ports import MailChanged
 
     kiosk = build_kiosk(demo_config(workdir / "kiosk-data"))

@@ -367,7 +367,7 @@ def open_kiosk(workdir: Path, broker_url: str, kiosk_id: str, role: str) -> Any:
 def publish_facility(cloud: Any, ends_in_s: float) -> None:
     """Both kiosks' config, the resident, and a visit whose window is open until long after."""
     from cloudsim.sim import make_resident, make_visit
-    from kiosk.contract.fields import utc_text
+    from kiosk.contract.times import utc_text
 
     now = datetime.now(UTC)
     cloud.publish_config(HOUSING, role="housing")

@@ -9,9 +9,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
+if TYPE_CHECKING:  # only for a type: numpy is loaded by whatever makes a picture
+    import numpy as np
+
 
 
 class DeviceState(enum.StrEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from kiosk.contract.fields import utc_text as iso  # the format the inbox stores cloud visits in
+from kiosk.contract.times import utc_text as iso  # the format the inbox stores cloud visits in
 
 
 def visit_row(

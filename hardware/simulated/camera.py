@@ -22,13 +22,11 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-import cv2
 import numpy as np
 
 from hardware.interfaces import DeviceState, Frame
 from hardware.listeners import Listeners
 from hardware.simulated import timecode as _timecode
-from hardware.simulated.scenes import face_scene
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +43,6 @@ _BARS = np.array(
     ],
     dtype=np.uint8,
 )
-_FONT = cv2.FONT_HERSHEY_SIMPLEX
 _JOIN_TIMEOUT_S = 1.0
 SCENES = ("bars", "face")
 # The widest caption the face scene draws, to size its font once.
@@ -106,14 +103,14 @@ class SimulatedCamera:
             self._font_scale = max(0.3, height / 480 * 0.8)
         else:
             # A black caption band along the bottom, the box running just above it over the
-            # shirt: both stay clear of the face, which the cascade must see whole.
+            # shirt: both stay clear of the face, which the cascade must see whole. The face is
+            # drawn at the first frame: a camera that stays off (an idle kiosk's) loads no OpenCV.
             band = max(12, height // 10)
             self._band_top = height - band
-            self._background = face_scene(width, height, faces=1)
-            self._background[self._band_top :] = 0
+            self._background = None
             self._box = max(6, height // 24)
             self._box_y = self._band_top - self._box - max(2, height // 120)
-            self._font_scale = _fit_font_scale(_FACE_CAPTION_SAMPLE, width - 16, band * 0.5)
+            self._font_scale = 0.0  # measured with the face
         travel = width - self._box
         self._travel = travel
         # Cross the picture in about two seconds whatever the frame rate.
@@ -248,12 +245,25 @@ class SimulatedCamera:
                 # Fell behind (a busy host): drop the missed frames rather than burst them.
                 next_at = now
 
+    def _scene_background(self) -> np.ndarray:
+        if self._background is None:
+            from hardware.simulated.scenes import face_scene
+
+            background = face_scene(self.width, self.height, faces=1)
+            background[self._band_top :] = 0
+            band = self.height - self._band_top
+            self._font_scale = _fit_font_scale(_FACE_CAPTION_SAMPLE, self.width - 16, band * 0.5)
+            self._background = background
+        return self._background
+
     def _draw(self, seq: int) -> np.ndarray:
         with self._lock:
             held = self._held
         if held is not None:
             return held
-        image = self._background.copy()
+        import cv2
+
+        image = self._scene_background().copy()
         phase = (seq * self._step) % (2 * self._travel)
         x = phase if phase <= self._travel else 2 * self._travel - phase
         y = self._box_y
@@ -278,7 +288,7 @@ class SimulatedCamera:
                 image,
                 text,
                 origin,
-                _FONT,
+                cv2.FONT_HERSHEY_SIMPLEX,
                 self._font_scale,
                 (255, 255, 255),
                 self._thickness,
@@ -293,5 +303,7 @@ class SimulatedCamera:
 
 def _fit_font_scale(sample: str, max_width: float, max_height: float) -> float:
     """The largest font scale at which ``sample`` fits the box (never below 0.3, still legible)."""
-    (text_w, text_h), _ = cv2.getTextSize(sample, _FONT, 1.0, 1)
+    import cv2
+
+    (text_w, text_h), _ = cv2.getTextSize(sample, cv2.FONT_HERSHEY_SIMPLEX, 1.0, 1)
     return max(0.3, min(max_width / text_w, max_height / text_h))

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any, Final
 
 from kiosk.contract.codec import build, dump, encode
-from kiosk.contract.fields import is_snake_name, utc_text
+from kiosk.contract.fields import is_snake_name
+from kiosk.contract.times import utc_text
 from kiosk.contract.uplink import (
     CapturePayload,
     CommandResultPayload,

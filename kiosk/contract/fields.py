@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 
 from kiosk.contract import limits
 from kiosk.contract.connection import KIOSK_ID_PATTERN
+from kiosk.contract.times import utc_text
 
 
 def rule(text: str, sub: str = "") -> PydanticCustomError:
@@ -109,13 +110,6 @@ _TIME = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})"
     r"(?::([0-9]{2})(?:\.([0-9]{1,9}))?)?(?:Z|\+00:00)"
 )
-
-
-def utc_text(moment: datetime) -> str:
-    """``2026-11-23T19:00:00.000Z``: one fixed width, so text order is time order."""
-    if not isinstance(moment, datetime) or moment.tzinfo is None:
-        raise ValueError("time must be an aware datetime")
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _utc_time(value: Any) -> datetime:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kiosk.contract.fields import utc_text
+from kiosk.contract.times import utc_text
 from kiosk.core.i18n import Language, _
 from kiosk.core.ports import Outbox, OutgoingMessage
 from kiosk.store.messages import Message, MessagesRepository, Photo

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kiosk.contract.codec import Rejected, parse_downlink
-from kiosk.contract.fields import utc_text  # one fixed width: the store orders times as text
+from kiosk.contract.times import utc_text  # one fixed width: the store orders times as text
 from kiosk.contract.topics import RETAINED_DOWNLINK, Topics
 from kiosk.store.messages import MessagesRepository
 from kiosk.store.processed import ProcessedRepository

@@ -12,7 +12,7 @@ import pytest
 
 from cloudsim.sim import make_resident, make_visit
 from kiosk.assembly import build_kiosk
-from kiosk.contract.fields import utc_text
+from kiosk.contract.times import utc_text
 from kiosk.core.clock import SystemClock
 from kiosk.core.kiosk import Kiosk
 from launch.process import start_sync

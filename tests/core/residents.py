@@ -21,7 +21,7 @@ from hardware.simulated import (
     SimulatedHotplug,
 )
 from kiosk.config import KioskConfig
-from kiosk.contract.fields import utc_text
+from kiosk.contract.times import utc_text
 from kiosk.core.clock import FakeClock
 from kiosk.core.credentials import badge_lookup, make_verifier
 from kiosk.core.kiosk import Kiosk

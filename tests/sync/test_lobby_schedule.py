@@ -21,7 +21,7 @@ import pytest
 
 from cloudsim.broker import free_port
 from kiosk.assembly import build_kiosk
-from kiosk.contract.fields import utc_text
+from kiosk.contract.times import utc_text
 from kiosk.core.clock import FakeClock
 from kiosk.core.credentials import make_verifier
 from kiosk.core.kiosk import Kiosk

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kiosk.contract.fields import utc_text
+from kiosk.contract.times import utc_text
 from kiosk.core.context import KioskContext
 from kiosk.core.i18n import Language, _
 from kiosk.core.login_snapshot import take_snapshot
