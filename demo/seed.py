@@ -15,6 +15,7 @@ from kiosk.contract.codec import build_downlink, encode
 from kiosk.contract.connection import QOS
 from kiosk.contract.topics import RETAINED_DOWNLINK, Topics
 from kiosk.core.kiosk import Kiosk
+from kiosk.store.messages import MessagesRepository
 from kiosk.store.residents import ResidentsRepository
 from kiosk.store.snapshots import SnapshotRepository
 from kiosk.sync.inbound import inbound_event
@@ -50,8 +51,11 @@ def seed(kiosk: Kiosk) -> None:
             # Held residents stay: their balances are what the demo left them.
             residents = payloads.residents()
             deliveries.append(("residents", {"version": version, "residents": residents}))
-        # A message already delivered is a no-op, as from the cloud.
-        deliveries += [("inbox", message) for message in payloads.mailbox(now)]
+        # A message already delivered would be a no-op, as from the cloud; a restart does not
+        # even draw the family photo again (OpenCV and a JPEG, before the first frame).
+        messages = MessagesRepository(kiosk.database)
+        if any(messages.get(message_id) is None for message_id, _ in facility.MAILBOX):
+            deliveries += [("inbox", message) for message in payloads.mailbox(now)]
     inbox = Inbox(
         Topics(config.facility_id, config.kiosk_id),
         kiosk.database,
