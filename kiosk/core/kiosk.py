@@ -34,6 +34,7 @@ from kiosk.core.ports import (
     Outbox,
     PeerSignal,
     ScheduleApplied,
+    StaffCommand,
 )
 from kiosk.core.recent_problems import RecentProblems
 from kiosk.core.session import Session
@@ -164,8 +165,7 @@ class Kiosk:
         return ResidentsRepository(self.database).version()
 
     @property
-    def sessions_blocked(self) -> bool:
-        """A lockdown notice or a staff lock: no new session or visit may begin."""
+    def sessions_blocked(self) -> bool:  # a lockdown notice or a staff lock
         return self._context.sessions_blocked
 
     @property
@@ -323,9 +323,9 @@ class Kiosk:
             self._visits.peer_signal(event.visit_id, event.values)
         self._refresh()
 
-    def run_command(self, name: str, args: dict[str, Any]) -> Result | Awaitable[Result]:
+    def run_command(self, command: StaffCommand) -> Result | Awaitable[Result]:
         """A staff command: (ok, error), or an awaitable of them for one that takes a while."""
-        result = self._staff.run(name, args)
+        result = self._staff.run(command.name, dict(command.args))
         self._refresh()
         return result
 

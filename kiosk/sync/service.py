@@ -24,7 +24,7 @@ from kiosk.contract.codec import encode
 from kiosk.contract.endpoints import parse_endpoint
 from kiosk.contract.topics import Topics
 from kiosk.core.kiosk import Kiosk
-from kiosk.core.ports import CloudLinkChanged
+from kiosk.core.ports import CloudLinkChanged, StaffCommand
 from kiosk.store import open_database
 from kiosk.store.outbox import OutboxFull, OutboxRepository
 from kiosk.store.processed import ProcessedRepository
@@ -218,7 +218,7 @@ class SyncService(LinkHandler):
         if command.expires_at <= now:
             self._command_done(command, False, "expired")
             return
-        outcome = self.kiosk.run_command(command.name, dict(command.args or {}))
+        outcome = self.kiosk.run_command(StaffCommand(command.name, dict(command.args or {})))
         if isinstance(outcome, tuple):
             self._command_done(command, *outcome)
             return

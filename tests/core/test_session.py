@@ -8,6 +8,7 @@ import pytest
 
 from kiosk.core.clock import FakeClock
 from kiosk.core.kiosk import Kiosk
+from kiosk.core.ports import StaffCommand
 from kiosk.sync.inbound import inbound_event
 from tests.core.residents import (
     ALVAREZ,
@@ -154,17 +155,17 @@ def test_a_visit_scheduled_during_the_session_shortens_it(kiosk: Kiosk, clock: F
 
 def test_a_staff_logout_command_ends_the_session(kiosk: Kiosk, clock: FakeClock) -> None:
     sign_in(kiosk, clock)
-    assert kiosk.run_command("logout", {}) == (True, None)
+    assert kiosk.run_command(StaffCommand("logout", {})) == (True, None)
     assert kiosk.view.screen == "idle"
     assert [d["reason"] for d in kiosk.outbox.of("logout")] == ["command"]
     # With nobody signed in there is nothing to end, and that is fine.
-    assert kiosk.run_command("logout", {}) == (True, None)
+    assert kiosk.run_command(StaffCommand("logout", {})) == (True, None)
     assert len(kiosk.outbox.of("logout")) == 1
 
 
 def test_a_staff_lock_ends_the_session_and_pauses_sign_in(kiosk: Kiosk, clock: FakeClock) -> None:
     sign_in(kiosk, clock)
-    kiosk.run_command("lock", {"reason": "count"})
+    kiosk.run_command(StaffCommand("lock", {"reason": "count"}))
     assert kiosk.view.screen == "idle"
     assert kiosk.view.paused == "This kiosk is closed by staff."
     assert [d["reason"] for d in kiosk.outbox.of("logout")] == ["command"]

@@ -12,6 +12,7 @@ import pytest
 from hardware.interfaces import BadgeEvent
 from kiosk.core.clock import FakeClock
 from kiosk.core.kiosk import Kiosk
+from kiosk.core.ports import StaffCommand
 from kiosk.sync.inbound import inbound_event
 from tests.conftest import make_config
 from tests.core.residents import (
@@ -490,11 +491,11 @@ def test_a_lockdown_during_the_check_opens_no_session(kiosk: Kiosk, clock: FakeC
 
 def test_a_staff_lock_pauses_sign_in(kiosk: Kiosk) -> None:
     assert kiosk.begin_sign_in()
-    assert kiosk.run_command("lock", {"reason": "count time"}) == (True, None)
+    assert kiosk.run_command(StaffCommand("lock", {"reason": "count time"})) == (True, None)
     assert kiosk.view.screen == "idle"
     assert kiosk.view.paused == "This kiosk is closed by staff."
     assert kiosk.begin_sign_in() is False
-    assert kiosk.run_command("unlock", {}) == (True, None)
+    assert kiosk.run_command(StaffCommand("unlock", {})) == (True, None)
     assert kiosk.view.paused == ""
     assert kiosk.begin_sign_in() is True
 

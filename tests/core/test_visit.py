@@ -11,6 +11,7 @@ from hardware.interfaces import HookEvent, HookState
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
 from kiosk.core.kiosk import Kiosk
+from kiosk.core.ports import StaffCommand
 from kiosk.sync.inbound import inbound_event
 from tests.conftest import make_config
 from tests.core.residents import (
@@ -199,7 +200,9 @@ def test_each_way_a_visit_ends_is_told_with_its_reason(kiosk, clock, how) -> Non
     elif how == "button":
         kiosk.hang_up()
     elif how == "command":
-        assert kiosk.run_command("end_visit", {"visit_id": "v1", "reason": "count"}) == (True, None)
+        assert kiosk.run_command(
+            StaffCommand("end_visit", {"visit_id": "v1", "reason": "count"})
+        ) == (True, None)
     else:
         kiosk.receive(
             inbound_event(
@@ -222,7 +225,7 @@ def test_each_way_a_visit_ends_is_told_with_its_reason(kiosk, clock, how) -> Non
 
 
 def test_end_visit_for_no_visit_here_says_so(kiosk, clock) -> None:
-    assert kiosk.run_command("end_visit", {"visit_id": "v1"}) == (
+    assert kiosk.run_command(StaffCommand("end_visit", {"visit_id": "v1"})) == (
         False,
         "no visit in progress at this kiosk",
     )
