@@ -14,7 +14,6 @@ from kiosk.core.i18n import Language, _
 from kiosk.core.lobby import Lobby, LobbyView
 from kiosk.core.parts.visits import VisitorVisits
 from kiosk.core.photo_checks import PhotoChecks
-from kiosk.core.sign_in import make_decoy
 from kiosk.core.visit import CallFactory
 
 
@@ -25,7 +24,6 @@ class LobbyDesk:
         self, context: KioskContext, call_factory: CallFactory | None, checks: PhotoChecks
     ) -> None:
         self._context = context
-        self._decoy: str | None = None
         self.visits = VisitorVisits(context, call_factory, forgotten=self._visit_forgotten)
         self.lobby = Lobby(
             kiosk_id=context.config.kiosk_id,
@@ -35,7 +33,7 @@ class LobbyDesk:
             outbox=context.outbox,
             outbox_records=context.outbox_records,
             visits=lambda: context.station_visits,
-            decoy=self._decoy_verifier,
+            decoy=context.decoy_verifier,
             check_still=checks.check_still,
             join=self.visits.visitor_checked_in,
             event=context.event,
@@ -95,8 +93,3 @@ class LobbyDesk:
 
     def _visit_forgotten(self) -> None:
         self.lobby.forget_sent()
-
-    def _decoy_verifier(self) -> str:
-        if self._decoy is None:
-            self._decoy = make_decoy()
-        return self._decoy

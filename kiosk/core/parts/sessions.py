@@ -21,7 +21,7 @@ from kiosk.core.mailbox import Mailbox
 from kiosk.core.photo_checks import PhotoChecks
 from kiosk.core.ports import OutgoingCapture
 from kiosk.core.session import Session, SessionView, sessions_paused_by_visit
-from kiosk.core.sign_in import SignedIn, SignIn, SignInView, make_decoy
+from kiosk.core.sign_in import SignedIn, SignIn, SignInView
 from kiosk.store.messages import MessagesRepository
 from kiosk.store.outbox import OutboxFull
 from kiosk.store.residents import ResidentsRepository
@@ -53,7 +53,6 @@ class ResidentSessions:
         self.sign_in: SignIn | None = None
         self.confirming = False  # the sign-in under way confirms a visit's resident
         self.session: Session | None = None
-        self._decoy: str | None = None
         self._greeted = False  # a badge named a resident, and the screens speak their language
         self.unread = self._messages.unread_total()
 
@@ -115,26 +114,20 @@ class ResidentSessions:
         self, signed_in: Callable[[SignedIn], None], title: str = _("Sign in")
     ) -> SignIn:
         context = self._context
-        if self._decoy is None:
-            # Made ahead, off the loop: the first unknown ID must take no longer than a known one.
-            with contextlib.suppress(RuntimeError):  # no loop (a test without one): made on use
-                asyncio.get_running_loop().run_in_executor(None, self._decoy_verifier)
+        # Made ahead, off the loop: the first unknown ID must take no longer than a known one.
+        with contextlib.suppress(RuntimeError):  # no loop (a test without one): made on use
+            asyncio.get_running_loop().run_in_executor(None, context.decoy_verifier)
         return SignIn(
             residents=self._residents,
             lockouts=context.lockouts,
             pace=context.pace,
             clock=context.clock,
-            decoy=self._decoy_verifier,
+            decoy=context.decoy_verifier,
             event=context.event,
             signed_in=signed_in,
             title=title,
             changed=context.changed,
         )
-
-    def _decoy_verifier(self) -> str:
-        if self._decoy is None:
-            self._decoy = make_decoy()
-        return self._decoy
 
     # --- the session -----------------------------------------------------------------------
 
