@@ -626,7 +626,7 @@ def commit_probe(root: Path, payload: bytes, repeat: int = 30) -> dict[str, floa
             start = time.perf_counter()
             repository.replace(version, rows, payload.decode())
             times.append((time.perf_counter() - start) * 1000)
-        database.conn.close()
+        database.close()
         results[mode] = statistics.median(times)
     parse = []
     for _ in range(repeat):

@@ -371,7 +371,7 @@ def run_kiosk(url: str, receiver: Child, root: Path, kiosk_id: str, count: int) 
     try:
         OutboxRepository(database, budget_bytes=1 << 30).append_many(make_payloads(kiosk_id, count))
     finally:
-        database.conn.close()
+        database.close()
     child = Child(kiosk_main, url, str(data_dir), kiosk_id, count)
     try:
         child.recv()

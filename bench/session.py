@@ -240,7 +240,7 @@ def open_kiosk(workdir: Path) -> tuple[Any, dict[str, Any]]:
                 None,
             )
         )
-    conn = kiosk.database.conn
+    conn = kiosk.database
     with conn:
         conn.executemany(
             "INSERT INTO messages (message_id, inmate_id, direction, contact_id, contact_name,"

@@ -15,7 +15,6 @@ if TYPE_CHECKING:  # only for a type: numpy is loaded by whatever makes a pictur
     import numpy as np
 
 
-
 class DeviceState(enum.StrEnum):
     """What telemetry and the technician screen say of a device."""
 

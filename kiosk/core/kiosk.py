@@ -367,7 +367,7 @@ class Kiosk:
 
     def close(self) -> None:
         self._devices.stop()
-        self.database.conn.close()
+        self.database.close()
 
     def _in_use(self) -> bool:
         return (

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pathlib
 import sqlite3
-
-from sqlite_utils import Database
+from sqlite3 import Connection
 
 from kiosk.store.errors import StoreError
 from kiosk.store.migrations import latest_version, migrate, newer_schema_message, schema_version
@@ -15,7 +14,7 @@ __all__ = ["StoreError", "open_database"]
 BUSY_TIMEOUT_MS = 5000
 
 
-def open_database(path: pathlib.Path) -> Database:
+def open_database(path: pathlib.Path) -> Connection:
     """Open (creating if needed) the database at ``path`` and migrate it to the newest schema.
 
     The connection is in autocommit mode; group writes with
@@ -33,11 +32,9 @@ def open_database(path: pathlib.Path) -> Database:
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"cannot open {path}: {exc}") from exc
     try:
-        # No sqlite-utils plugin gets to change the kiosk's connection.
-        db = Database(conn, execute_plugins=False)
-        _configure(db)
-        _check_schema(db, path)
-        migrate(db)
+        _configure(conn)
+        _check_schema(conn, path)
+        migrate(conn)
     except sqlite3.DatabaseError as exc:
         conn.close()
         if exc.sqlite_errorcode == sqlite3.SQLITE_NOTADB:
@@ -48,10 +45,10 @@ def open_database(path: pathlib.Path) -> Database:
     except BaseException:
         conn.close()
         raise
-    return db
+    return conn
 
 
-def _configure(db: Database) -> None:
+def _configure(db: Connection) -> None:
     # First, so that the journal-mode switch below already waits for another process's lock.
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     # WAL: readers (the UI) never block the writer (sync), nor the writer them.
@@ -67,7 +64,7 @@ def _configure(db: Database) -> None:
     db.execute("PRAGMA secure_delete = ON")
 
 
-def _check_schema(db: Database, path: pathlib.Path) -> None:
+def _check_schema(db: Connection, path: pathlib.Path) -> None:
     """Refuse a database this version must not touch, before any migration writes to it."""
     found = schema_version(db)
     known = latest_version()

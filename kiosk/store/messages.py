@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlite_utils import Database
+from sqlite3 import Connection
 
 from kiosk.store.schedule import _iso_z, _utc_now
 from kiosk.store.transaction import transaction
@@ -73,7 +72,7 @@ class Photo:
 class MessagesRepository:
     """Writes are one transaction each, joining an outer one if any (message + processed id)."""
 
-    def __init__(self, db: Database, *, now: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, db: Connection, *, now: Callable[[], datetime] = _utc_now) -> None:
         self._db = db
         self._now = now
 
@@ -109,7 +108,7 @@ class MessagesRepository:
             )
             if cursor.rowcount == 0:
                 return False
-            self._db.conn.executemany(
+            self._db.executemany(
                 "INSERT INTO photos (photo_id, message_id, mime, data) VALUES (?, ?, ?, ?)",
                 photo_rows,
             )

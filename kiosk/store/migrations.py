@@ -3,24 +3,22 @@
 ``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``. A migration is never edited once
 released: kiosks in the field have already run it. Change the schema by appending a new one.
 
-Migrations use plain SQL rather than sqlite-utils' table helpers: the helpers commit on their own
-(``with conn:``), which would break the one-transaction-per-step rule, and their output may change
-between library versions, while a migration must build the same schema forever.
+Migrations are plain SQL: a migration must build the same schema forever, whatever version of
+any library runs it, and each step is one transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-
-from sqlite_utils import Database
+from sqlite3 import Connection
 
 from kiosk.store.errors import StoreError
 from kiosk.store.transaction import transaction
 
-Migration = Callable[[Database], None]
+Migration = Callable[[Connection], None]
 
 
-def _v1_snapshots_and_schedule(db: Database) -> None:
+def _v1_snapshots_and_schedule(db: Connection) -> None:
     """Retained snapshots as received, and the schedule's visits as rows."""
     db.execute(
         """
@@ -53,7 +51,7 @@ def _v1_snapshots_and_schedule(db: Database) -> None:
     db.execute("CREATE INDEX idx_visits_starts_at ON visits (starts_at)")
 
 
-def _v2_residents_and_messaging(db: Database) -> None:
+def _v2_residents_and_messaging(db: Connection) -> None:
     """Who may sign in here, and their messages with the approved photos."""
     db.execute(
         """
@@ -108,7 +106,7 @@ def _v2_residents_and_messaging(db: Database) -> None:
     db.execute("CREATE INDEX idx_photos_message_id ON photos (message_id)")
 
 
-def _v3_delivery(db: Database) -> None:
+def _v3_delivery(db: Connection) -> None:
     """The durable outbox, the ids already applied, and the local audit log."""
     db.execute(
         """
@@ -148,7 +146,7 @@ def _v3_delivery(db: Database) -> None:
     )
 
 
-def _v4_outbox_size_index(db: Database) -> None:
+def _v4_outbox_size_index(db: Connection) -> None:
     """Let the outbox's byte total (its budget) be summed from an index, not from the rows.
 
     ``size`` comes after ``payload`` in each row, so summing it from the table follows every
@@ -158,7 +156,7 @@ def _v4_outbox_size_index(db: Database) -> None:
     db.execute("CREATE INDEX idx_outbox_size ON outbox (size)")
 
 
-def _v5_sign_in_and_refunds(db: Database) -> None:
+def _v5_sign_in_and_refunds(db: Connection) -> None:
     """Sign-in lockouts that survive a restart, and the credits refunded for a rejected message.
 
     A lockout kept only in memory would end whenever the kiosk restarts, and pulling the power
@@ -177,7 +175,7 @@ def _v5_sign_in_and_refunds(db: Database) -> None:
     db.execute("ALTER TABLE messages ADD COLUMN credits_refunded INTEGER NULL")
 
 
-def _v6_lobby_visits(db: Database) -> None:
+def _v6_lobby_visits(db: Connection) -> None:
     """What a lobby needs of a visit: the photos to take before it, and its station.
 
     Captures are a comma-separated list of purposes (at most three, from a fixed set).
@@ -203,7 +201,7 @@ def latest_version() -> int:
     return len(MIGRATIONS)
 
 
-def schema_version(db: Database) -> int:
+def schema_version(db: Connection) -> int:
     """The schema version the database is at (0 for a new, empty one)."""
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
@@ -216,7 +214,7 @@ def newer_schema_message(subject: str, found: int, known: int) -> str:
     )
 
 
-def migrate(db: Database, target: int | None = None) -> int:
+def migrate(db: Connection, target: int | None = None) -> int:
     """Bring the schema up to ``target`` (default: the newest) and return the version reached.
 
     Each step runs in its own transaction together with its ``user_version`` update, so a crash or

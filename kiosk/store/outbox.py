@@ -11,8 +11,7 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlite_utils import Database
+from sqlite3 import Connection
 
 from kiosk.store.messages import MessagesRepository
 from kiosk.store.schedule import _iso_z, _utc_now
@@ -56,7 +55,7 @@ class OutboxRepository:
     """
 
     def __init__(
-        self, db: Database, *, budget_bytes: int, now: Callable[[], datetime] = _utc_now
+        self, db: Connection, *, budget_bytes: int, now: Callable[[], datetime] = _utc_now
     ) -> None:
         if isinstance(budget_bytes, bool) or not isinstance(budget_bytes, int):
             raise TypeError("budget_bytes must be an int")

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlite_utils import Database
+from sqlite3 import Connection
 
 from kiosk.store.schedule import _iso_z, _utc_now
 
@@ -31,7 +30,7 @@ class ProcessedEntry:
 class ProcessedRepository:
     """Each method is one SQL statement: inside an outer transaction it joins it."""
 
-    def __init__(self, db: Database, *, now: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, db: Connection, *, now: Callable[[], datetime] = _utc_now) -> None:
         self._db = db
         self._now = now
 

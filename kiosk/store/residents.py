@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from sqlite3 import Connection
 from typing import Any
-
-from sqlite_utils import Database
 
 from kiosk.store.schedule import _iso_z, _utc_now
 from kiosk.store.transaction import transaction
@@ -39,7 +38,7 @@ _SELECT = (
 
 
 class ResidentsRepository:
-    def __init__(self, db: Database, *, now: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, db: Connection, *, now: Callable[[], datetime] = _utc_now) -> None:
         self._db = db
         self._now = now
 
@@ -65,12 +64,12 @@ class ResidentsRepository:
                 return False
             self._db.execute("DELETE FROM badge_lookups")
             self._db.execute("DELETE FROM residents")
-            self._db.conn.executemany(
+            self._db.executemany(
                 f"INSERT INTO residents ({', '.join(RESIDENT_COLUMNS)}) "
                 f"VALUES ({', '.join('?' for _ in RESIDENT_COLUMNS)})",
                 rows,
             )
-            self._db.conn.executemany(
+            self._db.executemany(
                 "INSERT INTO badge_lookups (lookup, inmate_id) VALUES (?, ?)", lookups
             )
             self._db.execute(

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from sqlite3 import Connection
 from typing import Any
-
-from sqlite_utils import Database
 
 from kiosk.store.transaction import transaction
 
@@ -54,7 +53,7 @@ class ScheduleRepository:
     ISO 8601 UTC text in one format, so that text order is time order.
     """
 
-    def __init__(self, db: Database, *, now: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, db: Connection, *, now: Callable[[], datetime] = _utc_now) -> None:
         self._db = db
         # Injected so tests and the fake clock decide what applied_at says.
         self._now = now
@@ -74,7 +73,7 @@ class ScheduleRepository:
             if stored is not None and version < stored:
                 return False
             self._db.execute("DELETE FROM visits")
-            self._db.conn.executemany(
+            self._db.executemany(
                 f"INSERT INTO visits ({', '.join(VISIT_COLUMNS)}) "
                 f"VALUES ({', '.join('?' for _ in VISIT_COLUMNS)})",
                 rows,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlite_utils import Database
+from sqlite3 import Connection
 
 from kiosk.store.schedule import _iso_z
 
@@ -19,7 +18,7 @@ class FailureRecord:
 
 
 class SignInFailuresRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Connection) -> None:
         self._db = db
 
     def get(self, inmate_id: str) -> FailureRecord:

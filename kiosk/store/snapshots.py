@@ -13,9 +13,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from sqlite3 import Connection
 from typing import Any
-
-from sqlite_utils import Database
 
 from kiosk.store.schedule import _iso_z, _utc_now
 
@@ -43,7 +42,7 @@ class Snapshot:
 
 
 class SnapshotRepository:
-    def __init__(self, db: Database, *, now: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, db: Connection, *, now: Callable[[], datetime] = _utc_now) -> None:
         self._db = db
         self._now = now
 
@@ -67,7 +66,6 @@ class SnapshotRepository:
             "SELECT payload, version, applied_at FROM snapshots WHERE kind = ?", (kind,)
         ).fetchone()
         return None if row is None else Snapshot(kind, row[0], row[1], row[2])
-
 
     def values(self, kind: str) -> dict[str, Any] | None:
         """The applied ``kind`` snapshot's values, as committed; None before the first one."""

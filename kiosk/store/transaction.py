@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from sqlite_utils import Database
+from sqlite3 import Connection
 
 
 @contextmanager
-def transaction(db: Database) -> Iterator[Database]:
+def transaction(db: Connection) -> Iterator[Connection]:
     """Commit everything done in the block at once, or nothing if it raises.
 
     Nested use joins the outer transaction through a savepoint, so a repository method can be part
     of a larger unit of work (e.g. apply a message and record its id) without committing early.
     """
-    conn = db.conn
+    conn = db
     if conn.in_transaction:
         # Savepoints may share a name: RELEASE and ROLLBACK TO act on the innermost one.
         conn.execute("SAVEPOINT nested")

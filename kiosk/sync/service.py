@@ -119,7 +119,7 @@ class SyncService(LinkHandler):
         farewell = (self.topics.up("status"), encode(self._status("offline", reason)))
         self.cloud_outbox.attach(None)
         await asyncio.get_running_loop().run_in_executor(None, self.link.stop, farewell)
-        self._link_database.conn.close()
+        self._link_database.close()
 
     # --- what the kiosk's outbox asks of the link (event loop) ------------------------------
 

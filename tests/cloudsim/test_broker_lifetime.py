@@ -24,7 +24,6 @@ REPO = Path(__file__).resolve().parents[2]
 WAIT_S = 30.0
 
 
-
 @pytest.fixture(autouse=True)
 def mosquitto_installed() -> None:
     """Like the sync tests: a missing broker fails, it is not a pass."""

@@ -105,7 +105,7 @@ def add_many_messages(kiosk: Kiosk, inmate_id: str, count: int) -> None:
         )
         for n in range(count)
     ]
-    conn = kiosk.database.conn
+    conn = kiosk.database
     conn.execute("BEGIN")
     conn.executemany(
         "INSERT INTO messages (message_id, inmate_id, direction, contact_id, contact_name, "

@@ -370,9 +370,9 @@ def test_submit_queues_the_photos_and_joins_the_visit(make_lobby, camera: Simula
         await take_and_accept(kiosk, camera, CREDENTIAL)
         await take_and_accept(kiosk, camera, FACE)
         capture = kiosk.lobby.capture
-        kiosk.database.conn.set_trace_callback(statements.append)
+        kiosk.database.set_trace_callback(statements.append)
         kiosk.lobby_intent("submit")
-        kiosk.database.conn.set_trace_callback(None)
+        kiosk.database.set_trace_callback(None)
         assert all(capture.accepted_picture(p) is None for p in (ID, CREDENTIAL, FACE))
         assert capture.still() is None and capture.submitted() is None
 

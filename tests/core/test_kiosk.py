@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
 from demo.facility import DEMO_BADGE_KEY, DEMO_BADGES, DEMO_PIN
 from demo.seed import seed
@@ -462,12 +463,14 @@ def test_demo_seed_on_a_lobby_kiosk_announces_the_time_only(
 
 def test_demo_residents_sign_in_with_the_demo_pin(kiosk: Kiosk) -> None:
     seed(kiosk)
-    residents = list(kiosk.database["residents"].rows)
+    residents = list(Database(kiosk.database)["residents"].rows)
     assert {row["display_name"] for row in residents} == {"M. Alvarez", "D. Johnson"}
     for row in residents:
         assert check_verifier(DEMO_PIN, row["pin_verifier"]) is True
         assert check_verifier("0000", row["pin_verifier"]) is False
-    lookups = {row["lookup"]: row["inmate_id"] for row in kiosk.database["badge_lookups"].rows}
+    lookups = {
+        row["lookup"]: row["inmate_id"] for row in Database(kiosk.database)["badge_lookups"].rows
+    }
     assert lookups[badge_lookup(DEMO_BADGES[0], DEMO_BADGE_KEY)] == "A1024"
     assert DEMO_BADGES[0] not in str(lookups)  # the badge itself is never kept
 
@@ -476,5 +479,5 @@ def test_seeding_the_demo_again_keeps_one_of_each_resident(kiosk: Kiosk, clock: 
     seed(kiosk)
     clock.advance(3600)
     seed(kiosk)  # a restart of the demo an hour later
-    assert kiosk.database["residents"].count == 2
+    assert Database(kiosk.database)["residents"].count == 2
     assert kiosk.view.notice.time == f"2:25{NBSP}PM"

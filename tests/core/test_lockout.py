@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from sqlite3 import Connection
 
 import pytest
-from sqlite_utils import Database
 
 from kiosk.core.clock import FakeClock
 from kiosk.core.lockout import (
@@ -23,14 +23,14 @@ from tests.core.residents import START
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
+def db(tmp_path: Path) -> Iterator[Connection]:
     database = open_database(tmp_path / "kiosk.db")
     yield database
     database.close()
 
 
 @pytest.fixture
-def lockouts(db: Database, clock: FakeClock) -> Lockouts:
+def lockouts(db: Connection, clock: FakeClock) -> Lockouts:
     return Lockouts(SignInFailuresRepository(db), clock)
 
 

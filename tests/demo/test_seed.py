@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlite_utils import Database
 
 from demo.cloud import publish_facility
 from demo.facility import DEMO_BADGE_KEY, DEMO_BADGES, DEMO_CONFIRMATION_CODES, DEMO_PIN
@@ -123,8 +124,8 @@ def test_a_restarted_demo_keeps_its_messages_once_and_its_balances(opened, clock
     clock.advance(3600)
     seed(housing)  # the demo started again an hour later
 
-    assert housing.database["messages"].count == 3
-    assert housing.database["photos"].count == 1
+    assert Database(housing.database)["messages"].count == 3
+    assert Database(housing.database)["photos"].count == 1
     assert residents.by_inmate_id("A1024")["message_credits"] == 11
     assert housing.view.notice.time.startswith("2:25")  # the schedule is delivered anew
 
@@ -134,5 +135,5 @@ def test_a_lobby_gets_no_residents_and_no_messages(opened) -> None:
     seed(lobby)
 
     assert lobby.residents_version is None
-    assert lobby.database["messages"].count == 0
-    assert lobby.database["visits"].count == 4
+    assert Database(lobby.database)["messages"].count == 0
+    assert Database(lobby.database)["visits"].count == 4

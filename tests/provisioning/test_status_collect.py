@@ -30,7 +30,7 @@ def kiosk_database(root: Path) -> None:
     login = uplink.event("e-2", at, "login_failed", {"method": "badge", "inmate_id": None})
     outbox.append("kiosk/v1/f1/hu-01/up/events", "e-2", uplink.encode(login))
     SnapshotRepository(db).replace("schedule", '{"version": 7}', 7)
-    db.conn.close()
+    db.close()
 
 
 def test_status_reads_the_configuration_database_and_certificate(

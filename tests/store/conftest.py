@@ -5,9 +5,9 @@ from __future__ import annotations
 import pathlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from sqlite3 import Connection
 
 import pytest
-from sqlite_utils import Database
 
 from kiosk.core.clock import FakeClock
 from kiosk.store import open_database
@@ -19,7 +19,7 @@ def path(tmp_path: pathlib.Path) -> pathlib.Path:
 
 
 @pytest.fixture
-def db(path: pathlib.Path) -> Iterator[Database]:
+def db(path: pathlib.Path) -> Iterator[Connection]:
     database = open_database(path)
     yield database
     database.close()

@@ -8,10 +8,10 @@ import sqlite3
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from sqlite3 import Connection
 from typing import Any
 
 import pytest
-from sqlite_utils import Database
 
 from kiosk.core.clock import FakeClock
 from kiosk.store import Message, MessagesRepository, Photo, open_database
@@ -22,7 +22,7 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256))
 
 
 @pytest.fixture
-def messages(db: Database, clock: FakeClock) -> MessagesRepository:
+def messages(db: Connection, clock: FakeClock) -> MessagesRepository:
     return MessagesRepository(db, now=clock.now)
 
 
@@ -67,7 +67,7 @@ def test_an_incoming_message_with_its_photos(messages: MessagesRepository) -> No
     assert messages.get("m-404") is None
 
 
-def test_adding_a_message_again_is_a_no_op(messages: MessagesRepository, db: Database) -> None:
+def test_adding_a_message_again_is_a_no_op(messages: MessagesRepository, db: Connection) -> None:
     assert add(messages, "m-1", "2024-05-01T07:00:00Z", photos=[("p-1", "image/png", PNG)])
     assert not add(
         messages, "m-1", "2024-05-02T07:00:00Z", body="changed", photos=[("p-9", "image/png", b"x")]
@@ -80,7 +80,7 @@ def test_adding_a_message_again_is_a_no_op(messages: MessagesRepository, db: Dat
 
 
 def test_a_failing_photo_stores_nothing_of_the_message(
-    messages: MessagesRepository, db: Database
+    messages: MessagesRepository, db: Connection
 ) -> None:
     add(messages, "m-1", "2024-05-01T07:00:00Z", photos=[("p-1", "image/png", PNG)])
     with pytest.raises(sqlite3.IntegrityError):
@@ -95,7 +95,7 @@ def test_a_failing_photo_stores_nothing_of_the_message(
     assert messages.get("m-2") is None
     assert messages.get("m-3") is None
     assert db.execute("SELECT photo_id FROM photos").fetchall() == [("p-1",)]
-    assert not db.conn.in_transaction
+    assert not db.in_transaction
     # Not remembered as seen: a corrected delivery is stored.
     assert add(messages, "m-2", "2024-05-01T08:00:00Z", photos=[("p-2", "image/png", PNG)])
 
@@ -200,7 +200,7 @@ def test_for_resident_pages_newest_first(messages: MessagesRepository) -> None:
 
 
 def test_ten_thousand_messages_insert_and_page_quickly(
-    messages: MessagesRepository, db: Database
+    messages: MessagesRepository, db: Connection
 ) -> None:
     start = datetime(2024, 1, 1, tzinfo=UTC)
     # Many share a second, so the id breaks ties; ids are not in time order.
@@ -233,7 +233,7 @@ def test_ten_thousand_messages_insert_and_page_quickly(
 
 
 def test_add_inside_a_rolled_back_transaction_is_undone(
-    messages: MessagesRepository, db: Database
+    messages: MessagesRepository, db: Connection
 ) -> None:
     with pytest.raises(RuntimeError), transaction(db):
         add(messages, "m-1", "2024-05-01T07:00:00Z", photos=[("p-1", "image/png", PNG)])

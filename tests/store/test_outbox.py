@@ -9,9 +9,9 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from sqlite3 import Connection
 
 import pytest
-from sqlite_utils import Database
 
 from kiosk.core.clock import FakeClock
 from kiosk.store import OutboxFull, OutboxRecord, OutboxRepository, open_database
@@ -27,11 +27,11 @@ def payload(n: int, size: int = 0) -> bytes:
 
 
 @pytest.fixture
-def outbox(db: Database, clock: FakeClock) -> OutboxRepository:
+def outbox(db: Connection, clock: FakeClock) -> OutboxRepository:
     return OutboxRepository(db, budget_bytes=BUDGET, now=clock.now)
 
 
-def rows(db: Database) -> list[tuple[object, ...]]:
+def rows(db: Connection) -> list[tuple[object, ...]]:
     return db.execute("SELECT * FROM outbox ORDER BY seq").fetchall()
 
 
@@ -85,11 +85,11 @@ def test_pending_can_cap_the_bytes_it_returns(outbox: OutboxRepository) -> None:
 
 
 def test_a_record_is_committed_when_append_returns(
-    outbox: OutboxRepository, path: pathlib.Path, db: Database
+    outbox: OutboxRepository, path: pathlib.Path, db: Connection
 ) -> None:
     data = '{"v":1,"type":"message","body":"Hola ✓"}'.encode()
     seq = outbox.append("up/outbox", "m-1", data)
-    assert not db.conn.in_transaction
+    assert not db.in_transaction
     # Another connection, while the writer is still open, sees it.
     other = sqlite3.connect(path)
     try:
@@ -102,7 +102,7 @@ def test_a_record_is_committed_when_append_returns(
 
 
 def test_the_budget_refuses_what_would_not_fit_and_changes_nothing(
-    outbox: OutboxRepository, db: Database
+    outbox: OutboxRepository, db: Connection
 ) -> None:
     outbox.append("up/events", "e-1", payload(1, 600))
     before = rows(db)
@@ -114,7 +114,7 @@ def test_the_budget_refuses_what_would_not_fit_and_changes_nothing(
     assert rows(db) == before
     assert outbox.depth() == 1
     assert outbox.size_bytes() == 600
-    assert not db.conn.in_transaction
+    assert not db.in_transaction
 
     # Exactly up to the budget fits.
     outbox.append("up/captures", "c-1", payload(2, 400))
@@ -161,7 +161,7 @@ def test_append_many_returns_seqs_in_order(outbox: OutboxRepository) -> None:
     assert outbox.append_many([]) == []
 
 
-def test_append_many_is_all_or_none(outbox: OutboxRepository, db: Database) -> None:
+def test_append_many_is_all_or_none(outbox: OutboxRepository, db: Connection) -> None:
     outbox.append("up/events", "e-0", payload(0, 100))
     before = rows(db)
 
@@ -183,7 +183,7 @@ def test_append_many_is_all_or_none(outbox: OutboxRepository, db: Database) -> N
     with pytest.raises(sqlite3.IntegrityError, match="disk trouble"):
         outbox.append_many([("up/events", "a", payload(1)), ("up/events", "boom", payload(2))])
     assert rows(db) == before
-    assert not db.conn.in_transaction
+    assert not db.in_transaction
 
 
 def test_payloads_must_be_utf8_bytes(outbox: OutboxRepository) -> None:
@@ -202,7 +202,7 @@ def test_payloads_must_be_utf8_bytes(outbox: OutboxRepository) -> None:
     assert type(outbox.pending()[0].payload) is bytes
 
 
-def test_budget_must_be_positive(db: Database) -> None:
+def test_budget_must_be_positive(db: Connection) -> None:
     with pytest.raises(ValueError):
         OutboxRepository(db, budget_bytes=0)
     with pytest.raises(TypeError):
@@ -222,16 +222,16 @@ def test_delete_removes_only_the_given_seqs_and_is_idempotent(outbox: OutboxRepo
 
 
 def test_delete_is_one_transaction_however_many_seqs(
-    db: Database, outbox: OutboxRepository
+    db: Connection, outbox: OutboxRepository
 ) -> None:
     big = OutboxRepository(db, budget_bytes=10**7)
     seqs = big.append_many([("up/events", f"e-{n}", payload(n)) for n in range(1200)])
     statements: list[str] = []
-    db.conn.set_trace_callback(statements.append)
+    db.set_trace_callback(statements.append)
     try:
         assert outbox.delete(iter(seqs[:1100])) == 1100
     finally:
-        db.conn.set_trace_callback(None)
+        db.set_trace_callback(None)
     assert [s for s in statements if s.startswith(("BEGIN", "COMMIT"))] == [
         "BEGIN IMMEDIATE",
         "COMMIT",
@@ -255,7 +255,7 @@ def test_seqs_are_never_reused_after_the_outbox_empties(outbox: OutboxRepository
 
 
 def test_append_inside_a_rolled_back_transaction_is_undone(
-    outbox: OutboxRepository, db: Database
+    outbox: OutboxRepository, db: Connection
 ) -> None:
     kept = outbox.append("up/events", "e-1", payload(1))
     with pytest.raises(RuntimeError), transaction(db):
@@ -266,7 +266,7 @@ def test_append_inside_a_rolled_back_transaction_is_undone(
 
 
 def test_outbox_full_inside_a_transaction_undoes_only_the_append(
-    outbox: OutboxRepository, db: Database
+    outbox: OutboxRepository, db: Connection
 ) -> None:
     with transaction(db):
         outbox.append("up/events", "e-1", payload(1))
@@ -275,7 +275,7 @@ def test_outbox_full_inside_a_transaction_undoes_only_the_append(
     assert [r.record_id for r in outbox.pending()] == ["e-1"]
 
 
-def test_the_budget_total_is_read_from_an_index(db: Database) -> None:
+def test_the_budget_total_is_read_from_an_index(db: Connection) -> None:
     plan = db.execute("EXPLAIN QUERY PLAN SELECT coalesce(sum(size), 0) FROM outbox").fetchall()
     assert "COVERING INDEX idx_outbox_size" in " ".join(str(row[-1]) for row in plan)
 
@@ -369,7 +369,7 @@ def test_a_record_survives_sigkill_right_after_append_returned(path: pathlib.Pat
 
 
 def test_acknowledged_messages_become_sent_with_their_records_deleted(
-    outbox: OutboxRepository, db: Database
+    outbox: OutboxRepository, db: Connection
 ) -> None:
     from kiosk.store.messages import MessagesRepository
 
@@ -392,7 +392,7 @@ def test_acknowledged_messages_become_sent_with_their_records_deleted(
 
 
 def test_a_failing_acknowledgement_changes_neither_message_nor_record(
-    outbox: OutboxRepository, db: Database, monkeypatch: pytest.MonkeyPatch
+    outbox: OutboxRepository, db: Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from kiosk.store.messages import MessagesRepository
 
@@ -410,7 +410,9 @@ def test_a_failing_acknowledgement_changes_neither_message_nor_record(
     assert outbox.depth() == 1
 
 
-def _bytes_after_delivery(db: Database, path: pathlib.Path, clock: FakeClock, marker: str) -> bytes:
+def _bytes_after_delivery(
+    db: Connection, path: pathlib.Path, clock: FakeClock, marker: str
+) -> bytes:
     """A capture queued, delivered (deleted) and checkpointed: the file's bytes, WAL too."""
     outbox = OutboxRepository(db, budget_bytes=10_000_000, now=clock.now)
     body = ('{"v":1,"type":"capture","data_b64":"' + marker * 2000 + '"}').encode()
@@ -425,7 +427,7 @@ def _bytes_after_delivery(db: Database, path: pathlib.Path, clock: FakeClock, ma
 
 
 def test_a_delivered_record_leaves_no_trace_in_the_database_file(
-    db: Database, path: pathlib.Path, tmp_path: pathlib.Path, clock: FakeClock
+    db: Connection, path: pathlib.Path, tmp_path: pathlib.Path, clock: FakeClock
 ) -> None:
     """A visitor's ID photo, once the broker has it, cannot be read back from the file."""
     marker = "VISITOR-PHOTO-7f3a9c"

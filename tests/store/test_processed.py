@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pathlib
 from datetime import timedelta
+from sqlite3 import Connection
 
 import pytest
-from sqlite_utils import Database
 
 from kiosk.core.clock import FakeClock
 from kiosk.store import MessagesRepository, ProcessedEntry, ProcessedRepository, open_database
@@ -14,7 +14,7 @@ from kiosk.store.transaction import transaction
 
 
 @pytest.fixture
-def processed(db: Database, clock: FakeClock) -> ProcessedRepository:
+def processed(db: Connection, clock: FakeClock) -> ProcessedRepository:
     return ProcessedRepository(db, now=clock.now)
 
 
@@ -94,7 +94,7 @@ def test_unknown_kinds_and_empty_ids_are_refused(processed: ProcessedRepository)
 
 
 def test_a_rolled_back_transaction_leaves_neither_message_nor_id(
-    db: Database, processed: ProcessedRepository
+    db: Connection, processed: ProcessedRepository
 ) -> None:
     messages = MessagesRepository(db)
     with pytest.raises(RuntimeError), transaction(db):
@@ -124,7 +124,7 @@ def test_a_rolled_back_transaction_leaves_neither_message_nor_id(
 
 
 def test_recording_inside_a_transaction_is_seen_only_after_commit(
-    db: Database, path: pathlib.Path, processed: ProcessedRepository
+    db: Connection, path: pathlib.Path, processed: ProcessedRepository
 ) -> None:
     other = open_database(path)
     try:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pathlib
 import sqlite3
+from sqlite3 import Connection
 from typing import Any
 
 import pytest
-from sqlite_utils import Database
 
 from kiosk.core.clock import FakeClock
 from kiosk.store import MessagesRepository, ResidentsRepository, open_database
@@ -34,17 +34,17 @@ CY = resident("i-102", "B2024-0003")  # no badge: signs in by number and PIN
 
 
 @pytest.fixture
-def residents(db: Database, clock: FakeClock) -> ResidentsRepository:
+def residents(db: Connection, clock: FakeClock) -> ResidentsRepository:
     return ResidentsRepository(db, now=clock.now)
 
 
-def snapshot_row(db: Database) -> tuple[Any, ...] | None:
+def snapshot_row(db: Connection) -> tuple[Any, ...] | None:
     return db.execute(
         "SELECT version, payload, applied_at FROM snapshots WHERE kind = 'residents'"
     ).fetchone()
 
 
-def everything(db: Database) -> tuple[Any, ...]:
+def everything(db: Connection) -> tuple[Any, ...]:
     return (
         db.execute("SELECT * FROM residents ORDER BY inmate_id").fetchall(),
         db.execute("SELECT * FROM badge_lookups ORDER BY lookup").fetchall(),
@@ -61,7 +61,7 @@ def test_empty_before_the_first_snapshot(residents: ResidentsRepository) -> None
 
 
 def test_replace_stores_residents_lookups_and_snapshot(
-    residents: ResidentsRepository, db: Database
+    residents: ResidentsRepository, db: Connection
 ) -> None:
     assert residents.replace(3, [ANA, BO, CY], '{"version":3}') is True
     assert residents.version() == 3
@@ -84,7 +84,7 @@ def test_lookups_and_numbers_match_exactly(residents: ResidentsRepository) -> No
     assert residents.by_inmate_id("I-100") is None
 
 
-def test_replace_is_whole(residents: ResidentsRepository, db: Database) -> None:
+def test_replace_is_whole(residents: ResidentsRepository, db: Connection) -> None:
     residents.replace(1, [ANA, BO, CY], "v1")
     ana_moved = {**ANA, "badge_lookups": ["aa09"], "message_credits": 7}
     dee = resident("i-103", "B2024-0004", "dd01")
@@ -100,7 +100,7 @@ def test_replace_is_whole(residents: ResidentsRepository, db: Database) -> None:
     assert snapshot_row(db) == (2, "v2", "2024-05-01T08:00:00Z")
 
 
-def test_an_empty_snapshot_removes_everyone(residents: ResidentsRepository, db: Database) -> None:
+def test_an_empty_snapshot_removes_everyone(residents: ResidentsRepository, db: Connection) -> None:
     residents.replace(1, [ANA, BO], "v1")
     assert residents.replace(2, [], "v2") is True
     assert residents.count() == 0
@@ -108,7 +108,7 @@ def test_an_empty_snapshot_removes_everyone(residents: ResidentsRepository, db: 
 
 
 def test_a_lower_version_is_ignored_and_changes_nothing(
-    residents: ResidentsRepository, db: Database, clock: FakeClock
+    residents: ResidentsRepository, db: Connection, clock: FakeClock
 ) -> None:
     residents.replace(5, [ANA, BO], "v5")
     before = everything(db)
@@ -120,7 +120,7 @@ def test_a_lower_version_is_ignored_and_changes_nothing(
 
 
 def test_an_equal_version_is_applied_again(
-    residents: ResidentsRepository, db: Database, clock: FakeClock
+    residents: ResidentsRepository, db: Connection, clock: FakeClock
 ) -> None:
     residents.replace(5, [ANA, BO], "first")
     clock.advance(1 * 60)
@@ -130,7 +130,7 @@ def test_an_equal_version_is_applied_again(
 
 
 def test_messages_of_residents_who_left_are_kept(
-    residents: ResidentsRepository, db: Database
+    residents: ResidentsRepository, db: Connection
 ) -> None:
     messages = MessagesRepository(db)
     residents.replace(1, [ANA, BO], "v1")
@@ -162,18 +162,18 @@ def test_messages_of_residents_who_left_are_kept(
     ],
 )
 def test_a_malformed_resident_changes_nothing(
-    residents: ResidentsRepository, db: Database, bad: dict, error: str
+    residents: ResidentsRepository, db: Connection, bad: dict, error: str
 ) -> None:
     residents.replace(1, [ANA, BO], "v1")
     before = everything(db)
     with pytest.raises(ValueError, match=error):
         residents.replace(2, [ANA, bad], "v2")
     assert everything(db) == before
-    assert not db.conn.in_transaction
+    assert not db.in_transaction
 
 
 def test_a_duplicate_id_or_lookup_changes_nothing(
-    residents: ResidentsRepository, db: Database
+    residents: ResidentsRepository, db: Connection
 ) -> None:
     residents.replace(1, [ANA, BO], "v1")
     before = everything(db)
@@ -216,7 +216,7 @@ def test_credits_are_set_and_spent(residents: ResidentsRepository) -> None:
 
 
 def test_replace_inside_a_rolled_back_transaction_is_undone(
-    residents: ResidentsRepository, db: Database
+    residents: ResidentsRepository, db: Connection
 ) -> None:
     residents.replace(1, [ANA], "v1")
     before = everything(db)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pathlib
 from datetime import UTC, datetime, timedelta, timezone
-
-from sqlite_utils import Database
+from sqlite3 import Connection
 
 from kiosk.store import open_database
 from kiosk.store.sign_in_failures import FailureRecord, SignInFailuresRepository
@@ -13,11 +12,11 @@ from kiosk.store.sign_in_failures import FailureRecord, SignInFailuresRepository
 UNTIL = datetime(2026, 11, 23, 19, 5, tzinfo=UTC)
 
 
-def test_a_resident_who_never_failed_has_a_clean_record(db: Database) -> None:
+def test_a_resident_who_never_failed_has_a_clean_record(db: Connection) -> None:
     assert SignInFailuresRepository(db).get("A1") == FailureRecord("A1", 0, 0, None)
 
 
-def test_put_then_get_gives_the_same_record_back(db: Database) -> None:
+def test_put_then_get_gives_the_same_record_back(db: Connection) -> None:
     repository = SignInFailuresRepository(db)
     repository.put(FailureRecord("A1", 3, 0, None))
     assert repository.get("A1") == FailureRecord("A1", 3, 0, None)
@@ -27,7 +26,7 @@ def test_put_then_get_gives_the_same_record_back(db: Database) -> None:
     assert got.locked_until.utcoffset() == timedelta(0)  # aware: comparable with clock.now()
 
 
-def test_a_time_in_another_zone_is_kept_as_the_same_instant(db: Database) -> None:
+def test_a_time_in_another_zone_is_kept_as_the_same_instant(db: Connection) -> None:
     repository = SignInFailuresRepository(db)
     chicago = UNTIL.astimezone(timezone(timedelta(hours=-6)))
     repository.put(FailureRecord("A1", 0, 1, chicago))
@@ -36,7 +35,7 @@ def test_a_time_in_another_zone_is_kept_as_the_same_instant(db: Database) -> Non
     assert stored == "2026-11-23T19:05:00Z"
 
 
-def test_clear_forgets_one_resident_only(db: Database) -> None:
+def test_clear_forgets_one_resident_only(db: Connection) -> None:
     repository = SignInFailuresRepository(db)
     repository.put(FailureRecord("A1", 2, 1, UNTIL))
     repository.put(FailureRecord("A2", 4, 0, None))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pathlib
+from sqlite3 import Connection
 
 import pytest
-from sqlite_utils import Database
 
 from kiosk.core.clock import FakeClock
 from kiosk.store import ScheduleRepository, Snapshot, SnapshotRepository, open_database
@@ -13,7 +13,7 @@ from kiosk.store.transaction import transaction
 
 
 @pytest.fixture
-def snapshots(db: Database, clock: FakeClock) -> SnapshotRepository:
+def snapshots(db: Connection, clock: FakeClock) -> SnapshotRepository:
     return SnapshotRepository(db, now=clock.now)
 
 
@@ -87,7 +87,7 @@ def test_bad_arguments_are_refused(snapshots: SnapshotRepository) -> None:
 
 
 def test_replace_inside_a_rolled_back_transaction_is_undone(
-    db: Database, snapshots: SnapshotRepository
+    db: Connection, snapshots: SnapshotRepository
 ) -> None:
     snapshots.replace("config", "old", None)
     with pytest.raises(RuntimeError), transaction(db):
@@ -98,7 +98,7 @@ def test_replace_inside_a_rolled_back_transaction_is_undone(
 
 
 def test_sees_what_the_schedule_repository_applied(
-    db: Database, snapshots: SnapshotRepository
+    db: Connection, snapshots: SnapshotRepository
 ) -> None:
     ScheduleRepository(db).replace(4, [], '{"version":4,"visits":[]}')
     snapshot = snapshots.get("schedule")

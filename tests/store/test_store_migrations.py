@@ -8,10 +8,10 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from sqlite3 import Connection
 from typing import Any
 
 import pytest
-from sqlite_utils import Database
 
 from kiosk.store import StoreError, migrations, open_database, schema_version
 from kiosk.store.migrations import MIGRATIONS, migrate
@@ -181,28 +181,28 @@ EXPECTED_INDEXES = {
 }
 
 
-def raw_database(path: pathlib.Path) -> Database:
+def raw_database(path: pathlib.Path) -> Connection:
     """A connection that, unlike open_database, does not migrate by itself."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
-    return Database(conn, execute_plugins=False)
+    return conn
 
 
-def database_at(path: pathlib.Path, version: int) -> Database:
+def database_at(path: pathlib.Path, version: int) -> Connection:
     db = raw_database(path)
     assert migrate(db, target=version) == version
     assert schema_version(db) == version
     return db
 
 
-def user_tables(db: Database) -> set[str]:
+def user_tables(db: Connection) -> set[str]:
     rows = db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
     )
     return {name for (name,) in rows}
 
 
-def schema(db: Database) -> dict[str, Any]:
+def schema(db: Connection) -> dict[str, Any]:
     """Everything that defines the schema, as SQLite reports it."""
     master = sorted(
         db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall(),
@@ -230,7 +230,7 @@ def columns_missing_at(version: int, table: str) -> set[str]:
     return missing
 
 
-def insert_rows(db: Database, tables: set[str], version: int | None = None) -> None:
+def insert_rows(db: Connection, tables: set[str], version: int | None = None) -> None:
     # Plain SQL: sqlite-utils' insert would quietly create a missing table.
     for table, rows in SAMPLE_ROWS.items():
         if table not in tables:
@@ -249,7 +249,7 @@ def sample_rows(table: str, version: int) -> list[dict[str, Any]]:
     return [{k: v for k, v in row.items() if k not in missing} for row in SAMPLE_ROWS[table]]
 
 
-def stored_rows(db: Database, table: str, version: int | None = None) -> list[dict[str, Any]]:
+def stored_rows(db: Connection, table: str, version: int | None = None) -> list[dict[str, Any]]:
     columns = list(sample_rows(table, LATEST if version is None else version)[0])
     cursor = db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid")
     return [dict(zip(columns, row, strict=True)) for row in cursor]
@@ -456,7 +456,7 @@ def test_a_migration_failing_midway_leaves_version_and_schema(
 
     real = MIGRATIONS[2]
 
-    def broken(db: Database) -> None:
+    def broken(db: Connection) -> None:
         real(db)  # creates the outbox and the other tables of step 3, then fails
         assert "outbox" in user_tables(db)
         raise RuntimeError("failed midway")
@@ -488,7 +488,7 @@ def test_a_migration_failing_midway_leaves_version_and_schema(
 def test_a_failure_keeps_the_steps_completed_before_it(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(db: Database) -> None:
+    def broken(db: Connection) -> None:
         db.execute("CREATE TABLE half_done (x TEXT)")
         raise RuntimeError("failed midway")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pathlib
 import sqlite3
+from sqlite3 import Connection
 from typing import Any
 
 import pytest
-from sqlite_utils import Database
 
 from kiosk.core.clock import FakeClock
 from kiosk.store import ScheduleRepository, open_database
@@ -41,11 +41,11 @@ C = visit("c", "2024-05-02T09:00:00Z", status="cancelled")
 
 
 @pytest.fixture
-def repo(db: Database, clock: FakeClock) -> ScheduleRepository:
+def repo(db: Connection, clock: FakeClock) -> ScheduleRepository:
     return ScheduleRepository(db, now=clock.now)
 
 
-def snapshot_row(db: Database) -> tuple[Any, ...] | None:
+def snapshot_row(db: Connection) -> tuple[Any, ...] | None:
     return db.execute(
         "SELECT version, payload, applied_at FROM snapshots WHERE kind = 'schedule'"
     ).fetchone()
@@ -57,7 +57,7 @@ def test_empty_before_the_first_snapshot(repo: ScheduleRepository) -> None:
 
 
 def test_replace_stores_visits_in_start_order_and_the_snapshot(
-    repo: ScheduleRepository, db: Database
+    repo: ScheduleRepository, db: Connection
 ) -> None:
     assert repo.replace(3, [A, C, B], '{"version":3}') is True
     assert repo.version() == 3
@@ -83,7 +83,7 @@ def test_an_empty_snapshot_clears_the_schedule(repo: ScheduleRepository) -> None
 
 
 def test_a_lower_version_is_ignored_and_changes_nothing(
-    repo: ScheduleRepository, db: Database, clock: FakeClock
+    repo: ScheduleRepository, db: Connection, clock: FakeClock
 ) -> None:
     repo.replace(5, [A, B], "v5")
     before = snapshot_row(db)
@@ -96,7 +96,7 @@ def test_a_lower_version_is_ignored_and_changes_nothing(
 
 
 def test_an_equal_version_is_applied_again(
-    repo: ScheduleRepository, db: Database, clock: FakeClock
+    repo: ScheduleRepository, db: Connection, clock: FakeClock
 ) -> None:
     repo.replace(5, [A, B], "first")
     clock.advance(1 * 60)
@@ -107,7 +107,7 @@ def test_an_equal_version_is_applied_again(
     assert snapshot_row(db) == (5, "again", "2024-05-01T08:01:00Z")
 
 
-def test_a_failing_replace_keeps_the_old_schedule(repo: ScheduleRepository, db: Database) -> None:
+def test_a_failing_replace_keeps_the_old_schedule(repo: ScheduleRepository, db: Connection) -> None:
     repo.replace(1, [A, B], "v1")
     before = snapshot_row(db)
 
@@ -121,11 +121,11 @@ def test_a_failing_replace_keeps_the_old_schedule(repo: ScheduleRepository, db: 
 
     assert repo.visits() == [B, A]
     assert snapshot_row(db) == before
-    assert not db.conn.in_transaction
+    assert not db.in_transaction
 
 
 def test_replace_inside_a_rolled_back_transaction_is_undone(
-    repo: ScheduleRepository, db: Database
+    repo: ScheduleRepository, db: Connection
 ) -> None:
     repo.replace(1, [A], "v1")
     with pytest.raises(RuntimeError), transaction(db):
@@ -137,7 +137,7 @@ def test_replace_inside_a_rolled_back_transaction_is_undone(
 
 
 def test_a_failing_replace_inside_a_transaction_undoes_only_itself(
-    repo: ScheduleRepository, db: Database
+    repo: ScheduleRepository, db: Connection
 ) -> None:
     repo.replace(1, [A], "v1")
     with transaction(db):

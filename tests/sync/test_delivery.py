@@ -8,6 +8,8 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+from sqlite_utils import Database
+
 from kiosk.contract import builders as uplink
 from kiosk.store import open_database
 from kiosk.store.outbox import OutboxRepository
@@ -32,7 +34,7 @@ def _queue_events(database_path, count: int, *, start: int = 0) -> list[str]:
             )
         )
     outbox.append_many(records)
-    database.conn.close()
+    database.close()
     return ids
 
 
@@ -41,7 +43,7 @@ def _outbox_depth(database_path) -> int:
     try:
         return OutboxRepository(database, budget_bytes=1 << 30).depth()
     finally:
-        database.conn.close()
+        database.close()
 
 
 def _stored(database_path, message_id: str) -> bool:
@@ -49,9 +51,9 @@ def _stored(database_path, message_id: str) -> bool:
     database = open_database(database_path)
     try:
         query = "select 1 from messages where message_id = ?"
-        return bool(list(database.query(query, [message_id])))
+        return bool(list(Database(database).query(query, [message_id])))
     finally:
-        database.conn.close()
+        database.close()
 
 
 def _first_arrivals(cloud, kiosk_id: str) -> list[str]:
@@ -170,13 +172,15 @@ def test_messages_and_statuses_are_applied_once_and_acknowledged_after_commit(
     wait_until(lambda: _stored(kiosk.database_path, behind), 15.0, "the message after the copies")
     assert kiosk.terminate() == 0
     database = open_database(kiosk.database_path)
-    rows = list(database.query("select body from messages where message_id = ?", [message_id]))
+    rows = list(
+        Database(database).query("select body from messages where message_id = ?", [message_id])
+    )
     assert rows == [{"body": "Hola"}]  # the first copy, once
     photos = list(
-        database.query("select count(*) n from photos where message_id = ?", [message_id])
+        Database(database).query("select count(*) n from photos where message_id = ?", [message_id])
     )
     assert photos == [{"n": 2}]
-    database.conn.close()
+    database.close()
     # Acknowledged: a restart does not bring it back a second time.
     kiosk.start()
     cloud.wait_for(lambda r: r.kind == "status" and r["state"] == "online", count=2, timeout=20)
@@ -186,10 +190,12 @@ def test_messages_and_statuses_are_applied_once_and_acknowledged_after_commit(
     assert kiosk.terminate() == 0
     database = open_database(kiosk.database_path)
     count = list(
-        database.query("select count(*) n from messages where message_id = ?", [message_id])
+        Database(database).query(
+            "select count(*) n from messages where message_id = ?", [message_id]
+        )
     )
     assert count == [{"n": 1}]
-    database.conn.close()
+    database.close()
 
 
 def test_bad_payloads_are_rejected_with_an_event_and_the_kiosk_keeps_running(

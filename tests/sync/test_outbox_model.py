@@ -212,7 +212,7 @@ def close_abandoned(leftovers: list[Any]) -> None:
             thing.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             thing.close()
         else:
-            thing.conn.close()
+            thing.close()
 
 
 def outbox_rows(database_path: Path) -> list[tuple[int, str, str]]:

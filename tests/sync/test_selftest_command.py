@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlite_utils import Database
+
 from kiosk.store import open_database
 from tests.waiting import wait_until
 
@@ -11,9 +13,9 @@ def _pending_commands(database_path) -> list[dict]:
     database = open_database(database_path)
     try:
         query = "select id from processed where kind = 'command' and result is null"
-        return list(database.query(query))
+        return list(Database(database).query(query))
     finally:
-        database.conn.close()
+        database.close()
 
 
 def test_selftest_counts_the_cameras_frames_and_reports_each_device(broker, cloud, kiosk_process):

@@ -9,6 +9,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from sqlite_utils import Database
+
 from kiosk.core.credentials import make_verifier
 from kiosk.core.kiosk import Kiosk
 from tests.conftest import make_config
@@ -135,7 +137,7 @@ def database_rows_holding(database, needle: str) -> list[tuple[str, tuple]]:
     """(table, row) for every row of every table with a value containing ``needle`` (any case)."""
     wanted = needle.casefold()
     found = []
-    for table in database.table_names():
+    for table in Database(database).table_names():
         for row in database.execute(f"SELECT * FROM [{table}]").fetchall():
             for value in row:
                 if isinstance(value, bytes | bytearray | memoryview):

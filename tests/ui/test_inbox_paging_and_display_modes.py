@@ -25,7 +25,7 @@ def _add_messages(kiosk, count: int) -> None:
         )
         for n in range(count)
     ]
-    kiosk.database.conn.executemany(
+    kiosk.database.executemany(
         "INSERT INTO messages (message_id, inmate_id, direction, contact_id, contact_name, "
         "sent_at, body, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         rows,

@@ -5,6 +5,7 @@ nothing of one resident left for the next."""
 from __future__ import annotations
 
 import pytest
+from sqlite_utils import Database
 
 from tests.ui.housing import (
     ALVAREZ_BADGE,
@@ -39,7 +40,7 @@ def kiosk(tmp_path, clock):
 
 
 def _outbox(kiosk) -> int:
-    return kiosk.database["outbox"].count
+    return Database(kiosk.database)["outbox"].count
 
 
 def test_read_a_message_view_its_photo_reply_and_switch_language(ui, kiosk):
@@ -172,7 +173,7 @@ def test_read_a_message_view_its_photo_reply_and_switch_language(ui, kiosk):
 
 def test_no_credits_and_the_idle_warning(ui, kiosk, clock):
     kiosk.database.execute("UPDATE residents SET message_credits = 0 WHERE inmate_id = 'A2048'")
-    kiosk.database.conn.commit()
+    kiosk.database.commit()
 
     async def scenario(person):
         from kiosk.ui.widgets.still_there import StillThere
@@ -205,7 +206,7 @@ def test_no_credits_and_the_idle_warning(ui, kiosk, clock):
         assert compose.ids.cost.text in person.texts()
         assert compose.ids.draft.text == "ok"
         assert _outbox(kiosk) == 0
-        assert kiosk.database["messages"].count_where("direction = 'out'") == 0
+        assert Database(kiosk.database)["messages"].count_where("direction = 'out'") == 0
 
         # Untouched for the idle time: the full-screen warning with its countdown, and the
         # draft's fate in words.
