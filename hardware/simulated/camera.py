@@ -21,27 +21,26 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-
-import numpy as np
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from hardware.interfaces import DeviceState, Frame
 from hardware.listeners import Listeners
-from hardware.simulated import timecode as _timecode
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
 # 75 % colour bars, BGR: white, yellow, cyan, green, magenta, red, blue.
-_BARS = np.array(
-    [
-        (191, 191, 191),
-        (0, 191, 191),
-        (191, 191, 0),
-        (0, 191, 0),
-        (191, 0, 191),
-        (0, 0, 191),
-        (191, 0, 0),
-    ],
-    dtype=np.uint8,
+_BARS = (
+    (191, 191, 191),
+    (0, 191, 191),
+    (191, 191, 0),
+    (0, 191, 0),
+    (191, 0, 191),
+    (0, 0, 191),
+    (191, 0, 0),
 )
 _JOIN_TIMEOUT_S = 1.0
 SCENES = ("bars", "face")
@@ -51,9 +50,11 @@ _FACE_CAPTION_SAMPLE = "0000-00-00 00:00:00.000  frame 0000000"
 
 def _background(width: int, height: int) -> np.ndarray:
     """Colour bars over the top three quarters, a black band below for the text."""
+    import numpy as np
+
     image = np.zeros((height, width, 3), dtype=np.uint8)
     bar_of_column = np.arange(width) * len(_BARS) // width
-    image[: height * 3 // 4] = _BARS[bar_of_column]
+    image[: height * 3 // 4] = np.array(_BARS, dtype=np.uint8)[bar_of_column]
     return image
 
 
@@ -91,23 +92,22 @@ class SimulatedCamera:
         self.thread_name = f"sim-camera-{id(self):x}"
 
         self.scene = scene
-        if timecode and not _timecode.fits(width, height):
+        if timecode and not _timecode().fits(width, height):
             raise ValueError(f"a {width}x{height} picture is too small for a time code")
         self.timecode = timecode
-        # Built once; each frame starts from a copy of it instead of redrawing the background.
+        # Drawn once, at the first frame (a camera that stays off, as an idle kiosk's does,
+        # loads no numpy or OpenCV); each frame starts from a copy of it.
+        self._background: np.ndarray | None = None
         if scene == "bars":
-            self._background = _background(width, height)
             self._box = max(8, height // 6)
             self._box_y = (height * 3 // 4 - self._box) // 2
             self._band_top = height * 3 // 4
             self._font_scale = max(0.3, height / 480 * 0.8)
         else:
             # A black caption band along the bottom, the box running just above it over the
-            # shirt: both stay clear of the face, which the cascade must see whole. The face is
-            # drawn at the first frame: a camera that stays off (an idle kiosk's) loads no OpenCV.
+            # shirt: both stay clear of the face, which the cascade must see whole.
             band = max(12, height // 10)
             self._band_top = height - band
-            self._background = None
             self._box = max(6, height // 24)
             self._box_y = self._band_top - self._box - max(2, height // 120)
             self._font_scale = 0.0  # measured with the face
@@ -190,6 +190,8 @@ class SimulatedCamera:
 
         Tests and the demo use it for an ID card, an empty room or two faces.
         """
+        import numpy as np
+
         held = None
         if picture is not None:
             if picture.dtype != np.uint8 or picture.ndim != 3 or picture.shape[2] != 3:
@@ -246,7 +248,9 @@ class SimulatedCamera:
                 next_at = now
 
     def _scene_background(self) -> np.ndarray:
-        if self._background is None:
+        if self._background is None and self.scene == "bars":
+            self._background = _background(self.width, self.height)
+        elif self._background is None:
             from hardware.simulated.scenes import face_scene
 
             background = face_scene(self.width, self.height, faces=1)
@@ -295,10 +299,17 @@ class SimulatedCamera:
                 cv2.LINE_AA,
             )
         if self.timecode:
-            _timecode.stamp(image, round(now * 1000))
+            _timecode().stamp(image, round(now * 1000))
         # Frames are shared between readers (preview, video track): nobody may scribble on one.
         image.flags.writeable = False
         return image
+
+
+def _timecode() -> ModuleType:
+    """The time code's module, with the numpy it needs, loaded only by a camera that stamps."""
+    from hardware.simulated import timecode
+
+    return timecode
 
 
 def _fit_font_scale(sample: str, max_width: float, max_height: float) -> float:

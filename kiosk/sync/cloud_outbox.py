@@ -10,15 +10,24 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any, Protocol
 
-from kiosk.contract import builders as uplink
 from kiosk.contract.topics import Topics
 from kiosk.core.clock import Clock
 from kiosk.core.ports import OutgoingCapture, OutgoingMessage
 from kiosk.store.outbox import OutboxFull, OutboxRepository
 
 log = logging.getLogger(__name__)
+
+
+def _uplink() -> ModuleType:
+    """The contract's builders. Their pydantic models load with the first thing the kiosk says,
+    not before its first frame: a kiosk that starts with nothing to say shows its screen sooner
+    (bench/startup.py)."""
+    from kiosk.contract import builders
+
+    return builders
 
 
 class Link(Protocol):
@@ -66,6 +75,7 @@ class CloudOutbox:
         if not self._keep_events:
             return
         event_id = str(uuid.uuid4())
+        uplink = _uplink()
         payload = uplink.event(event_id, self._clock.now(), kind, detail)
         try:
             self.repository.append(self.topics.up("events"), event_id, uplink.encode(payload))
@@ -77,6 +87,7 @@ class CloudOutbox:
         self.committed()
 
     def put_message(self, message: OutgoingMessage) -> None:
+        uplink = _uplink()
         payload = uplink.message(
             message.message_id,
             message.inmate_id,
@@ -87,6 +98,7 @@ class CloudOutbox:
         self.repository.append(self.topics.up("outbox"), message.message_id, uplink.encode(payload))
 
     def put_capture(self, capture: OutgoingCapture) -> None:
+        uplink = _uplink()
         payload = uplink.capture(
             capture.capture_id, capture.purpose, capture.subject, capture.taken_at, capture.jpeg
         )
@@ -99,7 +111,7 @@ class CloudOutbox:
         self.health_changed()  # the outbox's depth is in telemetry
 
     def signal(self, visit_id: str, kind: str, reason: str | None = None) -> None:
-        self.publish_signal(uplink.signal(visit_id, self.topics.kiosk_id, kind, reason=reason))
+        self.publish_signal(_uplink().signal(visit_id, self.topics.kiosk_id, kind, reason=reason))
 
     def publish_signal(self, payload: dict[str, Any]) -> None:
         """A call's own signalling (offers, answers), built by kiosk.calls."""

@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from hardware.selftest import run_selftest
 from kiosk.core.context import KioskContext
 
 Result = tuple[bool, str | None]
@@ -66,6 +65,9 @@ class StaffCommands:
         """Every device really exercised (the camera's frames counted, size and rate checked),
         in a worker thread; nobody is there to lift the handset, so that is only checked
         present."""
+        # Here, not at start-up: the self-test's numpy is not needed for the first frame.
+        from hardware.selftest import run_selftest
+
         context = self._context
         test = partial(run_selftest, context.devices, **context.config.camera_expected)
         report = await asyncio.get_running_loop().run_in_executor(None, test)
