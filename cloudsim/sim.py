@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import unquote, urlparse
@@ -147,8 +147,8 @@ def make_technician(
     return dump(technician)
 
 
-def make_photo(index: int = 1, width: int = 320, height: int = 240) -> dict[str, Any]:
-    """A small generated JPEG, as an approved photo of a message."""
+def photo_jpeg(index: int = 1, width: int = 320, height: int = 240) -> bytes:
+    """A small generated JPEG: a gradient captioned "photo ``index``"."""
     import cv2  # only messages with photos need OpenCV; the CLI starts faster without it
     import numpy as np
 
@@ -169,11 +169,18 @@ def make_photo(index: int = 1, width: int = 320, height: int = 240) -> dict[str,
     ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
     if not ok:
         raise RuntimeError("OpenCV could not encode a JPEG")
+    return data.tobytes()
+
+
+def make_photo(
+    index: int = 1, width: int = 320, height: int = 240, *, jpeg: bytes | None = None
+) -> dict[str, Any]:
+    """An approved photo of a message: ``jpeg``, or a generated one (see ``photo_jpeg``)."""
     photo = build(
         Photo,
         photo_id=f"p-{uuid.uuid4().hex[:12]}",
         mime="image/jpeg",
-        data_b64=base64.b64encode(data.tobytes()).decode(),
+        data_b64=base64.b64encode(jpeg or photo_jpeg(index, width, height)).decode(),
     )
     return dump(photo)
 
@@ -460,10 +467,12 @@ class CloudSim:
         *,
         from_contact: tuple[str, str] = ("c-1", "R. Alvarez"),
         photos: int = 0,
+        photo_jpegs: Sequence[bytes] = (),
         message_id: str | None = None,
         sent_at: datetime | None = None,
     ) -> str:
-        """A message for a resident, with ``photos`` generated JPEGs; returns its id."""
+        """A message for a resident, with ``photos`` generated JPEGs and then the given ones;
+        returns its id."""
         message_id = message_id or f"m-{uuid.uuid4()}"
         contact_id, contact_name = from_contact
         message = build_downlink(
@@ -473,12 +482,14 @@ class CloudSim:
             from_={"contact_id": contact_id, "display_name": contact_name},
             sent_at=sent_at or datetime.now(UTC),
             body=body,
-            photos=[make_photo(index + 1) for index in range(photos)],
+            photos=[make_photo(index + 1) for index in range(photos)]
+            + [make_photo(jpeg=jpeg) for jpeg in photo_jpegs],
         )
         self._publish(self.topics(kiosk_id).down("inbox"), message)
         self._say(
             f"→ {kiosk_id} inbox message {message_id} for {inmate_id} "
-            f"({len(body)} chars, {photos} photo{'' if photos == 1 else 's'})"
+            f"({len(body)} chars, {(count := photos + len(photo_jpegs))} "
+            f"photo{'' if count == 1 else 's'})"
         )
         return message_id
 

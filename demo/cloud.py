@@ -1,5 +1,5 @@
-"""The demo facility played by the cloud simulator: published to the demo's kiosks, and for
-``kiosk run --demo`` a Mosquitto of its own with the simulator on it.
+"""The demo facility played by the cloud simulator: what it publishes to the demo's kiosks
+(``kiosk-cloudsim`` and ``kiosk run --demo``'s own cloud, demo/own_cloud.py, both use it).
 
 One difference from the offline seed: the cloud sees both kiosks of a visit, so every family
 visit is ``onsite`` between the housing and the lobby kiosk (offline, the housing kiosk holds
@@ -8,21 +8,16 @@ its first visit as ``remote``, having no lobby to pair with).
 
 from __future__ import annotations
 
-import logging
-import shutil
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cloudsim.broker import LocalBroker
 from demo import facility, payloads
 
 if TYPE_CHECKING:
     from cloudsim.sim import CloudSim, Record
-
-log = logging.getLogger(__name__)
 
 
 def next_version(last: int | None) -> int:
@@ -48,15 +43,19 @@ def publish_schedule(
     return version
 
 
-def send_messages(sim: CloudSim, housing_kiosk_id: str) -> list[str]:
-    """The demo's arriving messages, a photo each; returns their ids."""
+def send_messages(
+    sim: CloudSim, housing_kiosk_id: str, photo: Callable[[], bytes] | None = None
+) -> list[str]:
+    """The demo's arriving messages, a photo each (``photo``'s JPEG, or one the simulator
+    draws); returns their ids."""
     return [
         sim.send_message(
             housing_kiosk_id,
             message.inmate_id,
             message.body,
             from_contact=(message.contact_id, message.contact_name),
-            photos=1,
+            photos=0 if photo else 1,
+            photo_jpegs=[photo()] if photo else [],
         )
         for message in facility.ARRIVING
     ]
@@ -90,10 +89,17 @@ class MessagesWhenOnline:
     retained: the broker keeps them only for a kiosk whose session it knows (one that connected
     before), so sent earlier they could be lost."""
 
-    def __init__(self, sim: CloudSim, housing_kiosk_id: str, delay_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        sim: CloudSim,
+        housing_kiosk_id: str,
+        delay_s: float = 0.0,
+        photo: Callable[[], bytes] | None = None,
+    ) -> None:
         self.sim = sim
         self.housing_kiosk_id = housing_kiosk_id
         self.delay_s = delay_s
+        self.photo = photo
         self._sent = False
         self._lock = threading.Lock()
 
@@ -114,57 +120,4 @@ class MessagesWhenOnline:
             if self._sent:
                 return
             self._sent = True
-        send_messages(self.sim, self.housing_kiosk_id)
-
-
-class DemoCloud:
-    """For ``kiosk run --demo``: a Mosquitto of its own on loopback and the cloud simulator,
-    so the demo kiosk receives its facility over MQTT as a real one does. Without Mosquitto
-    installed the demo stays offline on the seeded data."""
-
-    def __init__(self, workdir: Path, housing_kiosk_id: str, lobby_kiosk_id: str) -> None:
-        self.workdir = workdir
-        self.housing_kiosk_id = housing_kiosk_id
-        self.lobby_kiosk_id = lobby_kiosk_id
-        self.broker: LocalBroker | None = None
-        self.sim: CloudSim | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> str | None:
-        """The broker's URL, or None (and a log line) when the demo must run offline.
-
-        Nothing runs yet: ``start_in_background`` starts the broker and the simulator once the
-        window is up, and the kiosk's link connects when they are, as after any outage."""
-        if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
-            log.info("demo without the cloud simulator (mosquitto is not installed)")
-            return None
-        self.broker = LocalBroker(self.workdir)
-        return self.broker.url
-
-    def start_in_background(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="demo-cloud", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        from cloudsim.sim import CloudSim  # MQTT's imports wait until the window is up
-
-        try:
-            self.broker.start()
-            sim = CloudSim(
-                self.broker.url, facility.FACILITY_ID, approve_delay=2.0, session_expiry_s=3600
-            )
-            sim.start()
-            self.sim = sim
-            publish_facility(sim, self.housing_kiosk_id, self.lobby_kiosk_id, messages=False)
-            MessagesWhenOnline(sim, self.housing_kiosk_id, delay_s=1.0).watch()
-            log.info("demo cloud simulator on %s", self.broker.url)
-        except Exception:
-            log.exception("the demo's cloud simulator did not start; the kiosk stays offline")
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout=15)
-        if self.sim is not None:
-            self.sim.stop()
-        if self.broker is not None:
-            self.broker.stop()
+        send_messages(self.sim, self.housing_kiosk_id, self.photo)

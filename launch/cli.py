@@ -90,14 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"kiosk: cannot use the data folder: {error}", file=sys.stderr)
         return 2
+    reseed = None
     if config.demo and (demo_cloud is not None or not config.brokers):
-        # The seed shows a facility at once; the demo's cloud, when it runs, then replaces it
-        # with newer snapshots, as a real cloud would.
-        from demo.seed import seed
-
-        seed(kiosk)
+        reseed = _seed_demo(kiosk)
     try:
         if args.headless:
+            if reseed is not None:
+                reseed()
             if demo_cloud is not None:
                 demo_cloud.start_in_background()
             return asyncio.run(run_headless(kiosk, early_stop))
@@ -114,11 +113,33 @@ def main(argv: list[str] | None = None) -> int:
 
             keys = SimulatedDeviceKeys.for_devices(kiosk.devices)
         background = demo_cloud.start_in_background if demo_cloud else None
-        return run_ui(kiosk, early_stop, restart, background, keys)
+        return run_ui(kiosk, early_stop, restart, background, keys, first_drawn=reseed)
     finally:
         kiosk.close()
         if demo_cloud is not None:
             demo_cloud.stop()
+
+
+def _seed_demo(kiosk):
+    """The demo facility, delivered to the kiosk as the cloud would deliver it: at once on a
+    first start, which has nothing else to show. A restart shows what it kept, as any kiosk
+    does, and is handed the returned delivery to make once its first frame is drawn (the
+    contract's models it validates with would delay that frame). The demo's cloud, when it
+    runs, then replaces it with newer snapshots, as a real cloud would."""
+    from kiosk.store.snapshots import SnapshotRepository
+
+    if SnapshotRepository(kiosk.database).get("config") is None:
+        from demo.seed import seed
+
+        seed(kiosk)
+        return None
+
+    def reseed() -> None:
+        from demo.seed import seed
+
+        seed(kiosk)
+
+    return reseed
 
 
 def _reboot() -> None:
@@ -143,7 +164,7 @@ def _start_demo_cloud(config):
     import dataclasses
 
     from demo import facility
-    from demo.cloud import DemoCloud
+    from demo.own_cloud import DemoCloud
 
     cloud = DemoCloud(
         config.data_dir / "demo-broker", facility.HOUSING_KIOSK_ID, facility.LOBBY_KIOSK_ID

@@ -31,10 +31,13 @@ def run_ui(
     restart: ProcessStop | None = None,
     background: Callable[[], None] | None = None,
     keys: Callable[[Any], Any] | None = None,
+    *,
+    first_drawn: Callable[[], None] | None = None,
 ) -> int:
     """``restart``: the kiosk's Restart, which ends this window; ``background``: work that
-    waits until the idle screen is drawn (the demo's cloud); ``keys``: keys bound to the
-    window that stand in for hardware (the demo's), handed to the app."""
+    waits until the idle screen has been up a moment (the demo's cloud); ``first_drawn``: work
+    done as soon as it is drawn (the demo's reseed); ``keys``: keys bound to the window that
+    stand in for hardware (the demo's), handed to the app."""
     config = kiosk.config
     # Read before anything starts a child process, which must not inherit it.
     notifier = ServiceNotifier.from_environment()
@@ -77,9 +80,12 @@ def run_ui(
         # Timed from the first frame on the glass, on the loop's clock: a Kivy Clock delay
         # counts from Kivy's last tick, which at start-up is from before the screens were
         # built, so it ran out before the first frame and the sync's imports delayed it.
-        stop_waiting = when_first_drawn(
-            app, lambda: pending.append(loop.call_later(BACKGROUND_START_DELAY_S, start_background))
-        )
+        def on_first_frame() -> None:
+            if first_drawn is not None:
+                first_drawn()
+            pending.append(loop.call_later(BACKGROUND_START_DELAY_S, start_background))
+
+        stop_waiting = when_first_drawn(app, on_first_frame)
         try:
             await app.async_run(async_lib="asyncio")
         finally:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -15,36 +18,92 @@ from tests.waiting import wait_until
 pytestmark = pytest.mark.ui
 
 
+class DemoProcess:
+    """``kiosk run --demo`` in a process of its own, its output kept."""
+
+    def __init__(self, display: str, data: Path, *args: str) -> None:
+        env = {**os.environ, "DISPLAY": display, "HOME": str(data), "XDG_DATA_HOME": str(data)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "launch", "run", "--demo", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+
+    def wait_for_main_loop(self) -> None:
+        def main_loop_started() -> bool:
+            line = self.process.stdout.readline()
+            assert line, f"the demo ended before its main loop:\n{self.log}"
+            self.lines.append(line)
+            return "Start application main loop" in line
+
+        wait_until(main_loop_started, 60, lambda: f"its main loop:\n{self.log}", every=0)
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def stop(self) -> str:
+        """SIGTERM, as systemd stops it; the whole output once it has ended."""
+        try:
+            self.process.send_signal(signal.SIGTERM)
+            out, _ = self.process.communicate(timeout=20)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+        self.lines.append(out)
+        return self.log
+
+
 @pytest.mark.parametrize("role", ["housing", "lobby"])
 def test_demo_kiosk_starts_draws_and_stops_cleanly_on_sigterm(display, tmp_path, role):
-    env = {**os.environ, "DISPLAY": display, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "launch", "run", "--demo", "--role", role],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines = []
-
-    def main_loop_started() -> bool:
-        line = process.stdout.readline()
-        assert line, f"the demo ended before its main loop:\n{''.join(lines)}"
-        lines.append(line)
-        return "Start application main loop" in line
-
+    demo = DemoProcess(display, tmp_path, "--role", role)
     try:
-        wait_until(main_loop_started, 60, lambda: f"its main loop:\n{''.join(lines)}", every=0)
+        demo.wait_for_main_loop()
         time.sleep(1.0)  # a few frames of the idle screen: it must still be running after them
-        assert process.poll() is None, "".join(lines)
-        process.send_signal(signal.SIGTERM)
-        out, _ = process.communicate(timeout=20)
+        assert demo.process.poll() is None, demo.log
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    log = "".join(lines) + out
-    assert process.returncode == 0, log
+        log = demo.stop()
+    assert demo.process.returncode == 0, log
     assert "Traceback" not in log
     database = tmp_path / "kiosk-demo" / role / "kiosk.sqlite3"
     assert database.exists()
+
+
+def schedule_version(database: Path) -> int | None:
+    """The version of the schedule the kiosk holds, read beside it as an operator would."""
+    with contextlib.closing(sqlite3.connect(database, timeout=10)) as conn:
+        row = conn.execute("SELECT version FROM snapshots WHERE kind = 'schedule'").fetchone()
+    return None if row is None else row[0]
+
+
+def test_a_restarted_demo_moves_its_visits_to_the_new_start_once_drawn(display, tmp_path):
+    """A restart first shows the facility it kept, as any kiosk does; the demo's schedule,
+    delivered anew so that its visit begins 25 minutes from now again, follows its first frame
+    (the check against the contract would have delayed that frame)."""
+    database = tmp_path / "kiosk-demo" / "housing" / "kiosk.sqlite3"
+    first = DemoProcess(display, tmp_path, "--offline")
+    try:
+        first.wait_for_main_loop()
+    finally:
+        log = first.stop()
+    assert first.process.returncode == 0, log
+    kept = schedule_version(database)
+    assert kept is not None, "a first start delivers the schedule before its first frame"
+    # The demo versions its schedule in seconds: the restart's must be able to be newer.
+    wait_until(lambda: time.time() >= kept + 1, 5.0, "the next second")
+
+    again = DemoProcess(display, tmp_path, "--offline")
+    try:
+        again.wait_for_main_loop()
+        wait_until(
+            lambda: (schedule_version(database) or 0) > kept, 30.0, "the schedule delivered anew"
+        )
+        assert again.process.poll() is None, again.log
+    finally:
+        log = again.stop()
+    assert again.process.returncode == 0, log
+    assert "Traceback" not in log

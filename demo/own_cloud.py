@@ -1,0 +1,93 @@
+"""``kiosk run --demo``'s own cloud: a Mosquitto on loopback with the cloud simulator on it,
+publishing the demo facility (demo/cloud.py) once the kiosk's window is up.
+
+Nothing here loads MQTT or the contract's models before then: both wait for the background
+thread, so that the demo's first frame comes as soon as a facility kiosk's (bench/startup.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cloudsim.broker import LocalBroker
+from demo import facility
+
+if TYPE_CHECKING:
+    from cloudsim.sim import CloudSim
+
+log = logging.getLogger(__name__)
+
+
+class DemoCloud:
+    """For ``kiosk run --demo``: a Mosquitto of its own on loopback and the cloud simulator,
+    so the demo kiosk receives its facility over MQTT as a real one does. Without Mosquitto
+    installed the demo stays offline on the seeded data."""
+
+    def __init__(self, workdir: Path, housing_kiosk_id: str, lobby_kiosk_id: str) -> None:
+        self.workdir = workdir
+        self.housing_kiosk_id = housing_kiosk_id
+        self.lobby_kiosk_id = lobby_kiosk_id
+        self.broker: LocalBroker | None = None
+        self.sim: CloudSim | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> str | None:
+        """The broker's URL, or None (and a log line) when the demo must run offline.
+
+        Nothing runs yet: ``start_in_background`` starts the broker and the simulator once the
+        window is up, and the kiosk's link connects when they are, as after any outage."""
+        if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
+            log.info("demo without the cloud simulator (mosquitto is not installed)")
+            return None
+        self.broker = LocalBroker(self.workdir)
+        return self.broker.url
+
+    def start_in_background(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="demo-cloud", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from cloudsim.sim import CloudSim
+        from demo.cloud import MessagesWhenOnline, publish_facility
+
+        try:
+            self.broker.start()
+            sim = CloudSim(
+                self.broker.url, facility.FACILITY_ID, approve_delay=2.0, session_expiry_s=3600
+            )
+            sim.start()
+            self.sim = sim
+            publish_facility(sim, self.housing_kiosk_id, self.lobby_kiosk_id, messages=False)
+            MessagesWhenOnline(
+                sim, self.housing_kiosk_id, delay_s=1.0, photo=self.arriving_photo
+            ).watch()
+            log.info("demo cloud simulator on %s", self.broker.url)
+        except Exception:
+            log.exception("the demo's cloud simulator did not start; the kiosk stays offline")
+
+    def arriving_photo(self) -> bytes:
+        """The arriving messages' photo: drawn once, then kept beside the broker's data. Drawn
+        at every start it would bring OpenCV into the idle kiosk's process (~30 MiB)."""
+        kept = self.workdir / "arriving-photo.jpg"
+        try:
+            return kept.read_bytes()
+        except FileNotFoundError:
+            from cloudsim.sim import photo_jpeg
+
+            jpeg = photo_jpeg()
+            partial = kept.with_suffix(".partial")
+            partial.write_bytes(jpeg)
+            partial.replace(kept)  # a kiosk stopped half-way never keeps half a picture
+            return jpeg
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+        if self.sim is not None:
+            self.sim.stop()
+        if self.broker is not None:
+            self.broker.stop()
