@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from hardware.shared_device import SharedDevice
+
 if TYPE_CHECKING:  # only for a type: numpy is loaded by whatever makes a picture
     import numpy as np
 
@@ -134,3 +136,11 @@ class Devices:
     hotplug: Hotplug
     microphone: Any = None
     earpiece: Any = None
+
+    def __post_init__(self) -> None:
+        # A call, the lobby's photos, the login snapshot and the self-test each turn these on
+        # and off for themselves: shared from the start, wherever the devices are built.
+        for name in ("camera", "microphone", "earpiece"):
+            device = getattr(self, name)
+            if device is not None and not isinstance(device, SharedDevice):
+                setattr(self, name, SharedDevice(device))

@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hardware.interfaces import BadgeEvent, DeviceEvent, Devices, HookEvent
-from hardware.shared_device import SharedDevice
 from kiosk.config import KioskConfig
 from kiosk.core.clock import Clock, seconds_to_next_second
 from kiosk.core.context import KioskContext
@@ -62,12 +61,6 @@ class Kiosk:
         call_factory: CallFactory | None = None,
         actions: Actions | None = None,
     ) -> None:
-        # Calls, photos, the login snapshot and the self-test each turn these on and off.
-        if not isinstance(devices.camera, SharedDevice):
-            devices.camera = SharedDevice(devices.camera)
-        if devices.microphone is not None and not isinstance(devices.microphone, SharedDevice):
-            devices.microphone = SharedDevice(devices.microphone)
-            devices.earpiece = SharedDevice(devices.earpiece)
         self.config = config
         self.clock = clock
         self.database = database

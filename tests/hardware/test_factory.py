@@ -8,6 +8,7 @@ import pytest
 
 from hardware.factory import DeviceSettings, build_devices
 from hardware.interfaces import BadgeEvent, Devices
+from hardware.shared_device import SharedDevice
 from hardware.simulated import (
     SimulatedBadgeReader,
     SimulatedCamera,
@@ -22,10 +23,12 @@ SIMULATED = {"camera": "simulated", "handset": "simulated", "badge_reader": "sim
 def test_builds_simulated_devices() -> None:
     devices = build_devices(SIMULATED)
     assert isinstance(devices, Devices)
-    assert isinstance(devices.camera, SimulatedCamera)
+    assert isinstance(devices.camera.device, SimulatedCamera)
     assert isinstance(devices.handset, SimulatedHandset)
     assert isinstance(devices.badge_reader, SimulatedBadgeReader)
     assert isinstance(devices.hotplug, SimulatedHotplug)
+    # A call, a photo and the self-test each turn the camera on and off: it counts its users.
+    assert isinstance(devices.camera, SharedDevice)
 
 
 def test_building_starts_nothing() -> None:
@@ -73,7 +76,7 @@ def test_real_adapters_are_built_from_their_settings_and_start_nothing(tmp_path)
     devices = build_devices(
         {"camera": "v4l2", "handset": "simulated", "badge_reader": "serial"}, settings
     )
-    assert isinstance(devices.camera, OpenCvCamera)
+    assert isinstance(devices.camera.device, OpenCvCamera)
     assert isinstance(devices.badge_reader, SerialBadgeReader)
     assert devices.badge_reader.port == str(tmp_path / "no-reader")
     assert set(threading.enumerate()) == before
@@ -167,8 +170,8 @@ def test_the_handsets_sound_is_built_when_its_alsa_device_is_named() -> None:
 
     before = set(threading.enumerate())
     devices = build_devices(SIMULATED, DeviceSettings(handset_audio="plughw:CARD=Handset"))
-    assert isinstance(devices.microphone, AlsaMicrophone)
-    assert isinstance(devices.earpiece, AlsaEarpiece)
+    assert isinstance(devices.microphone.device, AlsaMicrophone)
+    assert isinstance(devices.earpiece.device, AlsaEarpiece)
     assert set(threading.enumerate()) == before  # a visit turns them on, not the factory
     plain = build_devices(SIMULATED)
     assert plain.microphone is None and plain.earpiece is None  # a visit sends a test tone
