@@ -21,7 +21,8 @@ under PYTHONDONTWRITEBYTECODE would otherwise compile them at every start).
 
 The kiosk keeps its data in a temporary XDG_DATA_HOME (reused by all its runs, so the timed
 runs are restarts of an already seeded demo; the warm-up is its first start on an empty
-folder, then one start left running until its own cloud has delivered the arriving messages). An Xvfb (1280x800x24) is started when DISPLAY is unset and stopped at the end.
+folder, then one start left running until its own cloud has delivered the arriving
+messages). An Xvfb (1280x800x24) is started when DISPLAY is unset and stopped at the end.
 Every process started here is ended, whatever happens; so is any a program left running after
 it ended (found by its command line, which names the run's folder; listed in the results as
 ``left_running``). The script only measures: it never fails on a missed goal. The figures also
