@@ -71,11 +71,15 @@ class VisitScreen(Screen):
 
     def _draw_video(self, _dt) -> None:
         remote, local = self._media()
-        _show(self.ids.remote_video, remote)
-        if local is None and self.ids.self_view.texture is not None:
+        shown_remote, shown_local = getattr(self, "_shown", (None, None))
+        if local is None:
             # The camera is gone: a frozen face would say it still films; the notice says why.
             self.ids.self_view.texture = None
-        _show(self.ids.self_view, local)
+            shown_local = None
+        self._shown = (
+            _show(self.ids.remote_video, remote, shown_remote),
+            _show(self.ids.self_view, local, shown_local),
+        )
 
     def ask_to_hang_up(self) -> None:
         self.confirming = True
@@ -84,9 +88,12 @@ class VisitScreen(Screen):
         self.confirming = False
 
 
-def _show(image_widget, frame) -> None:
-    """A BGR frame into the widget's texture, reused while the size stays the same."""
-    if frame is None:
-        return
+def _show(image_widget, frame, shown):
+    """A BGR frame into the widget's texture (reused while the size stays the same), only when
+    it is not the one already there: the screen draws more often than pictures come, and each
+    upload is the visit's main cost on a software renderer. Returns the frame now shown."""
+    if frame is None or frame is shown:
+        return shown
     image_widget.texture = bgr_texture(frame, image_widget.texture)
     image_widget.canvas.ask_update()
+    return frame

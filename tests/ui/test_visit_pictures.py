@@ -1,0 +1,58 @@
+"""The visit screen's pictures: each new picture reaches the glass once, and none again.
+
+The screen draws more often than pictures come; uploading a picture already shown costs the
+call's CPU on a software renderer (issue "Visits that stay live under load")."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import make_config
+from tests.kiosks import make_kiosk
+
+pytestmark = pytest.mark.ui
+
+
+def picture(shade: int) -> np.ndarray:
+    return np.full((120, 160, 3), shade, dtype=np.uint8)
+
+
+def test_each_new_picture_is_uploaded_once_and_a_repeated_one_not_at_all(
+    ui, tmp_path, clock, monkeypatch
+):
+    import kiosk.ui.visit_screen as visit_screen
+
+    uploads: list[int] = []
+    real_upload = visit_screen.bgr_texture
+
+    def counted(frame, reuse=None):
+        uploads.append(int(frame[0, 0, 0]))
+        return real_upload(frame, reuse)
+
+    monkeypatch.setattr(visit_screen, "bgr_texture", counted)
+    kiosk = make_kiosk(make_config(tmp_path), clock)
+    remote, local = [picture(10)], [picture(200)]
+
+    async def scenario(person):
+        visit = person.screen("visit")
+        visit.follow(lambda: (remote[0], local[0]))
+        try:
+            await person.until(lambda: len(uploads) == 2, what="both pictures on the glass")
+            await person.frames(6)  # the screen keeps drawing; the pictures have not changed
+            assert sorted(uploads) == [10, 200]
+
+            remote[0] = picture(20)  # the other side's next picture
+            await person.until(lambda: 20 in uploads, what="the new picture")
+            await person.frames(6)
+            assert sorted(uploads) == [10, 20, 200]
+
+            local[0] = None  # the camera is gone: no frozen self-view
+            await person.until(lambda: visit.ids.self_view.texture is None, what="no self-view")
+            local[0] = picture(210)
+            await person.until(lambda: 210 in uploads, what="the camera back")
+            assert visit.ids.self_view.texture is not None
+        finally:
+            visit.unfollow()
+
+    ui(kiosk, scenario)
