@@ -15,7 +15,6 @@ from kiosk.contract.fields import (
     BadgeKey,
     BadgeLookup,
     Body,
-    Candidate,
     Count,
     Id,
     ImageB64,
@@ -24,9 +23,7 @@ from kiosk.contract.fields import (
     NoticeText,
     Payload,
     Reason,
-    Sdp,
-    SdpMid,
-    SdpMlineIndex,
+    SignalFields,
     TimeZone,
     Unit,
     UtcTime,
@@ -288,20 +285,8 @@ COMMANDS: Mapping[str, type[CommandPayload]] = MappingProxyType(
 )
 
 
-class SignalPayload(Payload):
+class SignalPayload(SignalFields):
     """Signalling relayed by the cloud; fields a kind does not need are accepted and ignored."""
-
-    v: Literal[1]
-    type: Literal["signal"]
-    visit_id: Id
-    # An id, not the kiosk-id pattern: for remote visits the peer is the cloud's media gateway.
-    from_kiosk_id: Id
-    kind: Literal["ready", "offer", "answer", "candidate", "bye"]
-    sdp: Sdp | None = None
-    candidate: Candidate | None = None
-    sdp_mid: SdpMid | None = None
-    sdp_mline_index: SdpMlineIndex | None = None
-    reason: Reason | None = None
 
     @model_validator(mode="after")
     def _fields_of_kind(self) -> SignalPayload:

@@ -12,7 +12,7 @@ import re
 import zoneinfo
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -77,6 +77,26 @@ SdpMlineIndex = Annotated[int, Field(ge=0, le=limits.SDP_MLINE_INDEX_MAX)]
 Count = Annotated[int, Field(ge=0, le=limits.MAX_COUNT)]
 Version = Annotated[int, Field(ge=0, le=limits.MAX_VERSION)]
 Amount = Annotated[int | float, Field(ge=0, allow_inf_nan=False)]  # uptime, disk space
+
+SignalKind = Literal["ready", "offer", "answer", "candidate", "bye"]
+
+
+class SignalFields(Payload):
+    """A ``signal`` payload's fields, the same both ways; each direction checks them its own
+    way (kiosk.contract.downlink accepts what a kind does not need, uplink refuses it)."""
+
+    v: Literal[1]
+    type: Literal["signal"]
+    visit_id: Id
+    # An id, not the kiosk-id pattern: for remote visits the peer is the cloud's media gateway.
+    from_kiosk_id: Id
+    kind: SignalKind
+    sdp: Sdp | None = None
+    candidate: Candidate | None = None
+    sdp_mid: SdpMid | None = None
+    sdp_mline_index: SdpMlineIndex | None = None
+    reason: Reason | None = None
+
 
 _SNAKE = re.compile(rf"[a-z][a-z0-9_]{{0,{limits.SNAKE_NAME_MAX - 1}}}")
 

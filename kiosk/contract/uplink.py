@@ -16,16 +16,13 @@ from kiosk.contract import limits
 from kiosk.contract.fields import (
     Amount,
     Body,
-    Candidate,
     Count,
     Error,
     Id,
     ImageB64,
     Payload,
-    Reason,
-    Sdp,
-    SdpMid,
-    SdpMlineIndex,
+    SignalFields,
+    SignalKind,
     SnakeName,
     UtcTime,
     Version,
@@ -37,7 +34,6 @@ from kiosk.contract.fields import (
 
 HardwareState = Literal["ok", "missing", "error"]
 CapturePurpose = Literal["visitor_id", "visitor_credential", "visitor_face", "login_snapshot"]
-SignalKind = Literal["ready", "offer", "answer", "candidate", "bye"]
 HARDWARE_STATES: Final = get_args(HardwareState)
 CAPTURE_PURPOSES: Final = get_args(CapturePurpose)
 SIGNAL_KINDS: Final = get_args(SignalKind)
@@ -216,19 +212,8 @@ class CommandResultPayload(Payload):
         return self
 
 
-class OutgoingSignalPayload(Payload):
+class OutgoingSignalPayload(SignalFields):
     """Signalling a kiosk sends; each optional field only with the kind it belongs to."""
-
-    v: Literal[1]
-    type: Literal["signal"]
-    visit_id: Id
-    from_kiosk_id: Id
-    kind: SignalKind
-    sdp: Sdp | None = None
-    candidate: Candidate | None = None
-    sdp_mid: SdpMid | None = None
-    sdp_mline_index: SdpMlineIndex | None = None
-    reason: Reason | None = None
 
     @model_validator(mode="after")
     def _fields_of_kind(self) -> OutgoingSignalPayload:
