@@ -48,14 +48,15 @@ def send_messages(
 ) -> list[str]:
     """The demo's arriving messages, a photo each (``photo``'s JPEG, or one the simulator
     draws); returns their ids."""
+    jpegs = [photo()] if photo else []  # read once for all the messages
     return [
         sim.send_message(
             housing_kiosk_id,
             message.inmate_id,
             message.body,
             from_contact=(message.contact_id, message.contact_name),
-            photos=0 if photo else 1,
-            photo_jpegs=[photo()] if photo else [],
+            photos=0 if jpegs else 1,
+            photo_jpegs=jpegs,
         )
         for message in facility.ARRIVING
     ]

@@ -60,6 +60,7 @@ class VisitScreen(Screen):
         """Show the call's pictures at VIDEO_FPS; ``media`` gives (remote, local) BGR frames."""
         self._media = media
         if getattr(self, "_video", None) is None:
+            self._shown = (None, None)  # the pictures last uploaded: (remote, local)
             set_frame_rate(VIDEO_FPS)  # 20 frames a second would drop a third of the picture
             self._video = Clock.schedule_interval(self._draw_video, 1 / VIDEO_FPS)
 
@@ -71,7 +72,7 @@ class VisitScreen(Screen):
 
     def _draw_video(self, _dt) -> None:
         remote, local = self._media()
-        shown_remote, shown_local = getattr(self, "_shown", (None, None))
+        shown_remote, shown_local = self._shown
         if local is None:
             # The camera is gone: a frozen face would say it still films; the notice says why.
             self.ids.self_view.texture = None
