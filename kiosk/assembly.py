@@ -91,25 +91,16 @@ def device_settings(config: KioskConfig) -> DeviceSettings:
 
 
 def visit_calls(config: KioskConfig, devices: Devices, outbox: CloudOutbox) -> CallFactory:
-    """Visits with real WebRTC calls (kiosk.calls); aiortc is imported by the first call."""
+    """Visits with real WebRTC calls, each in a process of its own (kiosk.call_link)."""
+    from kiosk.call_link.process import CallSettings
+    from kiosk.call_link.visit_call import VisitCalls
 
-    def make(visit, on_state):
-        from kiosk.calls.visit_call import VisitCall
-
-        picture_filter = None
-        if config.blur_without_face:
-            from kiosk.calls.face_gate import FaceGate
-
-            picture_filter = FaceGate()
-        return VisitCall(
-            visit.visit_id,
-            kiosk_id=config.kiosk_id,
-            camera=devices.camera,
-            publish=outbox.publish_signal,
-            on_state=on_state,
-            picture_filter=picture_filter,
-            microphone=devices.microphone,
-            earpiece=devices.earpiece,
-        )
-
-    return make
+    settings = CallSettings(
+        camera_size=(config.camera_width, config.camera_height),
+        blur_without_face=config.blur_without_face,
+        handset_audio=config.handset_audio,
+        fps=float(config.camera_fps),
+    )
+    return VisitCalls(
+        settings, kiosk_id=config.kiosk_id, camera=devices.camera, publish=outbox.publish_signal
+    )

@@ -197,12 +197,12 @@ class Call:
             await step
         except Exception:
             if self._ending:
-                log.debug("visit %s: negotiation stopped by the call's end", self._visit)
+                log.debug("visit %s: negotiation stopped by the call's end", self.visit_id)
                 return
             raise
 
     @property
-    def _visit(self) -> str:
+    def visit_id(self) -> str:
         return self._signalling.visit_id
 
     async def _offer(self) -> None:
@@ -225,7 +225,7 @@ class Call:
     async def _answer(self, offer: RTCSessionDescription) -> None:
         pc = self._pc
         if pc is not None and offer.sdp == self._answered_offer and pc.localDescription:
-            log.info("visit %s: the same offer again; the same answer again", self._visit)
+            log.info("visit %s: the same offer again; the same answer again", self.visit_id)
             await self._signalling.send(pc.localDescription)
             return
         if pc is not None:
@@ -260,7 +260,7 @@ class Call:
         def _on_track(track: MediaStreamTrack) -> None:
             if pc is not self._pc:
                 return
-            log.debug("visit %s: pc %d receives %s", self._visit, number, track.kind)
+            log.debug("visit %s: pc %d receives %s", self.visit_id, number, track.kind)
             if track.kind == "video":
                 self.remote_video.start(track)
             elif track.kind == "audio":
@@ -276,7 +276,7 @@ class Call:
         if pc is not self._pc or self._ending:
             return  # a replaced connection closing
         state = pc.connectionState
-        log.debug("visit %s: connection %s", self._visit, state)
+        log.debug("visit %s: connection %s", self.visit_id, state)
         if state == "connected":
             self._set_state("connected")
         elif state == "failed":
@@ -289,7 +289,7 @@ class Call:
         while True:
             obj = await self._signalling.receive()
             if isinstance(obj, Bye):
-                log.info("visit %s: the peer said bye (%s)", self._visit, obj.reason)
+                log.info("visit %s: the peer said bye (%s)", self.visit_id, obj.reason)
                 await self._end(obj.reason, by_peer=True, say_bye=False)
                 return
             if isinstance(obj, Ready) and self._offer_pending:
@@ -302,18 +302,18 @@ class Call:
             except asyncio.CancelledError:
                 raise
             except Exception:  # a bad SDP from the peer must not end our listening
-                log.exception("visit %s: could not handle %s", self._visit, type(obj).__name__)
+                log.exception("visit %s: could not handle %s", self.visit_id, type(obj).__name__)
 
     async def _handle(self, obj: SignalObject) -> None:
         pc = self._pc
         if isinstance(obj, RTCSessionDescription) and obj.type == "offer":
             if self.offerer:
-                log.warning("visit %s: an offer to the offerer was ignored", self._visit)
+                log.warning("visit %s: an offer to the offerer was ignored", self.visit_id)
                 return
             await self._answer(obj)
         elif isinstance(obj, RTCSessionDescription):  # an answer
             if not (self.offerer and pc is not None and self._awaiting_answer):
-                log.info("visit %s: an answer nobody waits for was ignored", self._visit)
+                log.info("visit %s: an answer nobody waits for was ignored", self.visit_id)
                 return
             self._awaiting_answer = False
             await pc.setRemoteDescription(obj)
@@ -324,7 +324,7 @@ class Call:
             if self._awaiting_answer and pc is not None and pc.localDescription is not None:
                 await self._signalling.send(pc.localDescription)  # the peer missed it
             elif not self._media_flowing():
-                log.info("visit %s: the peer joined again; restarting", self._visit)
+                log.info("visit %s: the peer joined again; restarting", self.visit_id)
                 await self._offer()
 
     def _media_flowing(self) -> bool:
@@ -348,7 +348,7 @@ class Call:
                 try:
                     await self._signalling.send(Bye(reason))
                 except Exception:  # the peer will see the media stop; close regardless
-                    log.exception("visit %s: could not say bye", self._visit)
+                    log.exception("visit %s: could not say bye", self.visit_id)
             receiver, self._receiver = self._receiver, None
             if receiver is not None and receiver is not asyncio.current_task():
                 receiver.cancel()
@@ -370,7 +370,7 @@ class Call:
     def _set_state(self, state: str) -> None:
         if state == self.state or self.state == "closed":
             return
-        log.info("visit %s: call %s -> %s", self._visit, self.state, state)
+        log.info("visit %s: call %s -> %s", self.visit_id, self.state, state)
         self.state = state
         try:
             self._on_state(state)

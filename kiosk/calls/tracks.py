@@ -110,6 +110,7 @@ class CameraVideoTrack(VideoStreamTrack):
         self._frame_came: asyncio.Event | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self.camera_failed = False
+        self.sent_size: tuple[int, int] | None = None
         self.frames_sent = 0  # every frame handed to the encoder, repeats and slates included
         self.camera_frames_sent = 0  # distinct camera frames among them
 
@@ -150,6 +151,7 @@ class CameraVideoTrack(VideoStreamTrack):
             self._sent_image = image
         else:
             image = self._last_image
+        self.sent_size = (image.shape[1], image.shape[0])
         video_frame = VideoFrame.from_ndarray(image, format="bgr24")
         video_frame.pts = self._timestamp(now)
         video_frame.time_base = VIDEO_TIME_BASE
@@ -378,6 +380,8 @@ class VideoSink(_Sink):
         self._arrivals: deque[float] = deque()
         self._frame: VideoFrame | None = None
         self._image: np.ndarray | None = None
+        # Told of each frame as it arrives (the call's process wakes its picture writer).
+        self.on_frame: Callable[[], None] | None = None
 
     @property
     def fps(self) -> float:
@@ -389,6 +393,11 @@ class VideoSink(_Sink):
     def size(self) -> tuple[int, int] | None:
         """``(width, height)`` of the latest frame."""
         return (self._frame.width, self._frame.height) if self._frame is not None else None
+
+    @property
+    def latest_frame(self) -> VideoFrame | None:
+        """The latest frame as decoded, not converted."""
+        return self._frame
 
     def latest_image(self) -> np.ndarray | None:
         """The latest frame as a BGR ``uint8`` array (converted once, when first asked)."""
@@ -402,10 +411,16 @@ class VideoSink(_Sink):
         self._image = None
         self._arrivals.append(now)
         self._forget_before(now - self._window)
+        if self.on_frame is not None:
+            self.on_frame()
 
     def _forget_before(self, limit: float) -> None:
         while self._arrivals and self._arrivals[0] < limit:
             self._arrivals.popleft()
+
+
+# RMS of a frame that carries sound (-40 dBFS): a voice or the tone; below is silence.
+AUDIBLE = 0.01
 
 
 class AudioLevelSink(_Sink):
@@ -421,6 +436,10 @@ class AudioLevelSink(_Sink):
         super().__init__()
         self.level = 0.0
         self.sample_rate: int | None = None
+        self.last_audible_at: float | None = None
+        # The longest wait between two audible frames: a voice that drops out for longer
+        # than a syllable (200 ms) is heard as broken.
+        self.longest_silence_s = 0.0
 
     @property
     def level_dbfs(self) -> float:
@@ -430,6 +449,11 @@ class AudioLevelSink(_Sink):
         assert isinstance(frame, AudioFrame)
         self.sample_rate = frame.sample_rate
         self.level = _rms(frame.to_ndarray())
+        if self.level >= AUDIBLE:
+            if self.last_audible_at is not None:
+                gap = now - self.last_audible_at
+                self.longest_silence_s = max(self.longest_silence_s, gap)
+            self.last_audible_at = now
 
 
 def _rms(samples: np.ndarray) -> float:

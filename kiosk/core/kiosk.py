@@ -66,6 +66,7 @@ class Kiosk:
         self.database = database
         self.devices = devices
         self.outbox = outbox
+        self._call_factory = call_factory
         context = self._context = KioskContext(
             config,
             clock=clock,
@@ -359,6 +360,8 @@ class Kiosk:
             self._devices.stop()
 
     def close(self) -> None:
+        if self._call_factory is not None:
+            self._call_factory.close()
         self._devices.stop()
         self.database.close()
 

@@ -59,7 +59,16 @@ class CallPort(Protocol):
     def camera_failed(self) -> bool: ...
 
 
-CallFactory = Callable[[Visit, Callable[[str], None]], CallPort]
+class CallFactory(Protocol):
+    """Makes each visit's call (kiosk.call_link implements it)."""
+
+    def __call__(self, visit: Visit, on_state: Callable[[str], None]) -> CallPort: ...
+
+    def prepare(self) -> None:
+        """A visit's join window opened here: get ready, so that its call starts at once."""
+
+    def close(self) -> None:
+        """The kiosk is stopping: whatever was made ready goes."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,7 @@ class VisitView:
     privileged: bool
     ended: str  # why the visit ended, in words (phase ended only)
     camera: str = ""  # our camera failed: the visit goes on with sound only
+    connection: str = ""  # the call is slow, or being set up again
     starts: str = ""  # before its start: "Your visit begins at 2:00 PM, in 7:45"
     handset: str = ""  # the handset is unplugged or broken: the screen's controls still work
 
@@ -170,7 +180,8 @@ class VisitInProgress:
     # --- the call --------------------------------------------------------------------------
 
     def call_changed(self, state: str) -> None:
-        """The call's state: connecting, connected, reconnecting, failed, closed."""
+        """The call's state: connecting, connected, poor (connected, but slow), reconnecting,
+        failed, closed."""
         if self.ended_at is not None:
             return
         self.call_state = state
@@ -207,7 +218,7 @@ class VisitInProgress:
             return WAITING_FOR_PEER
         if self.call_state in ("reconnecting", "failed", "disconnected"):
             return RECONNECTING
-        if self.call_state == "connected":
+        if self.call_state in ("connected", "poor"):
             return IN_CALL
         return CONNECTING
 
@@ -315,7 +326,15 @@ class VisitInProgress:
             if phase != ENDED and self._call is not None and self._call.camera_failed()
             else "",
             starts=starts,
+            connection=self._connection_words(phase, language),
         )
+
+    def _connection_words(self, phase: str, language: Language) -> str:
+        if phase == RECONNECTING:
+            return language.text(_("The connection was lost. Reconnecting…"))
+        if phase == IN_CALL and self.call_state == "poor":
+            return language.text(_("Poor connection: the picture may freeze. Keep talking."))
+        return ""
 
     def _ended_words(self, language: Language) -> str:
         words = {

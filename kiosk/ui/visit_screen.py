@@ -22,6 +22,7 @@ class VisitScreen(Screen):
     privileged = BooleanProperty(False)
     ended = StringProperty("")
     camera = StringProperty("")
+    connection = StringProperty("")  # a slow call, or one being set up again
     photos = StringProperty("")  # lobby: the visitor's photos on their way to the facility
     photos_sent = NumericProperty(0.0)  # 0..1, the bar under those words
     hang_up_text = StringProperty("")
@@ -44,6 +45,7 @@ class VisitScreen(Screen):
         self.warning, self.monitoring = visit.warning, visit.monitoring
         self.privileged, self.ended = visit.privileged, visit.ended
         self.camera = visit.camera
+        self.connection = visit.connection
         self.starts = visit.starts
         self.handset = visit.handset
         lobby = view.lobby
@@ -53,6 +55,10 @@ class VisitScreen(Screen):
         self.keep_talking_text, self.end_visit_text = words.keep_talking, words.end_visit
         if visit.ended:
             self.confirming = False
+            # The end's words stand alone: no last picture of the other side behind them.
+            self.ids.remote_video.texture = None
+            self.ids.self_view.texture = None
+            self._shown = (None, None)
 
     # --- the pictures ------------------------------------------------------------------------
 
@@ -73,6 +79,10 @@ class VisitScreen(Screen):
     def _draw_video(self, _dt) -> None:
         remote, local = self._media()
         shown_remote, shown_local = self._shown
+        if remote is None:
+            # Over, or not yet: a picture left from earlier would show someone who is not there.
+            self.ids.remote_video.texture = None
+            shown_remote = None
         if local is None:
             # The camera is gone: a frozen face would say it still films; the notice says why.
             self.ids.self_view.texture = None

@@ -357,12 +357,30 @@ class FakeCall:
         return False
 
 
+class FakeCalls:
+    """A call factory that keeps the calls it made."""
+
+    def __init__(self, calls: list[FakeCall]) -> None:
+        self.calls = calls
+        self.prepared = 0
+
+    def __call__(self, visit, on_state) -> FakeCall:
+        self.calls.append(FakeCall(on_state))
+        return self.calls[-1]
+
+    def prepare(self) -> None:
+        self.prepared += 1
+
+    def close(self) -> None:
+        pass
+
+
 def test_a_call_that_keeps_failing_ends_the_visit_as_a_fault(config, clock) -> None:
     calls: list[FakeCall] = []
     kiosk = visit_kiosk(
         config,
         clock,
-        call_factory=lambda visit, on_state: calls.append(FakeCall(on_state)) or calls[-1],
+        call_factory=FakeCalls(calls),
     )
     at(kiosk, clock, VISIT_START)
     confirm_and_lift(kiosk, clock)
@@ -388,7 +406,7 @@ def test_a_call_that_recovers_starts_counting_failures_afresh(config, clock) -> 
     kiosk = visit_kiosk(
         config,
         clock,
-        call_factory=lambda visit, on_state: calls.append(FakeCall(on_state)) or calls[-1],
+        call_factory=FakeCalls(calls),
     )
     at(kiosk, clock, VISIT_START)
     confirm_and_lift(kiosk, clock)

@@ -257,12 +257,12 @@ def test_camera_and_handset_pulled_and_returned_during_a_call(
         def call_state() -> str:
             """What the call was doing, for a failure's message."""
             try:
-                ours, theirs = housing.visit._call.call, lobby.visit._call.call
+                ours, theirs = housing.visit._call.stats, lobby.visit._call.stats
             except AttributeError:
                 return "no call any more"
             return (
                 f"housing {housing.visit.phase}/{ours.state} sent {ours.frames_sent} "
-                f"(camera {ours.local_video.camera_frames_sent}) got {ours.frames_received}; "
+                f"(camera {ours.camera_frames_sent}) got {ours.frames_received}; "
                 f"lobby {lobby.visit.phase}/{theirs.state} got {theirs.frames_received}; "
                 f"restarts {ours.restarts}/{theirs.restarts}"
             )
@@ -277,10 +277,11 @@ def test_camera_and_handset_pulled_and_returned_during_a_call(
 
         async def flowing(frames: int = 3) -> None:
             """Pictures still arrive on both sides: the call goes on."""
-            got, back = theirs.frames_received, ours.frames_received
+            got, back = theirs.stats.frames_received, ours.stats.frames_received
             await wait(
                 lambda: (
-                    theirs.frames_received >= got + frames and ours.frames_received >= back + frames
+                    theirs.stats.frames_received >= got + frames
+                    and ours.stats.frames_received >= back + frames
                 ),
                 "pictures both ways",
             )
@@ -293,8 +294,8 @@ def test_camera_and_handset_pulled_and_returned_during_a_call(
             screen = person.screen("visit")
             await wait(lambda: housing.visit.call_state == "connected", "connected")
             visit = housing.visit
-            ours, theirs = visit._call.call, lobby.visit._call.call
-            await wait(lambda: theirs.frames_received > 10, "pictures to the lobby")
+            ours, theirs = visit._call, lobby.visit._call
+            await wait(lambda: theirs.stats.frames_received > 10, "pictures to the lobby")
             minutes = screen.warning
             assert minutes and shown(screen) == [minutes]
             expected = []
@@ -306,7 +307,7 @@ def test_camera_and_handset_pulled_and_returned_during_a_call(
             assert screen.camera == CAMERA_GONE
             assert shown(screen) == [minutes, CAMERA_GONE]
             assert any(CAMERA_GONE in text for text in person.texts())
-            assert ours.camera_failed
+            assert ours.camera_failed()
             # No frozen face in the corner: the resident's own picture is gone with the camera.
             await wait(lambda: screen.ids.self_view.texture is None, "the self-view cleared")
             # The call goes on: frames still leave (the grey picture), the visitor gets them.
@@ -317,13 +318,13 @@ def test_camera_and_handset_pulled_and_returned_during_a_call(
             await wait(lambda: telemetry_says("camera", "missing", told), "telemetry: missing")
 
             told = len(cloud.received("telemetry", "hu-01"))
-            live = ours.local_video.camera_frames_sent
+            live = ours.stats.camera_frames_sent
             give_back(housing, "camera")
             await wait(lambda: screen.camera == "", "the camera's notice gone")
             assert shown(screen) == [minutes]
-            assert not ours.camera_failed
+            assert not ours.camera_failed()
             # The camera's own pictures leave again, and the visitor still receives.
-            await wait(lambda: ours.local_video.camera_frames_sent > live + 10, "live frames")
+            await wait(lambda: ours.stats.camera_frames_sent > live + 10, "live frames")
             await wait(lambda: screen.ids.self_view.texture is not None, "the self-view back")
             await flowing()
             expected.append(("camera", "missing", "ok"))

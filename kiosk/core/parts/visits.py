@@ -136,6 +136,8 @@ class VisitsHere:
 
     def _in_progress(self, visit: Visit) -> VisitInProgress:
         context = self._context
+        if self._call_factory is not None:
+            self._call_factory.prepare()  # the window is open: the call may be wanted soon
         return VisitInProgress(
             visit,
             role=context.config.role,
