@@ -37,6 +37,7 @@ from kiosk.call_link.messages import (
 )
 from kiosk.call_link.picture_ages import PictureAges
 from kiosk.call_link.process import CallProcess, CallProcesses, CallSettings
+from kiosk.core.visit import CallReport
 
 log = logging.getLogger(__name__)
 
@@ -100,16 +101,17 @@ class VisitCall:
         self._tell(Signal(signal))
 
     def remote_image(self) -> np.ndarray | None:
-        """The other side's newest picture; its age is counted each time it is asked for."""
+        """The other side's newest picture, for the screen's next frame."""
         if self._ending or self._process is None:
             return None
+        if self._remote is not None:
+            # How old the picture on the glass until now has grown: the screen asks at each
+            # of its frames, so this is what a person saw, in the worst moment of each frame.
+            self.ages.add(time.monotonic() - self._remote.arrived_at)
         picture = self._process.spec.remote.read(newer_than=self._remote_seq)
         if picture is not None:
             self._remote, self._remote_seq = picture, picture.seq
-        if self._remote is None:
-            return None
-        self.ages.add(time.monotonic() - self._remote.arrived_at)
-        return self._remote.image
+        return self._remote.image if self._remote is not None else None
 
     def local_image(self) -> np.ndarray | None:
         """What our camera sends: the picture as sent when a policy may blur it."""
@@ -124,6 +126,23 @@ class VisitCall:
 
     def camera_failed(self) -> bool:
         return self._camera_failed
+
+    def report(self) -> CallReport:
+        ages, stats = self.ages.figures(), self.stats
+        return CallReport(
+            pictures_shown=ages.shown if ages else 0,
+            picture_age_ms=(
+                {"median": ages.median_ms, "p95": ages.p95_ms, "worst": ages.worst_ms}
+                if ages
+                else None
+            ),
+            frames_received=stats.frames_received,
+            reconnects=stats.stalls,
+            poor_connection_s=round(stats.poor_seconds, 1),
+            consent_lost=stats.consent_expired,
+            longest_silence_ms=round(stats.longest_silence_s * 1000, 1),
+            call_cpu_s=round(stats.process_cpu_s, 2),
+        )
 
     # --- for tests and the technician -------------------------------------------------------
 

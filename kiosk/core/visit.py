@@ -8,7 +8,7 @@ states back, so the rules run the same with a real WebRTC call or a test double.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -47,8 +47,22 @@ def visit_now(visits: list[Visit], now: datetime) -> Visit | None:
     )
 
 
+@dataclass(frozen=True)
+class CallReport:
+    """How a visit's call went, as its kiosk saw it: sent with the visit's end."""
+
+    pictures_shown: int  # screen frames that showed the other side
+    picture_age_ms: dict[str, float] | None  # median, p95, worst: how old what was shown was
+    frames_received: int
+    reconnects: int  # times nothing came for 2 s
+    poor_connection_s: float  # time "poor connection" was shown
+    consent_lost: int  # connections that failed after being up (ICE consent expired)
+    longest_silence_ms: float  # the longest gap in the voice heard
+    call_cpu_s: float  # the call's own process
+
+
 class CallPort(Protocol):
-    """What the core needs of a call (kiosk.calls implements it)."""
+    """What the core needs of a call (kiosk.call_link implements it)."""
 
     def start(self, offerer: bool) -> None: ...
     def restart(self) -> None: ...
@@ -57,6 +71,7 @@ class CallPort(Protocol):
     def remote_image(self) -> Any: ...
     def local_image(self) -> Any: ...
     def camera_failed(self) -> bool: ...
+    def report(self) -> CallReport: ...
 
 
 class CallFactory(Protocol):
@@ -237,23 +252,22 @@ class VisitInProgress:
         if self.ended_at is not None:
             return
         self.ended_at, self.end_reason = self._now(), reason
+        detail: dict[str, Any] = {
+            "visit_id": self.visit.visit_id,
+            "reason": reason,
+            "joined_at": self.joined_at,
+            "peer_joined_at": self.peer_ready_at,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "scheduled_start": self.visit.starts_at,
+            "scheduled_end": self.visit.ends_at,
+        }
         if self._call is not None:
+            detail["call"] = asdict(self._call.report())
             self._call.hang_up(reason)
         elif tell_peer and self.joined_at is not None:
             self._signal("bye")
-        self._event(
-            "visit_ended",
-            {
-                "visit_id": self.visit.visit_id,
-                "reason": reason,
-                "joined_at": self.joined_at,
-                "peer_joined_at": self.peer_ready_at,
-                "started_at": self.started_at,
-                "ended_at": self.ended_at,
-                "scheduled_start": self.visit.starts_at,
-                "scheduled_end": self.visit.ends_at,
-            },
-        )
+        self._event("visit_ended", detail)
         self._changed()
 
     def tick(self) -> None:

@@ -137,6 +137,9 @@ def test_a_visit_connects_flows_both_ways_and_ends_on_time(tmp_path, broker, clo
         (ended,) = [r for r in cloud.received("events", "hu-01") if r["kind"] == "visit_ended"]
         assert ended["detail"]["reason"] == "schedule"
         assert ended["detail"]["started_at"] is not None
+        call = ended["detail"]["call"]  # how the call went: the pictures shown and their age
+        assert call["frames_received"] > 30 and call["pictures_shown"] >= 1
+        assert call["picture_age_ms"]["worst"] < 5000 and call["reconnects"] == 0
         assert {"ready", "offer", "answer"} <= {r["kind"] for r in cloud.received("signal")}
 
     asyncio.run(run_visit(tmp_path, broker, cloud, scenario))

@@ -12,6 +12,7 @@ from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
 from kiosk.core.kiosk import Kiosk
 from kiosk.core.ports import StaffCommand
+from kiosk.core.visit import CallReport
 from kiosk.sync.inbound import inbound_event
 from tests.conftest import make_config
 from tests.core.residents import (
@@ -356,6 +357,18 @@ class FakeCall:
     def camera_failed(self) -> bool:
         return False
 
+    def report(self) -> CallReport:
+        return CallReport(
+            pictures_shown=900,
+            picture_age_ms={"median": 61.0, "p95": 98.5, "worst": 240.0},
+            frames_received=905,
+            reconnects=2,
+            poor_connection_s=4.5,
+            consent_lost=0,
+            longest_silence_ms=60.0,
+            call_cpu_s=12.5,
+        )
+
 
 class FakeCalls:
     """A call factory that keeps the calls it made."""
@@ -397,6 +410,9 @@ def test_a_call_that_keeps_failing_ends_the_visit_as_a_fault(config, clock) -> N
     call.on_state("failed")
     (ended,) = kiosk.outbox.of("visit_ended")
     assert ended["reason"] == "fault"
+    # How the call went goes with the end: how old the pictures shown were, the reconnects.
+    assert ended["call"]["picture_age_ms"] == {"median": 61.0, "p95": 98.5, "worst": 240.0}
+    assert ended["call"]["reconnects"] == 2 and ended["call"]["pictures_shown"] == 900
     assert call.hung_up == ["fault"]
     assert kiosk.view.visit.ended == "The visit ended because of a fault. Please tell staff."
 
