@@ -46,6 +46,10 @@ def configure(
     # touch within 50 ms (ui.md asks for 100) and keep an idle kiosk under 2 % of a core
     # (bench/startup.py: 1.9 % at 30 on asyncio, 1.5 % at 20).
     Config.set("graphics", "maxfps", str(maxfps or CALM_FPS))
+    # No multisampling: without a GPU (llvmpipe draws in software) Kivy's default 2x cost a
+    # visit's screen half its frame rate (8.6 frames a second against 14.6 with two kiosks
+    # on two cores, tests/drawn_visit.py). Text and pictures are textures, untouched by it.
+    Config.set("graphics", "multisamples", "0")
 
 
 CALM_FPS = 20
