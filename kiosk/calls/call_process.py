@@ -58,6 +58,7 @@ def serve(conn: Connection, spec: CallSpec) -> None:
     logging.getLogger("aioice").setLevel(max(spec.log_level, logging.WARNING))
     _come_first()
     import os
+
     if os.environ.get("EXP_NICE"):
         os.setpriority(os.PRIO_PROCESS, 0, int(os.environ["EXP_NICE"]))
     asyncio.run(_CallHost(conn, spec).run())
