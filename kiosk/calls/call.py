@@ -63,6 +63,7 @@ STATES = ("new", "connecting", "connected", "reconnecting", "failed", "closed")
 # Remote media newer than this means the peer connection is alive: a peer's "ready" is then a
 # duplicate (its sync link reconnected), not a re-join that needs a restart.
 _MEDIA_FRESH_S = 2.0
+PEER_CLOSE_GRACE_S = 1.5
 
 
 class Call:
@@ -282,7 +283,13 @@ class Call:
         elif state == "failed":
             self._set_state("failed")
         elif state == "closed":
-            # Closed by the peer (DTLS close): its new offer, or its bye, is on the way.
+            # Closed by the peer (DTLS close): its new offer, or its bye, is on the way through
+            # the cloud, slower than the close itself. "Reconnecting" only if neither came by
+            # then: a hang-up at the other end must not flash it before "ended".
+            asyncio.get_running_loop().call_later(PEER_CLOSE_GRACE_S, self._peer_closed, pc)
+
+    def _peer_closed(self, pc: RTCPeerConnection) -> None:
+        if pc is self._pc and not self._ending:
             self._set_state("reconnecting")
 
     async def _receive_signals(self) -> None:
