@@ -48,6 +48,7 @@ from aiortc import (
 )
 
 from hardware.interfaces import Camera
+from kiosk.calls import fresh_frames
 from kiosk.calls.signalling import READY, Bye, Ready, SignalObject, VisitSignalling
 from kiosk.calls.tracks import (
     AudioLevelSink,
@@ -263,6 +264,7 @@ class Call:
                 return
             log.debug("visit %s: pc %d receives %s", self.visit_id, number, track.kind)
             if track.kind == "video":
+                fresh_frames.install(pc, track)
                 self.remote_video.start(track)
             elif track.kind == "audio":
                 self.remote_audio.start(track)
