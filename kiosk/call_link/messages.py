@@ -89,6 +89,8 @@ class CallStats:
     longest_silence_s: float = 0.0  # the longest gap between two audible frames received
     fps_received: float = 0.0
     send_size: tuple[int, int] | None = None  # what the sender chose, after any lowering
+    send_fps: float = 0.0  # the frame rate the sender aims at, after any lowering
+    send_usage: float = 0.0  # the share of the last second the sender spent on frames
     codec: str | None = None
     consent_expired: int = 0  # peer connections that failed after being connected
     last_media_at: float | None = None  # monotonic: the newest frame heard from the network

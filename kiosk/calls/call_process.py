@@ -236,6 +236,8 @@ class _CallHost:
             longest_silence_s=remote_audio.longest_silence_s,
             fps_received=call.remote_video.fps,
             send_size=call.local_video.sent_size,
+            send_fps=round(call.local_video.send_fps, 1),
+            send_usage=round(call.local_video.quality.usage, 2),
             codec=_codec(call),
             consent_expired=self._consent_lost,
             last_media_at=max(heard) if heard else None,

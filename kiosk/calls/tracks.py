@@ -32,6 +32,7 @@ from av.frame import Frame
 
 from hardware.interfaces import Camera
 from hardware.interfaces import Frame as CameraFrame
+from kiosk.calls.send_quality import SendQuality
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,10 @@ class CameraVideoTrack(VideoStreamTrack):
     ``on_camera_failed(True)`` and sends a grey "camera unavailable" picture at ``slate_fps``
     instead, so the call goes on with its audio; when frames come back it calls
     ``on_camera_failed(False)``. The check runs while a peer connection pulls frames.
+
+    The time the sender spends on each frame (from one ``recv`` returning to the next call) is
+    told to :attr:`quality`, which lowers the size and then the rate sent when the processor
+    cannot keep up (:mod:`kiosk.calls.send_quality`).
     """
 
     def __init__(
@@ -93,7 +98,7 @@ class CameraVideoTrack(VideoStreamTrack):
         if not (math.isfinite(fps) and fps > 0):
             raise ValueError(f"fps must be a positive number, not {fps!r}")
         self._camera = camera
-        self._period = 1.0 / fps
+        self._camera_period = 1.0 / fps
         self._slate_period = 1.0 / slate_fps
         self._stall_s = stall_s
         self._on_camera_failed = on_camera_failed
@@ -109,6 +114,8 @@ class CameraVideoTrack(VideoStreamTrack):
         self._slate_key: tuple[int, int, bool] | None = None
         self._frame_came: asyncio.Event | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self._returned_at: float | None = None
+        self.quality = SendQuality()
         self.camera_failed = False
         self.sent_size: tuple[int, int] | None = None
         self.frames_sent = 0  # every frame handed to the encoder, repeats and slates included
@@ -129,9 +136,20 @@ class CameraVideoTrack(VideoStreamTrack):
             self._unsubscribe = None
         super().stop()
 
+    @property
+    def _period(self) -> float:
+        return self._camera_period / self.quality.step.rate
+
+    @property
+    def send_fps(self) -> float:
+        """The frame rate the sender aims at now."""
+        return 1.0 / self._period
+
     async def recv(self) -> VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
+        if self._returned_at is not None:
+            self.quality.busy(time.monotonic() - self._returned_at)
         frame = await self._next_camera_frame()
         if self.readyState != "live":
             raise MediaStreamError
@@ -151,13 +169,22 @@ class CameraVideoTrack(VideoStreamTrack):
             self._sent_image = image
         else:
             image = self._last_image
+        image = self._fitted(image)
         self.sent_size = (image.shape[1], image.shape[0])
         video_frame = VideoFrame.from_ndarray(image, format="bgr24")
         video_frame.pts = self._timestamp(now)
         video_frame.time_base = VIDEO_TIME_BASE
         self._last_sent_at = now
         self.frames_sent += 1
+        self._returned_at = time.monotonic()
         return video_frame
+
+    def _fitted(self, image: np.ndarray) -> np.ndarray:
+        height, width = image.shape[:2]
+        size = self.quality.size(width, height)
+        if size == (width, height):
+            return image
+        return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
     async def _next_camera_frame(self) -> CameraFrame | None:
         """The camera's next new frame once it comes; the current one (a repeat) if none comes
