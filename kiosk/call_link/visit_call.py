@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 FINISH_S = 10.0
 # Processes replaced in one visit before the call is reported failed.
 MAX_REPLACED = 3
+# While the call is being set up again, its last picture is not shown: it only grows older.
+PICTURE_GONE = frozenset({"reconnecting", "failed", "disconnected"})
 
 
 class VisitCall:
@@ -74,6 +76,7 @@ class VisitCall:
         self._tasks: set[asyncio.Task[None]] = set()
         self._remote: SlotPicture | None = None
         self._remote_seq = 0
+        self._connection = "new"  # the call's state, as its process last said
         self._sent: SlotPicture | None = None
         self.stats = CallStats()
         self.ages = PictureAges()
@@ -103,6 +106,9 @@ class VisitCall:
     def remote_image(self) -> np.ndarray | None:
         """The other side's newest picture, for the screen's next frame."""
         if self._ending or self._process is None:
+            return None
+        if self._connection in PICTURE_GONE:
+            self._remote = None
             return None
         if self._remote is not None:
             # How old the picture on the glass until now has grown: the screen asks at each
@@ -186,6 +192,7 @@ class VisitCall:
         if isinstance(message, CallStats):
             self.stats = message
         elif isinstance(message, State):
+            self._connection = message.state
             if not self._ending:
                 self._on_state(message.state)
         elif isinstance(message, Publish):
@@ -211,6 +218,7 @@ class VisitCall:
             self._on_state("failed")
             return
         self.replaced += 1
+        self._connection = "reconnecting"
         self._on_state("reconnecting")
         self._attach(self._processes.take())
 
