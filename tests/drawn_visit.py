@@ -38,6 +38,7 @@ class ScreenReport:
     """What one kiosk's screen showed since its last report (and its totals so far)."""
 
     kiosk_id: str
+    at: float = 0.0  # monotonic: when this report was sent
     phase: str = ""
     phases: list[str] = field(default_factory=list)  # every phase seen so far, in order
     call_states: list[str] = field(default_factory=list)  # every call state seen so far
@@ -55,7 +56,13 @@ class ScreenReport:
 # --- in the kiosk's process ----------------------------------------------------------------
 
 
-def _kiosk_main(conn: Any, kiosk_id: str, role: str, data_dir: str, broker_url: str) -> None:
+def _kiosk_main(
+    conn: Any, kiosk_id: str, role: str, data_dir: str, broker_url: str, netns: str | None
+) -> None:
+    if netns is not None:  # first, while this process has one thread: its call's process follows
+        from tests.hall_network import enter_namespace
+
+        enter_namespace(netns)
     gc.disable()  # as `kiosk run` starts (launch/cli.py): collection resumes once it is up
     try:
         asyncio.run(_kiosk_on_screen(conn, kiosk_id, role, Path(data_dir), broker_url))
@@ -150,6 +157,7 @@ async def _kiosk_on_screen(conn: Any, kiosk_id: str, role: str, data_dir: Path, 
         if call is not None:
             report.call = dict(call.stats.__dict__)
         report.cpu_s = time.process_time()
+        report.at = time.monotonic()
         conn.send(report)
         report.ages_ms, report.pictures, report.frames = [], 0, 0
 
@@ -228,7 +236,16 @@ def xvfb() -> Iterator[str]:
 class DrawnKiosk:
     """One kiosk's process, and everything its screen reported so far."""
 
-    def __init__(self, kiosk_id: str, role: str, data_dir: Path, broker_url: str, display: str):
+    def __init__(
+        self,
+        kiosk_id: str,
+        role: str,
+        data_dir: Path,
+        broker_url: str,
+        display: str,
+        netns: str | None = None,
+    ):
+        """``netns``: the network namespace the kiosk runs in (:mod:`tests.hall_network`)."""
         self.kiosk_id = kiosk_id
         self.reports: list[ScreenReport] = []
         self._conn, theirs = CONTEXT.Pipe()
@@ -237,7 +254,7 @@ class DrawnKiosk:
         try:
             self.process = CONTEXT.Process(
                 target=_kiosk_main,
-                args=(theirs, kiosk_id, role, str(data_dir), broker_url),
+                args=(theirs, kiosk_id, role, str(data_dir), broker_url, netns),
                 name=f"kiosk-{kiosk_id}",  # not daemonic: a kiosk has a call's process
             )
             self.process.start()
@@ -281,3 +298,53 @@ class DrawnKiosk:
     def since(self, index: int) -> list[ScreenReport]:
         self.take()
         return self.reports[index:]
+
+
+@dataclass
+class Stretch:
+    """What one screen showed over a stretch of a visit: the picture, the voice and the call."""
+
+    seconds: float
+    age_p50_ms: float
+    age_p95_ms: float
+    age_worst_ms: float
+    pictures_per_s: float
+    sound_per_s: float  # sound frames (20 ms each) received per second: 50 is all of them
+    reconnects: int  # times the screen said "Reconnecting…"
+    restarts: int  # new connections the call made
+    consent_lost: int
+    poor_s: float  # seconds "Poor connection" was shown
+
+    def line(self) -> str:
+        return (
+            f"age p50 {self.age_p50_ms:4.0f} p95 {self.age_p95_ms:5.0f} worst "
+            f"{self.age_worst_ms:5.0f} ms | {self.pictures_per_s:4.1f} pictures/s | "
+            f"sound {self.sound_per_s / 50:4.0%} | poor {self.poor_s:4.1f} s | "
+            f"reconnects {self.reconnects} restarts {self.restarts} consent lost "
+            f"{self.consent_lost}"
+        )
+
+
+def stretch(reports: list[ScreenReport], start: int, end: int) -> Stretch:
+    """Figures over ``reports[start:end]``, against the report just before ``start``."""
+    during = reports[start:end]
+    before = reports[start - 1] if start > 0 else ScreenReport(during[0].kiosk_id)
+    last = during[-1]
+    ages = sorted(age for report in during for age in report.ages_ms) or [float("nan")]
+    seconds = last.at - before.at if before.at else len(during) * REPORT_EVERY_S
+
+    def grew(key: str) -> float:
+        return last.call.get(key, 0) - before.call.get(key, 0)
+
+    return Stretch(
+        seconds=seconds,
+        age_p50_ms=ages[len(ages) // 2],
+        age_p95_ms=ages[int(len(ages) * 0.95)],
+        age_worst_ms=ages[-1],
+        pictures_per_s=sum(r.pictures for r in during) / seconds,
+        sound_per_s=grew("audio_frames_received") / seconds,
+        reconnects=last.phases.count("reconnecting") - before.phases.count("reconnecting"),
+        restarts=int(grew("restarts")),
+        consent_lost=int(grew("consent_expired")),
+        poor_s=grew("poor_seconds"),
+    )

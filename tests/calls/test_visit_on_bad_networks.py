@@ -1,0 +1,174 @@
+"""A visit across a bad network: two kiosks, each the real app drawing its screen under Xvfb,
+each in a network namespace of its own, their media crossing a wire that the test makes lose,
+delay, throttle and cut (``tests/hall_network.py``).
+
+One visit goes through every condition in turn, with the wire good again between them, and each
+screen's figures for each stretch are printed (they are the table in ``docs/visits.md``). What
+the mother and her son would notice is what is asserted: the call rides out loss, delay and a
+slow line without "Reconnecting…"; the voice keeps coming; a blackout costs one reconnection,
+after which they see each other again; and no frozen picture stands under "Reconnecting…".
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cloudsim.broker import LocalBroker, free_port
+from cloudsim.sim import CloudSim
+from tests.calls.test_visit_between_kiosks import publish_facility
+from tests.calls.test_visit_under_load import wait_until_both_see_each_other
+from tests.drawn_visit import DrawnKiosk, Stretch, stretch, xvfb
+from tests.facility_cloud import FACILITY
+from tests.hall_network import Condition, HallNetwork
+
+pytestmark = [pytest.mark.ui, pytest.mark.timeout(600)]
+
+GOOD_S = 15.0  # the wire as good as a cable, before the first condition: the baseline
+CONDITION_S = 35.0  # longer than ICE consent's 30 s
+AFTER_S = 6.0  # the wire good again before the next condition
+BLACKOUT = Condition("3 s blackout", blackout=True)
+BLACKOUT_S, BACK_WITHIN_S = 3.0, 15.0
+CONDITIONS = (
+    Condition("5% loss", loss_percent=5),
+    Condition("200 ± 50 ms delay", delay_ms=200, jitter_ms=50),
+    Condition("500 kbit/s cap", rate_kbit=500),
+)
+KIOSKS = ("hu-01", "lobby-01")
+
+
+@pytest.fixture
+def broker_socket() -> Iterator[Path]:
+    """Where the kiosks' namespaces reach the broker (a short path: Unix sockets' limit)."""
+    with tempfile.TemporaryDirectory(prefix="kiosk-broker-") as folder:
+        yield Path(folder) / "mqtt.sock"
+
+
+@pytest.fixture
+def broker(tmp_path: Path, broker_socket: Path) -> Iterator[LocalBroker]:
+    """The broker as usual, and on the Unix socket too."""
+    port = free_port()
+    listeners = [f"listener {port} 127.0.0.1", "allow_anonymous true",
+                 f"listener 0 {broker_socket}"]  # fmt: skip
+    with LocalBroker(tmp_path / "broker", port, listener_config=listeners) as running:
+        yield running
+
+
+@pytest.fixture
+def cloud(broker: LocalBroker) -> Iterator[CloudSim]:
+    sim = CloudSim(broker.url, FACILITY, approve_delay=0, session_expiry_s=3600)
+    sim.start()
+    try:
+        yield sim
+    finally:
+        sim.stop()
+
+
+def test_a_visit_rides_out_loss_delay_a_slow_line_and_a_blackout(
+    tmp_path: Path, broker: LocalBroker, broker_socket: Path, cloud: CloudSim
+) -> None:
+    publish_facility(cloud, ends_in_s=600)
+    with (
+        HallNetwork(broker_socket, broker.port, KIOSKS) as network,
+        xvfb() as housing_display,
+        xvfb() as lobby_display,
+    ):
+        kiosks = [
+            DrawnKiosk(kiosk_id, role, tmp_path / kiosk_id, broker.url, display,
+                       netns=network.namespace(kiosk_id))
+            for kiosk_id, role, display in (
+                ("hu-01", "housing", housing_display), ("lobby-01", "lobby", lobby_display))
+        ]  # fmt: skip
+        stretches: dict[str, list[tuple[int, int]]] = {}
+        dropped: dict[str, int] = {}
+        try:
+            wait_until_both_see_each_other(kiosks, timeout=90)
+            with marked(kiosks, stretches, "good wire"):
+                hold(kiosks, GOOD_S)
+            for condition in CONDITIONS:
+                with marked(kiosks, stretches, condition.name), network.condition(condition):
+                    hold(kiosks, CONDITION_S)
+                    dropped[condition.name] = network.dropped()
+                with marked(kiosks, stretches, f"after {condition.name}"):
+                    hold(kiosks, AFTER_S)
+            with marked(kiosks, stretches, BLACKOUT.name):
+                with network.condition(BLACKOUT):
+                    hold(kiosks, BLACKOUT_S)
+                back = [seen_again(kiosk, BACK_WITHIN_S) for kiosk in kiosks]
+                hold(kiosks, 5.0)
+            finals = [kiosk.end() for kiosk in kiosks]
+        finally:
+            for kiosk in kiosks:
+                if kiosk.process.is_alive():
+                    kiosk.process.kill()
+
+    figures = {
+        kiosk.kiosk_id: {name: stretch(kiosk.reports, *stretches[name][i]) for name in stretches}
+        for i, kiosk in enumerate(kiosks)
+    }
+    print_table(figures, dropped)
+    for kiosk, final, came_back in zip(kiosks, finals, back, strict=True):
+        name, seen = kiosk.kiosk_id, figures[kiosk.kiosk_id]
+        for condition in CONDITIONS:
+            during: Stretch = seen[condition.name]
+            after: Stretch = seen[f"after {condition.name}"]
+            label = f"{name}, {condition.name}"
+            assert during.reconnects == after.reconnects == 0, f"{label}: reconnected {during}"
+            assert during.restarts == after.restarts == 0, f"{label}: restarted {during}"
+            assert during.consent_lost == 0, f"{label}: consent lost {during}"
+            assert during.pictures_per_s >= 2, f"{label}: the picture stopped {during}"
+            assert during.sound_per_s >= 0.8 * 50, f"{label}: the voice broke up {during}"
+            assert after.pictures_per_s >= 5, f"{label}: the picture did not recover {after}"
+        blackout = seen[BLACKOUT.name]
+        assert blackout.reconnects == 1, f"{name}: a blackout, {blackout.reconnects} reconnects"
+        assert came_back is not None, f"{name}: never saw the other side again after the blackout"
+        # The frozen picture goes when "Reconnecting…" comes (the stall rule: 2 s of nothing).
+        assert blackout.age_worst_ms <= 3000, f"{name}: a stale picture stayed {blackout}"
+        assert final.ended["reason"] in ("hangup", "peer")
+        assert final.ended["call"]["consent_lost"] == 0, final.ended
+
+
+class marked:
+    """Records which of each kiosk's reports fall in a named stretch of the visit."""
+
+    def __init__(self, kiosks: list[DrawnKiosk], into: dict, name: str) -> None:
+        self.kiosks, self.into, self.name = kiosks, into, name
+
+    def __enter__(self) -> None:
+        self.start = [len(kiosk.since(0)) for kiosk in self.kiosks]
+
+    def __exit__(self, *_exc: object) -> None:
+        ends = [len(kiosk.since(0)) for kiosk in self.kiosks]
+        self.into[self.name] = list(zip(self.start, ends, strict=True))
+
+
+def hold(kiosks: list[DrawnKiosk], seconds: float) -> None:
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        time.sleep(min(0.5, max(0.0, until - time.monotonic())))
+        for kiosk in kiosks:
+            kiosk.take()
+
+
+def seen_again(kiosk: DrawnKiosk, within: float) -> float | None:
+    """Seconds until the kiosk's screen shows a new picture of the other side in the call."""
+    start, deadline = time.monotonic(), time.monotonic() + within
+    mark = len(kiosk.since(0))
+    while time.monotonic() < deadline:
+        fresh = kiosk.since(mark)
+        if any(r.pictures and r.phase == "in_call" for r in fresh):
+            return time.monotonic() - start
+        time.sleep(0.2)
+    return None
+
+
+def print_table(figures: dict[str, dict[str, Stretch]], dropped: dict[str, int]) -> None:
+    for kiosk_id, named in figures.items():
+        print(f"\n{kiosk_id}'s screen")
+        for name, figure in named.items():
+            extra = f" | wire dropped {dropped[name]}" if name in dropped else ""
+            print(f"  {name:22} {figure.line()}{extra}")
