@@ -263,8 +263,8 @@ class Call:
             if pc is not self._pc:
                 return
             log.debug("visit %s: pc %d receives %s", self.visit_id, number, track.kind)
+            fresh_frames.install(pc, track)
             if track.kind == "video":
-                fresh_frames.install(pc, track)
                 self.remote_video.start(track)
             elif track.kind == "audio":
                 self.remote_audio.start(track)

@@ -3,11 +3,19 @@ packet, then gives up on it and asks for a keyframe; it never lets frames pile u
 
 from __future__ import annotations
 
+import asyncio
+
 from aiortc import RTCPeerConnection
 from aiortc.rtp import RtpPacket
 
 from kiosk.calls import fresh_frames
-from kiosk.calls.fresh_frames import HOLE_WAIT_S, FreshVideoBuffer, is_keyframe
+from kiosk.calls.fresh_frames import (
+    HOLE_WAIT_S,
+    SOUND_BACKLOG,
+    FreshSoundBuffer,
+    FreshVideoBuffer,
+    is_keyframe,
+)
 
 KEY, DELTA = b"\x10", b"\x11"  # a VP8 frame tag's first byte: bit 0 clear on a key frame
 START = b"\x10"  # VP8 payload descriptor: start of the first partition
@@ -138,17 +146,68 @@ def test_keyframes_are_told_apart_for_vp8_and_h264() -> None:
     assert is_keyframe(sps + b"x" + idr + b"y") and not is_keyframe(slice_ + b"z")
 
 
-def test_it_takes_the_place_of_aiortcs_buffer_in_a_real_receiver() -> None:
-    async def scenario() -> bool:
-        pc = RTCPeerConnection()
-        transceiver = pc.addTransceiver("video", direction="recvonly")
+def test_they_take_the_place_of_aiortcs_buffers_in_real_receivers() -> None:
+    async def scenario() -> dict[str, type]:
+        offerer, answerer = RTCPeerConnection(), RTCPeerConnection()
+        offerer.addTransceiver("video")
+        offerer.addTransceiver("audio")
+        buffers: dict[str, type] = {}
+
+        @answerer.on("track")
+        def _on_track(track) -> None:
+            assert fresh_frames.install(answerer, track)
+            receiver = next(t.receiver for t in answerer.getTransceivers() if t.kind == track.kind)
+            buffers[track.kind] = type(getattr(receiver, fresh_frames._AIORTC_BUFFER))
+
         try:
-            installed = fresh_frames.install(pc, transceiver.receiver.track)
-            buffer = getattr(transceiver.receiver, fresh_frames._AIORTC_BUFFER)
-            return installed and isinstance(buffer, FreshVideoBuffer)
+            await offerer.setLocalDescription(await offerer.createOffer())
+            await answerer.setRemoteDescription(offerer.localDescription)
+            return buffers
         finally:
-            await pc.close()
+            await offerer.close()
+            await answerer.close()
 
-    import asyncio
+    assert asyncio.run(scenario()) == {"video": FreshVideoBuffer, "audio": FreshSoundBuffer}
 
-    assert asyncio.run(scenario())
+
+def sound(seqs: list[int]) -> list[RtpPacket]:
+    packets = []
+    for seq in seqs:
+        packet = RtpPacket(sequence_number=seq % 65536, timestamp=(seq * 960) % (1 << 32))
+        packet._data = bytes([seq % 256])
+        packets.append(packet)
+    return packets
+
+
+def heard(buffer: FreshSoundBuffer, packets: list[RtpPacket]) -> list[int]:
+    out = []
+    for packet in packets:
+        ask, frame = buffer.add(packet)
+        assert not ask
+        if frame is not None:
+            out.append(frame.data[0])
+    return out
+
+
+def test_sound_loses_no_more_than_the_network_lost() -> None:
+    buffer = FreshSoundBuffer()
+    lost = {65_540, 65_557, 65_558}  # past the 16-bit wrap
+    arrived = [seq for seq in range(65_530, 65_630) if seq not in lost]
+    played = heard(buffer, sound(arrived))
+    assert len(played) >= len(arrived) - SOUND_BACKLOG  # the last few still wait their turn
+    assert buffer.skipped == len(lost)
+    assert played == [seq % 256 for seq in arrived][: len(played)]
+
+
+def test_sound_out_of_order_is_put_back_in_order() -> None:
+    buffer = FreshSoundBuffer()
+    played = heard(buffer, sound([100, 102, 101, 104, 103, 105, 106, 107, 108]))
+    assert played == list(range(100, 100 + len(played))) and len(played) >= 6
+    assert buffer.skipped == 0
+
+
+def test_sound_too_late_to_be_heard_is_dropped_and_the_voice_goes_on() -> None:
+    buffer = FreshSoundBuffer()
+    played = heard(buffer, sound([1, 3, 4, 5, 6, 7, 2, 8, 9, 10]))
+    assert 2 not in played and played == sorted(played) and len(played) >= 6
+    assert buffer.skipped == 1
