@@ -243,7 +243,7 @@ class _CallHost:
             last_media_at=max(heard) if heard else None,
             process_cpu_s=time.process_time(),
             stalls=watch.stalls if watch else 0,
-            poor_seconds=watch.poor_seconds if watch else 0.0,
+            poor_seconds=watch.poor_seconds_so_far(time.monotonic()) if watch else 0.0,
         )
 
     async def _end(self, reason: str) -> None:

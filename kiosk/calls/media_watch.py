@@ -86,11 +86,18 @@ class MediaWatch:
                 await call.restart()
         self._set_poor(False, time.monotonic())
 
+    def poor_seconds_so_far(self, now: float) -> float:
+        """Time "poor connection" has been shown, the current spell included."""
+        current = now - self.poor_since if self.poor_since is not None else 0.0
+        return self.poor_seconds + current
+
     def _judge_sound(self, now: float) -> None:
         self._counts.append((now, self._call.audio_frames_received))
-        while self._counts and now - self._counts[0][0] > POOR_WINDOW_S:
+        # The oldest count kept is the newest one at least a window old (a busy loop wakes
+        # late: a window cut at exactly 2 s left too little to judge, and poor went unsaid).
+        while len(self._counts) > 1 and now - self._counts[1][0] >= POOR_WINDOW_S:
             self._counts.popleft()
-        if len(self._counts) < 2 or self._counts[-1][0] - self._counts[0][0] < POOR_WINDOW_S * 0.9:
+        if now - self._counts[0][0] < POOR_WINDOW_S:
             return
         (began, first), (_, newest) = self._counts[0], self._counts[-1]
         share = (newest - first) / ((now - began) * SOUND_PACKETS_PER_S)
