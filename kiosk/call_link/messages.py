@@ -100,5 +100,10 @@ class CallStats:
 
 
 @dataclass(frozen=True)
+class Loaded:
+    """The call's process has loaded what a call needs: a call can start at once."""
+
+
+@dataclass(frozen=True)
 class Finished:
     stats: CallStats

@@ -7,15 +7,17 @@ once asked to (a visit's join window has opened), and the visit's call starts at
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import multiprocessing
+import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
 from kiosk.call_link.frame_slot import FrameSlot
-from kiosk.call_link.messages import CallSpec
+from kiosk.call_link.messages import CallSpec, Loaded
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +63,10 @@ class CallProcess:
         self._process = context.Process(
             target=_serve, args=(theirs, self.spec), name="visit-call", daemon=True
         )
+        self._started_at = time.monotonic()
         self._process.start()
         theirs.close()
+        self._loaded = False
         log.info("call process %d started", self._process.pid)
 
     @property
@@ -71,6 +75,19 @@ class CallProcess:
 
     def alive(self) -> bool:
         return self._process.is_alive()
+
+    def loaded(self) -> bool:
+        """Whether it has said it is ready for a call (only asked before its call starts)."""
+        with contextlib.suppress(EOFError, OSError):
+            while not self._loaded and self.conn.poll():
+                if isinstance(self.conn.recv(), Loaded):
+                    self._loaded = True
+                    log.info(
+                        "call process %d ready in %.1f s",
+                        self._process.pid,
+                        time.monotonic() - self._started_at,
+                    )
+        return self._loaded
 
     def send(self, message: Any) -> bool:
         """Tell the call; ``False`` if it is gone."""
@@ -101,6 +118,10 @@ class CallProcesses:
     def prepare(self) -> None:
         if self._ready is None or not self._ready.alive():
             self._ready = CallProcess(self._context, self.settings)
+
+    def ready_to_call(self) -> bool:
+        """A spare process is waiting, and has loaded what a call needs."""
+        return self._ready is not None and self._ready.alive() and self._ready.loaded()
 
     def take(self) -> CallProcess:
         ready, self._ready = self._ready, None

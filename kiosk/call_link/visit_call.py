@@ -274,6 +274,10 @@ class VisitCalls:
     def prepare(self) -> None:
         self._processes.prepare()
 
+    def ready_to_call(self) -> bool:
+        """The next visit's call can start at once (its process is loaded)."""
+        return self._processes.ready_to_call()
+
     def __call__(self, visit: Any, on_state: Callable[[str], None]) -> VisitCall:
         return VisitCall(
             visit.visit_id,

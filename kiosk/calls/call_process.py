@@ -28,6 +28,7 @@ from kiosk.call_link.messages import (
     DropConnection,
     Finished,
     HangUp,
+    Loaded,
     Publish,
     Restart,
     Signal,
@@ -57,10 +58,8 @@ def serve(conn: Connection, spec: CallSpec) -> None:
     # Each ICE check logged would drown the visit's own lines.
     logging.getLogger("aioice").setLevel(max(spec.log_level, logging.WARNING))
     _come_first()
-    import os
-
-    if os.environ.get("EXP_NICE"):
-        os.setpriority(os.PRIO_PROCESS, 0, int(os.environ["EXP_NICE"]))
+    with contextlib.suppress(BrokenPipeError, OSError):
+        conn.send(Loaded())
     asyncio.run(_CallHost(conn, spec).run())
 
 
