@@ -42,6 +42,8 @@ class ScreenReport:
     phase: str = ""
     phases: list[str] = field(default_factory=list)  # every phase seen so far, in order
     call_states: list[str] = field(default_factory=list)  # every call state seen so far
+    connection_words: list[str] = field(default_factory=list)  # the notice band's, as it changed
+    pictures_after_end: int = 0  # frames drawn with a picture of the other side after the end
     joined_at: float | None = None  # monotonic: this side joined
     first_picture_at: float | None = None  # monotonic: the other side's first picture drawn
     ages_ms: list[float] = field(default_factory=list)  # at each frame drawn, since the last
@@ -63,6 +65,10 @@ def _kiosk_main(
         from tests.hall_network import enter_namespace
 
         enter_namespace(netns)
+    if level := os.environ.get("DRAWN_KIOSK_LOG"):  # e.g. INFO: to follow a visit in the logs
+        import logging
+
+        logging.basicConfig(level=level, format=f"%(asctime)s {kiosk_id} %(name)s: %(message)s")
     gc.disable()  # as `kiosk run` starts (launch/cli.py): collection resumes once it is up
     try:
         asyncio.run(_kiosk_on_screen(conn, kiosk_id, role, Path(data_dir), broker_url))
@@ -141,7 +147,12 @@ async def _kiosk_on_screen(conn: Any, kiosk_id: str, role: str, data_dir: Path, 
             report.call_states.append(state)
         if app.root is None or app.root.current != "visit":
             return
-        shown = app.root.get_screen("visit")._shown[0]
+        screen = app.root.get_screen("visit")
+        if not report.connection_words or report.connection_words[-1] != screen.connection:
+            report.connection_words.append(screen.connection)
+        if phase == "ended" and screen.ids.remote_video.texture is not None:
+            report.pictures_after_end += 1
+        shown = screen._shown[0]
         if shown is None:
             return
         if shown is not seen["picture"]:
@@ -198,6 +209,9 @@ async def _join(kiosk: Any, role: str) -> None:
     if role == "lobby":
         await until(lambda: kiosk.visitor_checked_in(kiosk.visit.visit.visit_id))
         return
+    # As in a facility, where the join window opens minutes before the resident comes: the
+    # call's process is loaded by then (a kiosk that has just started needs a second or two).
+    await until(lambda: kiosk._call_factory.ready_to_call())
     await until(lambda: kiosk.settings.badge_key is not None)
     kiosk.devices.badge_reader.present(BADGE)
     await until(lambda: kiosk.sign_in is not None and kiosk.sign_in.step == "pin")

@@ -31,6 +31,9 @@ pytestmark = [pytest.mark.ui, pytest.mark.timeout(600)]
 GOOD_S = 15.0  # the wire as good as a cable, before the first condition: the baseline
 CONDITION_S = 35.0  # longer than ICE consent's 30 s
 AFTER_S = 6.0  # the wire good again before the next condition
+POOR = Condition("40% loss", loss_percent=40)
+POOR_S = 10.0
+POOR_CLEARS_S = 3.0  # kiosk.calls.media_watch: sound whole this long (a 2 s window), words go
 BLACKOUT = Condition("3 s blackout", blackout=True)
 BLACKOUT_S, BACK_WITHIN_S = 3.0, 15.0
 CONDITIONS = (
@@ -39,6 +42,7 @@ CONDITIONS = (
     Condition("500 kbit/s cap", rate_kbit=500),
 )
 KIOSKS = ("hu-01", "lobby-01")
+POOR_WORDS = "Poor connection: the picture may freeze. Keep talking."
 
 
 @pytest.fixture
@@ -95,6 +99,10 @@ def test_a_visit_rides_out_loss_delay_a_slow_line_and_a_blackout(
                     dropped[condition.name] = network.dropped()
                 with marked(kiosks, stretches, f"after {condition.name}"):
                     hold(kiosks, AFTER_S)
+            with marked(kiosks, stretches, POOR.name), network.condition(POOR):
+                hold(kiosks, POOR_S)
+            with marked(kiosks, stretches, f"after {POOR.name}"):
+                hold(kiosks, AFTER_S + POOR_CLEARS_S)
             with marked(kiosks, stretches, BLACKOUT.name):
                 with network.condition(BLACKOUT):
                     hold(kiosks, BLACKOUT_S)
@@ -121,14 +129,28 @@ def test_a_visit_rides_out_loss_delay_a_slow_line_and_a_blackout(
             assert during.restarts == after.restarts == 0, f"{label}: restarted {during}"
             assert during.consent_lost == 0, f"{label}: consent lost {during}"
             assert during.pictures_per_s >= 2, f"{label}: the picture stopped {during}"
+            # Never the seconds-old picture aiortc's own buffer left on a lossy line.
+            fresh_ms = 500 + condition.delay_ms + condition.jitter_ms
+            assert during.age_p95_ms <= fresh_ms, f"{label}: pictures fell behind {during}"
+            assert during.age_worst_ms <= 1500 + condition.delay_ms, f"{label}: {during}"
             assert during.sound_per_s >= 0.8 * 50, f"{label}: the voice broke up {during}"
             assert after.pictures_per_s >= 5, f"{label}: the picture did not recover {after}"
+        poor, after_poor = seen[POOR.name], seen[f"after {POOR.name}"]
+        assert poor.poor_s >= 3 and poor.reconnects == 0, f"{name}: 40% loss: {poor}"
+        words = words_between(kiosk, *stretches[POOR.name][KIOSKS.index(name)])
+        assert POOR_WORDS in words, f"{name}: never said the connection was poor: {words}"
+        # The words stay until the sound has been whole for a while, then go.
+        assert after_poor.poor_s <= POOR_CLEARS_S + 3.5, f"{name}: still poor {after_poor}"
+        assert after_poor.pictures_per_s >= 5, f"{name}: after 40% loss: {after_poor}"
+        back_to_good = words_between(kiosk, *stretches[f"after {POOR.name}"][KIOSKS.index(name)])
+        assert back_to_good[-1] == "", f"{name}: the words stayed: {back_to_good}"
         blackout = seen[BLACKOUT.name]
         assert blackout.reconnects == 1, f"{name}: a blackout, {blackout.reconnects} reconnects"
         assert came_back is not None, f"{name}: never saw the other side again after the blackout"
         # The frozen picture goes when "Reconnecting…" comes (the stall rule: 2 s of nothing).
         assert blackout.age_worst_ms <= 3000, f"{name}: a stale picture stayed {blackout}"
         assert final.ended["reason"] in ("hangup", "peer")
+        assert final.pictures_after_end == 0, f"{name}: a picture stayed under the end's words"
         assert final.ended["call"]["consent_lost"] == 0, final.ended
 
 
@@ -144,6 +166,12 @@ class marked:
     def __exit__(self, *_exc: object) -> None:
         ends = [len(kiosk.since(0)) for kiosk in self.kiosks]
         self.into[self.name] = list(zip(self.start, ends, strict=True))
+
+
+def words_between(kiosk: DrawnKiosk, start: int, end: int) -> list[str]:
+    """What the notice band said about the connection over ``reports[start:end]``, in order."""
+    before = kiosk.reports[start - 1].connection_words if start else []
+    return kiosk.reports[end - 1].connection_words[len(before) :] or before[-1:]
 
 
 def hold(kiosks: list[DrawnKiosk], seconds: float) -> None:
