@@ -64,7 +64,7 @@ def test_a_three_minute_visit_with_a_core_taken_stays_live_on_both_screens(
         during = kiosk.reports[mark:]
         ages = [age for report in during for age in report.ages_ms]
         name = kiosk.kiosk_id
-        print(name, summary(during), "ui cpu", final.cpu_s, final.ended)
+        print(name, summary(during), sender(during), "ui cpu", final.cpu_s, final.ended)
         assert len(ages) > VISIT_S * 10, f"{name}: too few frames drawn with a picture"
         assert max(ages) <= OLDEST_MS, f"{name}: a picture {max(ages):.0f} ms old was shown"
         assert "reconnecting" not in final.phases, f"{name}: the call reconnected {final.phases}"
@@ -82,6 +82,18 @@ def wait_until_both_see_each_other(kiosks: list[DrawnKiosk], timeout: float) -> 
             return time.monotonic()
         time.sleep(0.2)
     raise AssertionError(f"the kiosks never saw each other: {[k.latest for k in kiosks]}")
+
+
+def sender(reports: list[ScreenReport]) -> str:
+    """What the sender chose: the busiest it was, and the lowest size and rate it sent at."""
+    calls = [r.call for r in reports if r.call]
+    if not calls:
+        return "sender: no figures"
+    sizes = {tuple(c["send_size"]) for c in calls if c.get("send_size")}
+    return (
+        f"sender: usage up to {max(c.get('send_usage', 0) for c in calls):.0%}, "
+        f"rate down to {min(c.get('send_fps', 0) for c in calls):.0f} fps, sizes {sorted(sizes)}"
+    )
 
 
 def summary(reports: list[ScreenReport]) -> str:
