@@ -23,7 +23,6 @@ from cloudsim.sim import CloudSim
 from tests.calls.test_visit_between_kiosks import publish_facility
 from tests.calls.test_visit_under_load import wait_until_both_see_each_other
 from tests.drawn_visit import DrawnKiosk, Stretch, stretch, xvfb
-from tests.facility_cloud import FACILITY
 from tests.hall_network import Condition, HallNetwork
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(600)]
@@ -54,22 +53,12 @@ def broker_socket() -> Iterator[Path]:
 
 @pytest.fixture
 def broker(tmp_path: Path, broker_socket: Path) -> Iterator[LocalBroker]:
-    """The broker as usual, and on the Unix socket too."""
+    """The broker as usual, and on the Unix socket too (the usual ``cloud`` fixture uses it)."""
     port = free_port()
     listeners = [f"listener {port} 127.0.0.1", "allow_anonymous true",
                  f"listener 0 {broker_socket}"]  # fmt: skip
     with LocalBroker(tmp_path / "broker", port, listener_config=listeners) as running:
         yield running
-
-
-@pytest.fixture
-def cloud(broker: LocalBroker) -> Iterator[CloudSim]:
-    sim = CloudSim(broker.url, FACILITY, approve_delay=0, session_expiry_s=3600)
-    sim.start()
-    try:
-        yield sim
-    finally:
-        sim.stop()
 
 
 def test_a_visit_rides_out_loss_delay_a_slow_line_and_a_blackout(
