@@ -106,7 +106,10 @@ class KioskContext:
         if (values := snapshots.values("notice")) is not None:
             self.notice = FacilityNotice.from_snapshot(values)
         self.language = LanguageChoice(config.language, lambda: self.settings.languages)
-        self.visits: list[Visit] = []  # held at this kiosk
+        self.visits: list[Visit] = []  # held at this kiosk, and not over here
+        # Ended here (a hang-up, a bye, staff): over for this kiosk, even while the schedule,
+        # until the cloud's next one, still has them: no "in progress", no paused sign-in.
+        self.visits_over: set[str] = set()
         self.station_visits: list[Visit] = []  # a lobby's: every station's, to point visitors
         self.load_visits()
         self._decoy: str | None = None
@@ -122,8 +125,17 @@ class KioskContext:
 
     def load_visits(self) -> None:
         every = [Visit.from_row(row) for row in self.schedule.visits()]
-        self.visits = [visit for visit in every if visit.held_at(self.config.kiosk_id)]
+        self.visits = [
+            visit
+            for visit in every
+            if visit.held_at(self.config.kiosk_id) and visit.visit_id not in self.visits_over
+        ]
         self.station_visits = every
+
+    def visit_over(self, visit_id: str) -> None:
+        """The visit ended here: it holds this kiosk no longer."""
+        self.visits_over.add(visit_id)
+        self.visits = [visit for visit in self.visits if visit.visit_id != visit_id]
 
     @property
     def sessions_blocked(self) -> bool:

@@ -472,3 +472,28 @@ def test_confirmed_with_the_handset_down_the_screen_says_to_pick_it_up(kiosk, cl
     kiosk.devices.handset.lift()
     kiosk.on_hook(HookEvent(HookState.OFF_HOOK, clock.monotonic()))
     assert kiosk.view.screen == "visit"
+
+
+@pytest.mark.parametrize("connected", [False, True])
+def test_a_visit_the_other_side_ended_early_frees_the_kiosk_at_once(kiosk, clock, connected):
+    """A family's page that says bye (before the call connected, or during it): after the end's
+    words, the kiosk is free: no "Visit in progress", and a resident may sign in."""
+    at(kiosk, clock, VISIT_START)
+    confirm_and_lift(kiosk, clock)
+    kiosk.receive(
+        inbound_event("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "gateway"})
+    )
+    if connected:
+        clock.advance(60)
+    bye = {"visit_id": "v1", "kind": "bye", "from_kiosk_id": "gateway", "reason": "peer"}
+    kiosk.receive(inbound_event("signal", bye))
+    assert kiosk.view.visit.ended == "The other side ended the visit."
+    kiosk.on_hook(HookEvent(HookState.ON_HOOK, clock.monotonic()))
+    clock.advance(10)
+    kiosk.tick()  # the end's words have been shown
+    assert kiosk.visit is None
+    notice = kiosk.view.notice
+    assert "in progress" not in notice.sentence and notice.title == "No visits scheduled today"
+    assert kiosk.view.paused == ""
+    asyncio.run(badge_attempt(kiosk, clock, ALVAREZ[5], ALVAREZ[4]))
+    assert kiosk.session is not None and kiosk.session.inmate_id == "A1024"

@@ -35,7 +35,6 @@ class VisitsHere:
         self._call_factory = call_factory
         self.visit: VisitInProgress | None = None
         self._ended_shown_until = 0.0
-        self._over: set[str] = set()  # ended here: a hang-up is not a new invitation
 
     @property
     def joined(self) -> bool:
@@ -91,14 +90,15 @@ class VisitsHere:
                     self.forget()
             return
         current = visit_now(context.visits, now)
-        if current is not None and current.visit_id not in self._over and self._may_open():
+        if current is not None and self._may_open():
             self.visit = self._in_progress(current)
             self._opened()
 
     def forget(self) -> None:
         """The visit is over here, and so is everything it showed."""
         if self.visit is not None and self.visit.ended_at is not None:
-            self._over.add(self.visit.visit.visit_id)
+            # A hang-up is not a new invitation, nor a bye a visit still in progress.
+            self._context.visit_over(self.visit.visit.visit_id)
         self.visit = None
         self._ended_shown_until = 0.0
         self._forgotten()
@@ -270,7 +270,7 @@ class VisitorVisits(VisitsHere):
         if self.joined or self._context.sessions_blocked:
             return False
         if self.visit is None or self.visit.visit.visit_id != visit.visit_id:
-            if visit.visit_id in self._over:
+            if visit.visit_id in self._context.visits_over:
                 return False
             if self.visit is not None:
                 self.forget()  # an earlier visit nobody came for gives way
