@@ -6,7 +6,7 @@ other's libraries to read them. Pictures never travel here (see :mod:`frame_slot
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.call_link.frame_slot import FrameSlot
@@ -19,7 +19,6 @@ class CallSpec:
     camera: FrameSlot  # the kiosk's camera pictures, written by the kiosk
     remote: FrameSlot  # the other side's picture, written by the call
     sent: FrameSlot  # the picture as sent (blurred when the policy blurred it), for the self-view
-    ice_servers: tuple[str, ...] = ()
     blur_without_face: bool = False
     handset_audio: str | None = None  # the handset's ALSA device; None: a test tone
     fps: float = 30.0
@@ -30,10 +29,21 @@ class CallSpec:
 
 
 @dataclass(frozen=True)
+class IceServer:
+    """A STUN or TURN server, as the call's process hands it to WebRTC."""
+
+    urls: tuple[str, ...]
+    username: str | None = None
+    credential: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class Start:
     visit_id: str
     kiosk_id: str
     offerer: bool
+    ice_servers: tuple[IceServer, ...] = ()  # the facility's (its cloud config); none: host only
+    relay_only: bool = False  # only through a TURN relay (no direct path is let out)
 
 
 @dataclass(frozen=True)

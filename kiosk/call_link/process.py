@@ -32,7 +32,6 @@ class CallSettings:
     """The kiosk's configuration as its calls need it."""
 
     camera_size: tuple[int, int] = (640, 480)
-    ice_servers: tuple[str, ...] = ()
     blur_without_face: bool = False
     handset_audio: str | None = None
     fps: float = 30.0
@@ -52,7 +51,6 @@ class CallProcess:
             camera=FrameSlot(context, width, height),
             remote=FrameSlot(context, *REMOTE_MAX),
             sent=FrameSlot(context, width, height),
-            ice_servers=settings.ice_servers,
             blur_without_face=settings.blur_without_face,
             handset_audio=settings.handset_audio,
             fps=settings.fps,

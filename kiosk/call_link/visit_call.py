@@ -29,6 +29,7 @@ from kiosk.call_link.messages import (
     DropConnection,
     Finished,
     HangUp,
+    IceServer,
     Publish,
     Restart,
     Signal,
@@ -37,6 +38,7 @@ from kiosk.call_link.messages import (
 )
 from kiosk.call_link.picture_ages import PictureAges
 from kiosk.call_link.process import CallProcess, CallProcesses, CallSettings
+from kiosk.core.facility import CallNetwork
 from kiosk.core.visit import CallReport
 
 log = logging.getLogger(__name__)
@@ -59,13 +61,16 @@ class VisitCall:
         publish: Callable[[dict[str, Any]], None],
         on_state: Callable[[str], None],
         processes: CallProcesses,
+        network: CallNetwork | None = None,
     ) -> None:
+        """``network``: the facility's STUN and TURN servers (none: host candidates only)."""
         self.visit_id = visit_id
         self._kiosk_id = kiosk_id
         self._camera = camera
         self._publish = publish
         self._on_state = on_state
         self._processes = processes
+        self._network = network or CallNetwork()
         self._blurred = processes.settings.blur_without_face
         self._process: CallProcess | None = None
         self._feed: CameraFeed | None = None
@@ -173,7 +178,11 @@ class VisitCall:
         self._feed = CameraFeed(self._camera, process.spec.camera)
         self._feed.start()
         asyncio.get_running_loop().add_reader(process.conn.fileno(), self._read, process)
-        process.send(Start(self.visit_id, self._kiosk_id, self._offerer))
+        network = self._network
+        servers = tuple(IceServer(s.urls, s.username, s.credential) for s in network.ice_servers)
+        process.send(
+            Start(self.visit_id, self._kiosk_id, self._offerer, servers, network.relay_only)
+        )
 
     def _tell(self, message: Any) -> None:
         process = self._process
@@ -278,7 +287,9 @@ class VisitCalls:
         """The next visit's call can start at once (its process is loaded)."""
         return self._processes.ready_to_call()
 
-    def __call__(self, visit: Any, on_state: Callable[[str], None]) -> VisitCall:
+    def __call__(
+        self, visit: Any, on_state: Callable[[str], None], network: CallNetwork
+    ) -> VisitCall:
         return VisitCall(
             visit.visit_id,
             kiosk_id=self._kiosk_id,
@@ -286,6 +297,7 @@ class VisitCalls:
             publish=self._publish,
             on_state=on_state,
             processes=self._processes,
+            network=network,
         )
 
     def close(self) -> None:

@@ -46,6 +46,7 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
+from aiortc.rtcconfiguration import RTCIceTransportPolicy
 
 from hardware.interfaces import Camera
 from kiosk.calls import fresh_frames
@@ -72,7 +73,8 @@ class Call:
 
     ``ice_servers``: STUN/TURN servers (``RTCIceServer`` or URL strings). ``None`` means none
     at all: host candidates only, which is what a facility network and the loopback tests
-    need (aiortc's own default would ask a public STUN server).
+    need (aiortc's own default would ask a public STUN server). ``relay_only``: only relayed
+    candidates (TURN), for a facility whose firewall lets no direct UDP out.
     ``on_camera_failed(failed)`` is told when the camera stops delivering (the call continues
     with audio and a "camera unavailable" picture) and when it delivers again.
     ``microphone`` and ``earpiece``: the handset's track and sink for this call (see
@@ -88,6 +90,7 @@ class Call:
         offerer: bool,
         on_state: Callable[[str], None],
         ice_servers: Sequence[RTCIceServer | str] | None = None,
+        relay_only: bool = False,
         fps: float = 30.0,
         tone_hz: float = 440.0,
         on_camera_failed: Callable[[bool], None] | None = None,
@@ -103,6 +106,7 @@ class Call:
             server if isinstance(server, RTCIceServer) else RTCIceServer(urls=server)
             for server in (ice_servers or ())
         ]
+        self._relay_only = relay_only
         self.local_video = CameraVideoTrack(
             camera, fps=fps, on_camera_failed=self._camera_changed, picture_filter=picture_filter
         )
@@ -250,7 +254,10 @@ class Call:
             await old.close()
         if self._ending:  # the call ended while the old connection closed: open nothing
             raise RuntimeError("the call has ended")
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=list(self._ice_servers)))
+        policy = RTCIceTransportPolicy.RELAY if self._relay_only else RTCIceTransportPolicy.ALL
+        pc = RTCPeerConnection(
+            RTCConfiguration(iceServers=list(self._ice_servers), iceTransportPolicy=policy)
+        )
         self._pcs_made += 1
         number = self._pcs_made
 

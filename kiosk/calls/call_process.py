@@ -20,6 +20,8 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+from aiortc import RTCIceServer
+
 from kiosk.call_link.frame_slot import FrameSlot
 from kiosk.call_link.messages import (
     CallSpec,
@@ -151,7 +153,11 @@ class _CallHost:
             self._camera,
             offerer=start.offerer,
             on_state=self._state,
-            ice_servers=list(spec.ice_servers),
+            ice_servers=[
+                RTCIceServer(list(s.urls), username=s.username, credential=s.credential)
+                for s in start.ice_servers
+            ],
+            relay_only=start.relay_only,
             fps=spec.fps,
             on_camera_failed=lambda failed: self._send(CameraFailed(failed)),
             picture_filter=self._picture_filter(),

@@ -16,6 +16,8 @@ from kiosk.contract.fields import (
     BadgeLookup,
     Body,
     Count,
+    IceSecret,
+    IceUrl,
     Id,
     ImageB64,
     Language,
@@ -50,6 +52,21 @@ class Technician(Payload):
     pin_verifier: Verifier
 
 
+class IceServer(Payload):
+    """Extension: one of the facility's STUN or TURN servers, as WebRTC's RTCIceServer."""
+
+    urls: list[IceUrl] = Field(min_length=1, max_length=limits.MAX_ICE_URLS)
+    username: IceSecret | None = None
+    credential: IceSecret | None = None
+
+    @model_validator(mode="after")
+    def _turn_has_credentials(self) -> IceServer:
+        turn = any(url.startswith("turn") for url in self.urls)
+        if turn and (self.username is None or self.credential is None):
+            raise rule("a TURN server needs a username and a credential")
+        return self
+
+
 class ConfigPayload(Payload):
     v: Literal[1]
     type: Literal["config"]
@@ -74,6 +91,9 @@ class ConfigPayload(Payload):
     )
     badge_key_b64: BadgeKey
     technicians: list[Technician] = Field(max_length=limits.MAX_TECHNICIANS)
+    # Extension: the facility's network for calls (docs/protocol.md, "Extensions").
+    ice_servers: list[IceServer] = Field(default=[], max_length=limits.MAX_ICE_SERVERS)
+    ice_relay_only: bool = False
 
     @field_validator("technicians")
     @classmethod

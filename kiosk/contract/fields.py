@@ -73,6 +73,20 @@ NoticeText = text(limits.NOTICE_TEXT_MAX)  # empty clears the banner
 Sdp = text(limits.SDP_MAX)
 Candidate = text(limits.CANDIDATE_MAX)  # "" is WebRTC's end-of-candidates
 SdpMid = text(limits.SDP_MID_MAX)
+IceSecret = text(limits.ICE_SECRET_MAX, 1)
+
+
+def _ice_url(value: str) -> str:
+    scheme, _, rest = value.partition(":")
+    printable = rest.isprintable() and " " not in rest
+    if scheme not in ("stun", "stuns", "turn", "turns") or not rest or not printable:
+        raise rule("not a stun:, stuns:, turn: or turns: URL")
+    return value
+
+
+IceUrl = Annotated[
+    str, StringConstraints(min_length=6, max_length=limits.ICE_URL_MAX), AfterValidator(_ice_url)
+]
 SdpMlineIndex = Annotated[int, Field(ge=0, le=limits.SDP_MLINE_INDEX_MAX)]
 Count = Annotated[int, Field(ge=0, le=limits.MAX_COUNT)]
 Version = Annotated[int, Field(ge=0, le=limits.MAX_VERSION)]

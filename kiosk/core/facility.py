@@ -8,12 +8,38 @@ import binascii
 import logging
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kiosk.config import LANGUAGES, KioskConfig
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IceServer:
+    """One of the facility's STUN or TURN servers. The credential is never shown or logged."""
+
+    urls: tuple[str, ...]
+    username: str | None = None
+    credential: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class CallNetwork:
+    """How the facility's network lets a visit's call through: its STUN and TURN servers, and
+    whether only relayed paths may be used (a firewall that lets no direct UDP out)."""
+
+    ice_servers: tuple[IceServer, ...] = ()
+    relay_only: bool = False
+
+    @classmethod
+    def from_snapshot(cls, snapshot: Mapping[str, Any]) -> CallNetwork:
+        servers = tuple(
+            IceServer(tuple(s["urls"]), s.get("username"), s.get("credential"))
+            for s in snapshot.get("ice_servers", ())
+        )
+        return cls(servers, bool(snapshot.get("ice_relay_only", False)))
 
 
 @dataclass(frozen=True)
@@ -28,6 +54,7 @@ class FacilitySettings:
     badge_key: bytes | None = None  # the facility's key for badge lookups; None: badges unknown
     # The cloud's technicians: {technician_id, display_name, badge_lookup, pin_verifier}.
     technicians: tuple[Mapping[str, Any], ...] = ()
+    call_network: CallNetwork = CallNetwork()
 
     @classmethod
     def from_config(cls, config: KioskConfig) -> FacilitySettings:
@@ -59,6 +86,7 @@ class FacilitySettings:
             message_max_chars=snapshot.get("message_max_chars", self.message_max_chars),
             badge_key=_badge_key(snapshot.get("badge_key_b64")) or self.badge_key,
             technicians=tuple(snapshot.get("technicians", self.technicians)),
+            call_network=CallNetwork.from_snapshot(snapshot),
         )
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from kiosk.core.facility import CallNetwork
 from kiosk.core.i18n import Language, _
 from kiosk.core.visits import SCHEDULED, Visit, join_window_opens
 
@@ -77,7 +78,9 @@ class CallPort(Protocol):
 class CallFactory(Protocol):
     """Makes each visit's call (kiosk.call_link implements it)."""
 
-    def __call__(self, visit: Visit, on_state: Callable[[str], None]) -> CallPort: ...
+    def __call__(
+        self, visit: Visit, on_state: Callable[[str], None], network: CallNetwork
+    ) -> CallPort: ...
 
     def prepare(self) -> None:
         """A visit's join window opened here: get ready, so that its call starts at once."""
@@ -121,7 +124,9 @@ class VisitInProgress:
         tone: Callable[[str], None],
         call_factory: CallFactory | None,
         changed: Callable[[], None],
+        network: Callable[[], CallNetwork] = CallNetwork,
     ) -> None:
+        """``network``: the facility's network for calls as it is now (the cloud's config)."""
         self.visit = visit
         self.role = role
         self._now = now
@@ -130,6 +135,7 @@ class VisitInProgress:
         self._tone = tone
         self._call_factory = call_factory
         self._changed = changed
+        self._network = network
         self.joined_at: datetime | None = None
         self.peer_ready_at: datetime | None = None
         self.started_at: datetime | None = None
@@ -187,7 +193,7 @@ class VisitInProgress:
             # being here is the visit's start.
             self.call_changed("connected")
             return
-        self._call = self._call_factory(self.visit, self.call_changed)
+        self._call = self._call_factory(self.visit, self.call_changed, self._network())
         # The contract: once both sides are ready, the housing kiosk makes the offer.
         self._call.start(offerer=self.role == "housing")
         self.call_state = "connecting"

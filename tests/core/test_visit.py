@@ -10,6 +10,7 @@ import pytest
 from hardware.interfaces import HookEvent, HookState
 from kiosk.config import KioskConfig
 from kiosk.core.clock import FakeClock
+from kiosk.core.facility import CallNetwork, IceServer
 from kiosk.core.kiosk import Kiosk
 from kiosk.core.ports import StaffCommand
 from kiosk.core.visit import CallReport
@@ -376,8 +377,10 @@ class FakeCalls:
     def __init__(self, calls: list[FakeCall]) -> None:
         self.calls = calls
         self.prepared = 0
+        self.networks: list[CallNetwork] = []
 
-    def __call__(self, visit, on_state) -> FakeCall:
+    def __call__(self, visit, on_state, network) -> FakeCall:
+        self.networks.append(network)
         self.calls.append(FakeCall(on_state))
         return self.calls[-1]
 
@@ -415,6 +418,28 @@ def test_a_call_that_keeps_failing_ends_the_visit_as_a_fault(config, clock) -> N
     assert ended["call"]["reconnects"] == 2 and ended["call"]["pictures_shown"] == 900
     assert call.hung_up == ["fault"]
     assert kiosk.view.visit.ended == "The visit ended because of a fault. Please tell staff."
+
+
+def test_the_call_goes_through_the_facilitys_stun_and_turn_servers(config, clock) -> None:
+    """The cloud's config names them (an extension); the call gets them as they are then."""
+    factory = FakeCalls([])
+    kiosk = visit_kiosk(config, clock, call_factory=factory)
+    turn = {"urls": ["turn:127.0.0.1:3478"], "username": "kiosk", "credential": "s3cret"}
+    kiosk.receive(
+        inbound_event(
+            "config",
+            {"badge_key_b64": _b64(BADGE_KEY), "ice_servers": [turn], "ice_relay_only": True},
+        )
+    )
+    at(kiosk, clock, VISIT_START)
+    confirm_and_lift(kiosk, clock)
+    kiosk.receive(
+        inbound_event("signal", {"visit_id": "v1", "kind": "ready", "from_kiosk_id": "lobby-01"})
+    )
+    (network,) = factory.networks
+    assert network == CallNetwork((IceServer(("turn:127.0.0.1:3478",), "kiosk", "s3cret"),), True)
+    assert "s3cret" not in repr(network)
+    kiosk.close()
 
 
 def test_a_call_that_recovers_starts_counting_failures_afresh(config, clock) -> None:

@@ -505,6 +505,33 @@ RULES: list[tuple[str, tuple[Any, ...], Any, str]] = [
     ("config", ("facility_name",), MARK * 11, "facility_name: longer than 100 chars"),
     ("config", ("facility_name",), "", "facility_name: empty"),
     ("config", ("kiosk_name",), DROP, "kiosk_name: required"),
+    # config, the extension: the facility's STUN and TURN servers
+    (
+        "config",
+        ("ice_servers",),
+        [{"urls": [f"http://{MARK}"]}],
+        "ice_servers[0].urls[0]: not a stun:, stuns:, turn: or turns: URL",
+    ),
+    (
+        "config",
+        ("ice_servers",),
+        [{"urls": [f"turn:{MARK}:3478"]}],
+        "ice_servers[0]: a TURN server needs a username and a credential",
+    ),
+    ("config", ("ice_servers",), [{"urls": []}], "ice_servers[0].urls: empty"),
+    (
+        "config",
+        ("ice_servers",),
+        [{"urls": ["stun:a"] * 5}],
+        "ice_servers[0].urls: more than 4 items",
+    ),
+    (
+        "config",
+        ("ice_servers",),
+        [{"urls": [f"stun:{MARK} x"]}],
+        "ice_servers[0].urls[0]: not a stun:, stuns:, turn: or turns: URL",
+    ),
+    ("config", ("ice_relay_only",), "yes", "ice_relay_only: expected true or false"),
     ("config", ("housing_unit",), 5, "housing_unit: expected a string"),
     ("config", ("technicians",), {"a": MARK}, "technicians: expected a list"),
     ("config", ("technicians",), DROP, "technicians: required"),

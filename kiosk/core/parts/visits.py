@@ -147,6 +147,7 @@ class VisitsHere:
             tone=context.devices.handset.play_tone,
             call_factory=self._call_factory,
             changed=self._changed,
+            network=lambda: context.settings.call_network,
         )
 
     def _changed(self) -> None:
