@@ -18,7 +18,7 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote, urlparse
 
 import paho.mqtt.client as mqtt
@@ -26,6 +26,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from cloudsim.family.remote import GATEWAY_ID, RemoteVisit
 from kiosk.contract import limits
 from kiosk.contract.codec import (
     Rejected,
@@ -48,6 +49,9 @@ from kiosk.contract.topics import (
     uplink_filter,
 )
 from kiosk.core.credentials import badge_lookup, make_verifier
+
+if TYPE_CHECKING:
+    from cloudsim.family.gateway import FamilyGateway
 
 Log = Callable[[str], Any]
 
@@ -320,6 +324,9 @@ class CloudSim:
         self._answered: set[tuple[str, str]] = set()
         # kiosk id -> {visit id -> peer kiosk id or None}, from the last schedule published to it.
         self._schedules: dict[str, dict[str, str | None]] = {}
+        self._remote_visits: dict[str, RemoteVisit] = {}  # answered by the media gateway
+        self._ice_servers: dict[str, list[dict[str, Any]]] = {}  # kiosk id -> its config's
+        self.gateway: FamilyGateway | None = None  # the family's pages, when attached
         self._schedule_versions: dict[str, int] = {}
         self._residents_versions: dict[str, int] = {}
         self._credits: dict[tuple[str, str], int] = {}  # (kiosk, inmate) -> message credits
@@ -427,6 +434,10 @@ class CloudSim:
             **fields,
         }
         config = build_downlink("config", **{k: v for k, v in values.items() if v is not None})
+        with self._cond:
+            self._ice_servers[kiosk_id] = [
+                server.model_dump(exclude_none=True) for server in config.ice_servers
+            ]
         self._publish(self.topics(kiosk_id).down("config"), config, retain=True)
         self._say(f"→ {kiosk_id} config ({config.role}, {config.kiosk_name})")
         return dump(config)
@@ -440,6 +451,16 @@ class CloudSim:
             self._schedules[kiosk_id] = {
                 visit.visit_id: visit.peer.kiosk_id for visit in schedule.visits
             }
+            for visit in schedule.visits:
+                if visit.peer.kiosk_id is None and visit.kind != "onsite":
+                    self._remote_visits[visit.visit_id] = RemoteVisit(
+                        visit.visit_id,
+                        kiosk_id,
+                        visit.ends_at,
+                        visit.inmate.display_name,
+                        visit.visitor.display_name,
+                        privileged=visit.kind == "privileged",
+                    )
             self._schedule_versions[kiosk_id] = version
         self._publish(self.topics(kiosk_id).down("schedule"), schedule, retain=True)
         self._say(f"→ {kiosk_id} schedule v{version} ({len(visits)} visits)")
@@ -850,6 +871,10 @@ class CloudSim:
     def _relay(self, signal: Record) -> None:
         visit_id, sender = signal["visit_id"], signal.kiosk_id
         parties = self.visit_parties(visit_id)
+        gateway = self.gateway
+        if parties == {sender} and gateway is not None and self.remote_visit(visit_id):
+            gateway.from_kiosk(visit_id, dict(signal))  # a remote visit: the family's page
+            return
         if sender not in parties or len(parties) < 2:
             why = (
                 "unknown visit"
@@ -865,6 +890,28 @@ class CloudSim:
         relayed = build_downlink("signal", **{**fields, "from_kiosk_id": sender})
         for peer in sorted(parties - {sender}):
             self.call_later(0, lambda peer=peer: self._send_signal(peer, relayed))
+
+    # --- the media gateway (cloudsim.family) ------------------------------------------------
+
+    def remote_visit(self, visit_id: str) -> RemoteVisit | None:
+        with self._cond:
+            return self._remote_visits.get(visit_id)
+
+    def ice_servers_for(self, visit_id: str) -> list[dict[str, Any]]:
+        """The STUN and TURN servers of the visit's kiosk: the family's page uses them too."""
+        visit = self.remote_visit(visit_id)
+        with self._cond:
+            return list(self._ice_servers.get(visit.kiosk_id, [])) if visit else []
+
+    def send_gateway_signal(self, visit_id: str, kind: str, **fields: Any) -> None:
+        """The gateway signals a remote visit's kiosk, as the contract's peer."""
+        visit = self.remote_visit(visit_id)
+        if visit is None:
+            return
+        signal = build_downlink(
+            "signal", visit_id=visit_id, from_kiosk_id=GATEWAY_ID, kind=kind, **fields
+        )
+        self._send_signal(visit.kiosk_id, signal)
 
     def _send_signal(self, peer: str, signal: Payload) -> None:
         self._publish(self.topics(peer).down("signal"), signal)

@@ -1,0 +1,141 @@
+// The family's side of a remote visit: the browser's own WebRTC, signalled through the
+// simulator's gateway (a WebSocket), the kiosk at the other end. Two languages.
+"use strict";
+
+const WORDS = {
+  en: {
+    other: "Español", title: "Video visit with {name}", camera: "Allow the camera and microphone to start.",
+    waiting: "Waiting for {name} to join…", connecting: "Connecting…", live: "",
+    reconnecting: "The connection was lost. Reconnecting…", ended: "The visit has ended.",
+    left: "Time left: {time}", five: "5 minutes left in your visit.", one: "1 minute left in your visit.",
+    private: "This is a privileged visit: it is not recorded or monitored.",
+    monitored: "This visit may be recorded and monitored.", hangUp: "Hang up",
+    noCamera: "The camera or microphone could not be used: {error}",
+  },
+  es: {
+    other: "English", title: "Visita por video con {name}", camera: "Permita la cámara y el micrófono para empezar.",
+    waiting: "Esperando a que {name} se una…", connecting: "Conectando…", live: "",
+    reconnecting: "Se perdió la conexión. Reconectando…", ended: "La visita ha terminado.",
+    left: "Tiempo restante: {time}", five: "Le quedan 5 minutos de visita.", one: "Le queda 1 minuto de visita.",
+    private: "Esta es una visita privilegiada: no se graba ni se supervisa.",
+    monitored: "Esta visita puede ser grabada y supervisada.", hangUp: "Colgar",
+    noCamera: "No se pudo usar la cámara o el micrófono: {error}",
+  },
+};
+
+const state = {
+  language: (navigator.language || "en").startsWith("es") ? "es" : "en",
+  visit: null, phase: "camera", pc: null, local: null, socket: null, ended: false,
+  error: "", stats: { framesDecoded: 0 },
+};
+const $ = (id) => document.getElementById(id);
+const say = (key, fields = {}) =>
+  WORDS[state.language][key].replace(/\{(\w+)\}/g, (_, name) => fields[name] ?? "");
+
+function render() {
+  const name = state.visit ? state.visit.resident : "";
+  document.documentElement.lang = state.language;
+  $("language").textContent = say("other");
+  $("title").textContent = name ? say("title", { name }) : "";
+  $("hang-up").textContent = say("hangUp");
+  $("hang-up").hidden = state.ended;
+  const status = { camera: "camera", waiting: "waiting", connecting: "connecting", live: "live",
+                   reconnecting: "reconnecting", ended: "ended" }[state.phase];
+  $("status").textContent = state.error ? say("noCamera", { error: state.error }) : say(status, { name });
+  if (state.visit) {
+    $("privacy").textContent = say(state.visit.privileged ? "private" : "monitored");
+  }
+  const left = state.visit && !state.ended ? new Date(state.visit.ends_at) - Date.now() : 0;
+  $("time-left").textContent = left > 0 ? say("left", { time: clock(left) }) : "";
+  $("warning").textContent = left > 0 && left <= 60000 ? say("one")
+    : left > 0 && left <= 300000 ? say("five") : "";
+}
+
+function clock(ms) {
+  const seconds = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+async function start() {
+  try {
+    state.local = await navigator.mediaDevices.getUserMedia({
+      video: { width: 640, height: 480 }, audio: true });
+    $("self").srcObject = state.local;
+  } catch (error) {
+    state.error = String(error.name || error);
+    render();
+    return;
+  }
+  connect();
+}
+
+function connect() {
+  const url = new URL(location.href);
+  const socketUrl = `ws://${url.host}${url.pathname}/ws${url.search}`;
+  const socket = new WebSocket(socketUrl);
+  state.socket = socket;
+  socket.onmessage = (event) => heard(JSON.parse(event.data));
+  socket.onopen = () => socket.send(JSON.stringify({ kind: "ready" }));
+}
+
+async function heard(said) {
+  if (said.kind === "visit") {
+    state.visit = said;
+    state.phase = "waiting";
+  } else if (said.kind === "offer") {
+    await answer(said.sdp);
+  } else if (said.kind === "bye") {
+    end();
+  }
+  render();
+}
+
+async function answer(sdp) {
+  if (state.pc) state.pc.close();  // a new offer: a fresh connection (a reconnect)
+  const pc = new RTCPeerConnection({ iceServers: state.visit.ice_servers || [] });
+  state.pc = pc;
+  state.phase = "connecting";
+  for (const track of state.local.getTracks()) pc.addTrack(track, state.local);
+  pc.ontrack = (event) => {
+    if (event.track.kind === "video") $("remote").srcObject = event.streams[0] || new MediaStream([event.track]);
+    else if (!$("remote").srcObject) $("remote").srcObject = new MediaStream([event.track]);
+  };
+  pc.onconnectionstatechange = () => {
+    if (pc !== state.pc || state.ended) return;
+    if (pc.connectionState === "connected") state.phase = "live";
+    else if (pc.connectionState === "failed" || pc.connectionState === "disconnected") state.phase = "reconnecting";
+    render();
+  };
+  await pc.setRemoteDescription({ type: "offer", sdp });
+  await pc.setLocalDescription(await pc.createAnswer());
+  await gathered(pc);
+  state.socket.send(JSON.stringify({ kind: "answer", sdp: pc.localDescription.sdp }));
+}
+
+function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    pc.addEventListener("icegatheringstatechange", () => {
+      if (pc.iceGatheringState === "complete") resolve();
+    });
+  });
+}
+
+function end() {
+  state.ended = true;
+  state.phase = "ended";
+  if (state.pc) state.pc.close();
+  $("remote").srcObject = null;
+  if (state.local) state.local.getTracks().forEach((track) => track.stop());
+  $("self").srcObject = null;
+}
+
+$("hang-up").onclick = () => {
+  if (state.socket) state.socket.send(JSON.stringify({ kind: "bye" }));
+  end();
+  render();
+};
+$("language").onclick = () => { state.language = state.language === "en" ? "es" : "en"; render(); };
+setInterval(render, 500);
+render();
+start();
