@@ -326,6 +326,7 @@ class CloudSim:
         self._schedules: dict[str, dict[str, str | None]] = {}
         self._remote_visits: dict[str, RemoteVisit] = {}  # answered by the media gateway
         self._ice_servers: dict[str, list[dict[str, Any]]] = {}  # kiosk id -> its config's
+        self._relay_only: dict[str, bool] = {}
         self.gateway: FamilyGateway | None = None  # the family's pages, when attached
         self._schedule_versions: dict[str, int] = {}
         self._residents_versions: dict[str, int] = {}
@@ -438,6 +439,7 @@ class CloudSim:
             self._ice_servers[kiosk_id] = [
                 server.model_dump(exclude_none=True) for server in config.ice_servers
             ]
+            self._relay_only[kiosk_id] = config.ice_relay_only
         self._publish(self.topics(kiosk_id).down("config"), config, retain=True)
         self._say(f"→ {kiosk_id} config ({config.role}, {config.kiosk_name})")
         return dump(config)
@@ -902,6 +904,12 @@ class CloudSim:
         visit = self.remote_visit(visit_id)
         with self._cond:
             return list(self._ice_servers.get(visit.kiosk_id, [])) if visit else []
+
+    def relay_only_for(self, visit_id: str) -> bool:
+        """Whether the visit's kiosk may use relayed paths only: the page then does too."""
+        visit = self.remote_visit(visit_id)
+        with self._cond:
+            return bool(visit and self._relay_only.get(visit.kiosk_id, False))
 
     def send_gateway_signal(self, visit_id: str, kind: str, **fields: Any) -> None:
         """The gateway signals a remote visit's kiosk, as the contract's peer."""

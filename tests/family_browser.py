@@ -37,6 +37,7 @@ return (async () => {
     if (r.type === "inbound-rtp" && r.kind === "video") {
       out.framesDecoded = r.framesDecoded || 0; out.frameWidth = r.frameWidth || 0;
     }
+    if (r.type === "local-candidate" && r.candidateType) out.route = r.candidateType;
     if (r.type === "inbound-rtp" && r.kind === "audio") {
       out.audioLevel = r.audioLevel || 0; out.audioSamples = r.totalSamplesReceived || 0;
     }

@@ -31,6 +31,8 @@ class KioskSide(Protocol):
 
     def ice_servers_for(self, visit_id: str) -> list[dict[str, Any]]: ...
 
+    def relay_only_for(self, visit_id: str) -> bool: ...
+
 
 class FamilyGateway:
     """Serves the family's page and passes each remote visit's handshake; a context manager."""
@@ -121,6 +123,7 @@ class FamilyGateway:
                 "ends_at": visit.ends_at.isoformat(),
                 "privileged": visit.privileged,
                 "ice_servers": self._cloud.ice_servers_for(visit.visit_id),
+                "relay_only": self._cloud.relay_only_for(visit.visit_id),
             }
         )
         async for message in socket:

@@ -16,14 +16,19 @@ from kiosk.core.kiosk import Kiosk
 from launch.process import start_sync
 from tests.calls.test_visit_between_kiosks import BADGE, PIN, hang_up_all, kiosk_for
 from tests.family_browser import FamilyBrowser
+from tests.turn_server import TurnServer
 from tests.waiting import until
 
 pytestmark = pytest.mark.timeout(180)
 
 
-def publish_remote_visit(cloud, ends_in_s: float) -> datetime:
+def publish_remote_visit(cloud, turn: TurnServer, ends_in_s: float) -> datetime:
+    """The visit, and the facility's TURN relay for both ends, relayed paths only: everything
+    stays on loopback (browsers leave loopback out of their own candidates)."""
     now = datetime.now(UTC)
-    cloud.publish_config("hu-01", role="housing")
+    cloud.publish_config(
+        "hu-01", role="housing", ice_servers=[turn.ice_server], ice_relay_only=True
+    )
     cloud.publish_residents(
         "hu-01", 1, [make_resident("A1024", "B-1", "M. Alvarez", PIN, badges=[BADGE])]
     )
@@ -48,8 +53,16 @@ async def resident_joins(housing: Kiosk) -> None:
     housing.devices.handset.lift()
 
 
-def test_a_family_at_home_holds_a_visit_with_the_resident_and_hangs_up(tmp_path, broker, cloud):
-    publish_remote_visit(cloud, ends_in_s=120)
+@pytest.fixture
+def turn(tmp_path):
+    with TurnServer(tmp_path / "turn") as server:
+        yield server
+
+
+def test_a_family_at_home_holds_a_visit_with_the_resident_and_hangs_up(
+    tmp_path, broker, cloud, turn
+):
+    publish_remote_visit(cloud, turn, ends_in_s=120)
 
     async def scenario(housing: Kiosk, gateway: FamilyGateway, browser: FamilyBrowser) -> None:
         await asyncio.to_thread(browser.open, gateway.link("v-home"))
@@ -76,6 +89,7 @@ def test_a_family_at_home_holds_a_visit_with_the_resident_and_hangs_up(tmp_path,
             "the kiosk's picture and sound",
         )
         assert seen["frameWidth"] == 640 and seen["connection"] == "connected"
+        assert seen["route"] == "relay"  # through the facility's relay, on loopback
         assert browser.text("title") == "Video visit with M. Alvarez"
         assert browser.text("privacy") == "This visit may be recorded and monitored."
         assert browser.text("time-left").startswith("Time left: 1:")

@@ -92,7 +92,10 @@ async function heard(said) {
 
 async function answer(sdp) {
   if (state.pc) state.pc.close();  // a new offer: a fresh connection (a reconnect)
-  const pc = new RTCPeerConnection({ iceServers: state.visit.ice_servers || [] });
+  const pc = new RTCPeerConnection({
+    iceServers: state.visit.ice_servers || [],
+    iceTransportPolicy: state.visit.relay_only ? "relay" : "all",
+  });
   state.pc = pc;
   state.phase = "connecting";
   for (const track of state.local.getTracks()) pc.addTrack(track, state.local);
