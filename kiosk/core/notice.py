@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from kiosk.core.i18n import Language, _
-from kiosk.core.visits import Visit
+from kiosk.core.visits import PRIVILEGED, Visit
 
 
 @dataclass(frozen=True)
@@ -33,12 +33,31 @@ def next_visit_notice(
     local_now = now.astimezone(zone)
     if visit is None or visit.starts_at.astimezone(zone).date() > local_now.date():
         return NoticeText(language.text(_("No visits scheduled today")))
-    who = visit.inmate_name if role == "housing" else ""
+    if role == "lobby":
+        who = ""
+    elif visit.visitor_away:
+        who = language.text(from_where(visit)).format(
+            resident=visit.inmate_name, visitor=visit.visitor_name
+        )
+    else:
+        who = visit.inmate_name
     if visit.starts_at <= now:
-        title = language.text(_("Visit in progress until"))
+        if role == "housing" and visit.visitor_away:
+            title = language.text(_("Video visit in progress until"))
+        else:
+            title = language.text(_("Visit in progress until"))
         return NoticeText(title, language.time(visit.ends_at, zone), who, joiner=" ")
     if role == "lobby":
         title = language.text(_("Next on-site visit at this station"))
+    elif visit.visitor_away:
+        title = language.text(_("Next video visit at this kiosk"))
     else:
         title = language.text(_("Next visit at this kiosk"))
     return NoticeText(title, language.time(visit.starts_at, zone), who)
+
+
+def from_where(visit: Visit) -> str:
+    """Who is in a video visit and where the visitor is (not yet translated)."""
+    if visit.kind == PRIVILEGED:
+        return _("{resident}, with {visitor} from their office")
+    return _("{resident}, with {visitor} at home")

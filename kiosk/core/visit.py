@@ -333,7 +333,7 @@ class VisitInProgress:
         return VisitView(
             visit_id=visit.visit_id,
             phase=phase,
-            title=text(_("Your visit with {name}")).format(name=other),
+            title=text(self._title()).format(name=other),
             instruction=text(instruction).format(name=other),
             peer_status=peer.format(name=other),
             time_left=text(_("Ends in {time}")).format(time=language.countdown(left)),
@@ -348,6 +348,14 @@ class VisitInProgress:
             starts=starts,
             connection=self._connection_words(phase, language),
         )
+
+    def _title(self) -> str:
+        visit = self.visit
+        if self.role == "housing" and visit.visitor_away:
+            if visit.kind == "privileged":
+                return _("Your video visit with {name}, from their office")
+            return _("Your video visit with {name}, at home")
+        return _("Your visit with {name}")
 
     def _connection_words(self, phase: str, language: Language) -> str:
         if phase == RECONNECTING:

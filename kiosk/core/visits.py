@@ -56,6 +56,12 @@ class Visit:
             station_name=row.get("station_name"),
         )
 
+    @property
+    def visitor_away(self) -> bool:
+        """The visitor joins by video from elsewhere (home, an office), through the cloud's media
+        gateway: remote visits, and privileged ones with no kiosk of ours on the other side."""
+        return self.kind == REMOTE or (self.kind == PRIVILEGED and self.peer_kiosk_id is None)
+
     def held_at(self, kiosk_id: str) -> bool:
         """Whether this kiosk holds the visit (not another station of the same lobby)."""
         return self.station_kiosk_id is None or self.station_kiosk_id == kiosk_id

@@ -102,7 +102,9 @@ def test_apply_schedule_updates_the_notice_and_notifies_once(kiosk: Kiosk) -> No
 
     assert len(seen.views) == 1
     assert seen.views[0] is kiosk.view
-    assert kiosk.view.notice.sentence == f"Next visit at this kiosk: 1:30{NBSP}PM — A. Resident"
+    assert kiosk.view.notice.sentence == (
+        f"Next video visit at this kiosk: 1:30{NBSP}PM — A. Resident, with B. Visitor at home"
+    )
     assert kiosk.schedule_version == 1
 
 
@@ -171,7 +173,9 @@ def test_set_language_switches_every_text(kiosk: Kiosk) -> None:
     assert view.language == "es"
     assert view.clock == "13:00"
     assert view.date == "lunes, 23 de noviembre"
-    assert view.notice.sentence == "Próxima visita en este quiosco: 13:30 — A. Resident"
+    assert view.notice.sentence == (
+        "Próxima visita por video en este quiosco: 13:30 — A. Resident, con B. Visitor desde casa"
+    )
     assert view.prompt == "Acerque su brazalete o toque la pantalla para entrar"
     # Proper names stay as they are; each language is still named in itself.
     assert view.facility_name == "Riverside County Detention Center"
@@ -223,13 +227,13 @@ def test_tick_past_a_visits_start_and_end_updates_the_notice(
     kiosk: Kiosk, clock: FakeClock
 ) -> None:
     kiosk.apply_schedule(1, [visit_row(START + timedelta(minutes=15), minutes=30)])
-    assert kiosk.view.notice.title == "Next visit at this kiosk"
+    assert kiosk.view.notice.title == "Next video visit at this kiosk"
 
     clock.advance(5 * 60)  # the join window opens 10 minutes before the start
     kiosk.tick()
     notice = kiosk.view.notice
     assert (notice.title, notice.time, notice.who) == (
-        "Your visit with B. Visitor is ready",
+        "Your video visit with B. Visitor, at home, is ready",
         "",
         "Pick up the handset",
     )
@@ -344,7 +348,7 @@ def test_run_shows_a_visit_starting_as_time_passes(kiosk: Kiosk, clock: FakeCloc
             clock.advance(1)
             await settle(5)
         # Its join window is open: the notice calls its resident to the handset.
-        assert kiosk.view.notice.title == "Your visit with B. Visitor is ready"
+        assert kiosk.view.notice.title == "Your video visit with B. Visitor, at home, is ready"
         assert kiosk.view.clock == f"1:02{NBSP}PM"
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -375,7 +379,9 @@ def test_two_kiosks_in_one_process_do_not_affect_each_other(
 
     chicago.apply_schedule(1, [visit_row(START + timedelta(minutes=30))])
 
-    assert chicago.view.notice.sentence == f"Next visit at this kiosk: 1:30{NBSP}PM — A. Resident"
+    assert chicago.view.notice.sentence == (
+        f"Next video visit at this kiosk: 1:30{NBSP}PM — A. Resident, with B. Visitor at home"
+    )
     assert madrid.view.notice.sentence == "No hay visitas programadas para hoy"
     assert madrid.schedule_version is None
     assert madrid_seen.views == []
@@ -446,9 +452,10 @@ def test_each_sequence_of_attempts_is_one_tamper_event(config, clock: FakeClock)
 def test_demo_seed_puts_a_visit_25_minutes_ahead(kiosk: Kiosk) -> None:
     seed(kiosk)
     notice = kiosk.view.notice
-    assert notice.title == "Next visit at this kiosk"
+    # Offline, with no lobby to pair with, her family joins from home.
+    assert notice.title == "Next video visit at this kiosk"
     assert notice.time == f"1:25{NBSP}PM"  # 25 minutes after the clock's 1:00 PM
-    assert notice.who == "M. Alvarez"
+    assert notice.who == "M. Alvarez, with R. Alvarez at home"
 
 
 def test_demo_seed_on_a_lobby_kiosk_announces_the_time_only(

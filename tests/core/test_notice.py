@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,7 +29,7 @@ def visit(
     minutes: int = 30,
     *,
     visit_id: str | None = None,
-    kind: str = "remote",
+    kind: str = "onsite",
     status: str = "scheduled",
     name: str = "A. Resident",
 ) -> Visit:
@@ -99,7 +100,35 @@ def test_lobby_shows_the_time_only_and_only_visits_held_in_the_lobby() -> None:
     assert "Rivileged" not in shown.sentence
     assert notice(visits[:2], role="lobby").time == f"1:45{NBSP}PM"
     # The housing kiosk announces the earliest, whatever its kind.
-    assert notice(visits).sentence == f"Next visit at this kiosk: 1:15{NBSP}PM — R. Emote"
+    assert notice(visits).sentence == (
+        f"Next video visit at this kiosk: 1:15{NBSP}PM — R. Emote, with V. Isitor at home"
+    )
+
+
+def test_a_video_visit_says_who_joins_and_from_where() -> None:
+    """The day room reads, before the visit and during it, that the visitor is at home (or an
+    attorney in their office), and who: not a visitor to look for in the lobby."""
+    home = visit(at(19, 30), kind="remote")
+    assert notice([home]) == NoticeText(
+        "Next video visit at this kiosk", f"1:30{NBSP}PM", "A. Resident, with V. Isitor at home"
+    )
+    assert notice([home], language=ES) == NoticeText(
+        "Próxima visita por video en este quiosco", "13:30", "A. Resident, con V. Isitor desde casa"
+    )
+    assert notice([home], at(19, 31)).sentence == (
+        f"Video visit in progress until 2:00{NBSP}PM — A. Resident, with V. Isitor at home"
+    )
+    office = visit(at(19, 30), kind="privileged")
+    assert notice([office]).who == "A. Resident, with V. Isitor from their office"
+    assert notice([office], language=ES).who == "A. Resident, con V. Isitor desde su oficina"
+
+
+def test_a_privileged_visit_held_at_the_lobby_is_not_a_video_visit() -> None:
+    """An attorney who comes to the lobby: the housing kiosk's visit has the lobby as peer."""
+    at_lobby = replace(visit(at(19, 30), kind="privileged"), peer_kiosk_id="lb-01")
+    assert notice([at_lobby]) == NoticeText(
+        "Next visit at this kiosk", f"1:30{NBSP}PM", "A. Resident"
+    )
 
 
 def test_lobby_with_only_remote_visits_has_none_today() -> None:

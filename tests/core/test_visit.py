@@ -85,12 +85,12 @@ def confirm_and_lift(kiosk: Kiosk, clock: FakeClock, row=JOHNSON) -> None:
 def test_the_join_window_opens_ten_minutes_before_the_start(kiosk, clock) -> None:
     at(kiosk, clock, VISIT_START - timedelta(minutes=10, seconds=1))
     assert kiosk.visit is None
-    assert kiosk.view.notice.title == "Next visit at this kiosk"
+    assert kiosk.view.notice.title == "Next video visit at this kiosk"
     at(kiosk, clock, VISIT_START - timedelta(minutes=10))
     assert kiosk.visit is not None
     notice = kiosk.view.notice
     assert (notice.title, notice.who) == (
-        "Your visit with B. Visitor is ready",
+        "Your video visit with B. Visitor, at home, is ready",
         "Pick up the handset",
     )
     assert kiosk.view.visit.phase == "waiting_for_us"
@@ -259,7 +259,7 @@ def test_a_session_is_signed_out_when_the_window_opens_and_the_visit_follows(kio
     at(kiosk, clock, VISIT_START - timedelta(minutes=10))
     assert kiosk.session is None
     assert [d["reason"] for d in kiosk.outbox.of("logout")] == ["visit"]
-    assert kiosk.visit is not None and kiosk.view.notice.title.startswith("Your visit with")
+    assert kiosk.visit is not None and kiosk.view.notice.title.startswith("Your video visit with")
 
 
 def test_privileged_visits_say_they_are_not_monitored(kiosk, clock) -> None:
@@ -269,6 +269,27 @@ def test_privileged_visits_say_they_are_not_monitored(kiosk, clock) -> None:
     assert kiosk.view.visit.monitoring == (
         "This is a privileged visit: it is not recorded or monitored."
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "peer", "en", "es"),
+    [
+        ("remote", None, "Your video visit with B. Visitor, at home",
+         "Su visita por video con B. Visitor, desde casa"),
+        ("privileged", None, "Your video visit with B. Visitor, from their office",
+         "Su visita por video con B. Visitor, desde su oficina"),
+        ("onsite", "lb-01", "Your visit with B. Visitor", "Su visita con B. Visitor"),
+        ("privileged", "lb-01", "Your visit with B. Visitor", "Su visita con B. Visitor"),
+    ],
+)  # fmt: skip
+def test_the_visit_screen_says_where_the_visitor_joins_from(kiosk, clock, kind, peer, en, es):
+    """A visitor at home or in an office is on a screen, not in the lobby: the title says so."""
+    row = visit_row(VISIT_START, minutes=30, visit_id="v2", kind=kind, peer_kiosk_id=peer)
+    kiosk.apply_schedule(2, [row])
+    at(kiosk, clock, VISIT_START)
+    assert kiosk.view.visit.title == en
+    kiosk.set_language("es")
+    assert kiosk.view.visit.title == es
 
 
 def test_other_visits_say_they_may_be_monitored(kiosk, clock) -> None:
@@ -324,7 +345,7 @@ def test_a_visit_hung_up_early_does_not_invite_again(kiosk, clock) -> None:
     clock.advance(60)
     kiosk.tick()
     assert kiosk.visit is None
-    assert not kiosk.view.notice.title.startswith("Your visit with")
+    assert not kiosk.view.notice.title.startswith("Your video visit with")
     assert len(kiosk.outbox.of("visit_joined")) == 1
 
 

@@ -50,9 +50,9 @@ def test_housing_idle_screen_shows_header_notice_and_prompt(ui, housing):
         assert header.ids.kiosk_name.text == "Housing B · Kiosk 1"
         assert header.ids.clock.text == f"1:00{NBSP}PM"
         assert header.ids.date.text == "Monday, November 23"
-        assert screen.ids.notice_title.text == "Next visit at this kiosk"
+        assert screen.ids.notice_title.text == "Next video visit at this kiosk"
         assert screen.ids.notice_time.text == f"1:30{NBSP}PM"
-        assert screen.ids.notice_who.text == "A. Resident"
+        assert screen.ids.notice_who.text == "A. Resident, with B. Visitor at home"
         assert screen.ids.prompt.text == "Tap your badge or touch to sign in"
         # The notice is the largest thing on the idle screen (ui.md).
         sizes = [w.font_size for w in _labels(screen) if w.text]
@@ -79,7 +79,7 @@ def test_notice_follows_the_clock_and_the_schedule(ui, housing, clock):
     async def scenario(person):
         screen = person.screen()
         clock.advance(31 * 60)  # 1:31 PM: the visit's window is open and its resident not here
-        ready = "Your visit with B. Visitor is ready"
+        ready = "Your video visit with B. Visitor, at home, is ready"
         await person.until(lambda: screen.ids.notice_title.text == ready)
         assert screen.ids.notice_who.text == "Pick up the handset"
         assert screen.ids.header.ids.clock.text == f"1:31{NBSP}PM"
@@ -93,7 +93,7 @@ def test_notice_follows_the_clock_and_the_schedule(ui, housing, clock):
         housing.apply_schedule(
             2, [visit_row(ONE_THIRTY.replace(hour=21), visit_id="v9", inmate_name="D. Johnson")]
         )
-        await person.until(lambda: screen.ids.notice_who.text == "D. Johnson")
+        await person.until(lambda: screen.ids.notice_who.text.startswith("D. Johnson, with"))
         assert screen.ids.notice_time.text == f"3:30{NBSP}PM"
 
     ui(housing, scenario)
@@ -114,7 +114,8 @@ def test_language_switch_by_touch(ui, housing):
         await person.frames(2)
 
         await person.until(lambda: screen.ids.prompt.text.startswith("Acerque"))
-        assert screen.ids.notice_title.text == "Próxima visita en este quiosco"
+        assert screen.ids.notice_title.text == "Próxima visita por video en este quiosco"
+        assert screen.ids.notice_who.text == "A. Resident, con B. Visitor desde casa"
         assert screen.ids.notice_time.text == "13:30"
         assert screen.ids.header.ids.date.text == "lunes, 23 de noviembre"
         assert espanol.state == "down" and english.state == "normal"

@@ -148,7 +148,8 @@ def restore_window(kivy_window):
 
 def test_the_housing_kiosk_shows_every_word_whole(ui, tmp_path, clock, restore_window):
     kiosk = demo_kiosk(tmp_path, clock)
-    # Her visit in 40 minutes: the idle screen's notice; 35 minutes on, the visit to walk through.
+    # Her video visit in 40 minutes, her family at home (the longest words a visit has): the idle
+    # screen's notice; 35 minutes on, the visit to walk through.
     kiosk.apply_schedule(
         10**12,
         [
@@ -156,10 +157,10 @@ def test_the_housing_kiosk_shows_every_word_whole(ui, tmp_path, clock, restore_w
                 clock.now() + timedelta(minutes=40),
                 30,
                 visit_id="v-cut",
+                kind="remote",
                 inmate_id=ALVAREZ,
                 inmate_name="M. Alvarez",
                 visitor_name="R. Alvarez",
-                peer_kiosk_id="demo-lobby-01",
             )
         ],
     )
@@ -250,7 +251,7 @@ def test_the_housing_kiosk_shows_every_word_whole(ui, tmp_path, clock, restore_w
         # Her visit: the handset lifted, her badge and PIN, the visit, Hang up asking first.
         clock.advance(35 * 60)
         kiosk.tick()
-        await person.until(lambda: idle.notice_title.startswith("Your visit"))
+        await person.until(lambda: idle.notice_title.startswith("Your video visit"))
         await looker.look("idle, visit ready")
         kiosk.devices.handset.lift()
         await person.until(lambda: screens.current == "sign_in")
@@ -265,7 +266,7 @@ def test_the_housing_kiosk_shows_every_word_whole(ui, tmp_path, clock, restore_w
         waiting = visit.instruction
         kiosk.receive(
             PeerSignal(
-                "v-cut", {"visit_id": "v-cut", "kind": "ready", "from_kiosk_id": "demo-lobby-01"}
+                "v-cut", {"visit_id": "v-cut", "kind": "ready", "from_kiosk_id": "media-gateway"}
             )
         )
         await person.until(lambda: visit.instruction != waiting)

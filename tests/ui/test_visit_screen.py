@@ -34,6 +34,7 @@ def test_a_visit_from_the_ready_notice_to_the_end(ui, tmp_path, clock):
                 inmate_id=ALVAREZ,
                 inmate_name="M. Alvarez",
                 visitor_name="R. Alvarez",
+                kind="onsite",
                 peer_kiosk_id="demo-lobby-01",
             )
         ],

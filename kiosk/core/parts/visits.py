@@ -20,7 +20,7 @@ from kiosk.core.notice import NoticeText
 from kiosk.core.parts.sessions import ResidentSessions
 from kiosk.core.sign_in import SignedIn
 from kiosk.core.visit import CallFactory, VisitInProgress, VisitView, open_visits, visit_now
-from kiosk.core.visits import Visit
+from kiosk.core.visits import PRIVILEGED, Visit
 
 VISIT_ENDED_SHOWN_S = 10  # the end screen's words stay this long, then the idle screen
 
@@ -211,9 +211,15 @@ class ResidentVisits(VisitsHere):
             # Confirmed, and the handset still down: say what is left to do.
             handset = _("You are confirmed. Now pick up the handset.")
             prompt = _("Pick up the handset to join your visit")
-        ready = language.text(_("Your visit with {name} is ready"))
-        name = self.visit.visit.visitor_name
-        return NoticeText(ready.format(name=name), "", language.text(handset)), prompt
+        visit = self.visit.visit
+        if visit.visitor_away and visit.kind == PRIVILEGED:
+            ready = _("Your video visit with {name}, from their office, is ready")
+        elif visit.visitor_away:
+            ready = _("Your video visit with {name}, at home, is ready")
+        else:
+            ready = _("Your visit with {name} is ready")
+        title = language.text(ready).format(name=visit.visitor_name)
+        return NoticeText(title, "", language.text(handset)), prompt
 
     def _may_open(self) -> bool:
         return self._sessions.session is None
