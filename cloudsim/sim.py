@@ -328,6 +328,9 @@ class CloudSim:
         self._ice_servers: dict[str, list[dict[str, Any]]] = {}  # kiosk id -> its config's
         self._relay_only: dict[str, bool] = {}
         self.gateway: FamilyGateway | None = None  # the family's pages, when attached
+        # The STUN and TURN servers families' browsers get, when not the kiosk's own (a family
+        # on the internet may reach the cloud's relay, not the facility's).
+        self.family_ice_servers: list[dict[str, Any]] | None = None
         self._schedule_versions: dict[str, int] = {}
         self._residents_versions: dict[str, int] = {}
         self._credits: dict[tuple[str, str], int] = {}  # (kiosk, inmate) -> message credits
@@ -900,9 +903,12 @@ class CloudSim:
             return self._remote_visits.get(visit_id)
 
     def ice_servers_for(self, visit_id: str) -> list[dict[str, Any]]:
-        """The STUN and TURN servers of the visit's kiosk: the family's page uses them too."""
+        """The STUN and TURN servers for the family's page: the visit's kiosk's, unless the
+        cloud gives families others."""
         visit = self.remote_visit(visit_id)
         with self._cond:
+            if visit and self.family_ice_servers is not None:
+                return list(self.family_ice_servers)
             return list(self._ice_servers.get(visit.kiosk_id, [])) if visit else []
 
     def relay_only_for(self, visit_id: str) -> bool:

@@ -33,13 +33,18 @@ return (async () => {
   if (!state.pc) return null;
   const out = {framesDecoded: 0, audioLevel: 0, audioSamples: 0};
   out.connection = state.pc.connectionState;
-  (await state.pc.getStats()).forEach((r) => {
+  const report = await state.pc.getStats();
+  const codec = (r) => (report.get(r.codecId) || {}).mimeType || "";
+  report.forEach((r) => {
     if (r.type === "inbound-rtp" && r.kind === "video") {
       out.framesDecoded = r.framesDecoded || 0; out.frameWidth = r.frameWidth || 0;
+      out.videoIn = codec(r);
     }
+    if (r.type === "outbound-rtp") out[r.kind === "video" ? "videoOut" : "audioOut"] = codec(r);
     if (r.type === "local-candidate" && r.candidateType) out.route = r.candidateType;
     if (r.type === "inbound-rtp" && r.kind === "audio") {
       out.audioLevel = r.audioLevel || 0; out.audioSamples = r.totalSamplesReceived || 0;
+      out.audioIn = codec(r);
     }
   });
   return out;
@@ -100,6 +105,14 @@ class FamilyBrowser:
 
     def press(self, element_id: str) -> None:
         self.driver.find_element(By.ID, element_id).click()
+
+    def reload(self) -> None:
+        self.driver.refresh()
+
+    def shown(self) -> list[dict[str, Any]]:
+        """Every status and warning line the page showed, in order: ``{at, id, text}``, ``at``
+        in milliseconds of the wall clock."""
+        return self.driver.execute_script("return state.shown;")
 
     def stats(self) -> dict[str, Any] | None:
         return self.driver.execute_script(STATS_JS)

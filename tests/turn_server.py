@@ -7,9 +7,12 @@ go through it, relayed both ways. Started on free ports; everything it relays st
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from cloudsim.broker import free_port
@@ -77,3 +80,24 @@ class TurnServer:
     def log_text(self) -> str:
         logs = sorted(self.workdir.glob("turnserver*.log"))
         return "".join(path.read_text(errors="replace") for path in logs)
+
+
+@contextlib.contextmanager
+def line_cut(turn: TurnServer) -> Iterator[None]:
+    """Everything between this relay and its clients dropped until the block ends: a cut on
+    their side of the network (a kiosk whose relay is not the family's loses its line alone).
+    An nftables table of its own, taken away after."""
+    table = f"kiosk_cut_{os.getpid()}_{turn.port}"
+
+    def nft(*command: str) -> None:
+        subprocess.run(["nft", *command], check=True, capture_output=True)
+
+    nft("add", "table", "inet", table)
+    try:
+        nft("add", "chain", "inet", table, "out",
+            "{ type filter hook output priority 0; policy accept; }")  # fmt: skip
+        nft("add", "rule", "inet", table, "out", "udp", "dport", str(turn.port), "drop")
+        nft("add", "rule", "inet", table, "out", "udp", "sport", str(turn.port), "drop")
+        yield
+    finally:
+        subprocess.run(["nft", "delete", "table", "inet", table], capture_output=True)

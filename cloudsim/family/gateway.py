@@ -9,6 +9,7 @@ import json
 import logging
 import secrets
 import threading
+import time
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 
 PAGE = Path(__file__).with_name("page")
 MAX_SIGNAL_BYTES = 64 * 1024
+# A kiosk that knows its peer is ready offers this soon after its own `ready`.
+OFFER_WITHIN_S = 1.0
 
 
 class KioskSide(Protocol):
@@ -43,6 +46,7 @@ class FamilyGateway:
         self._codes: dict[str, str] = {}  # visit id -> the code in the family's link
         self._pages: dict[str, web.WebSocketResponse] = {}  # visit id -> the page open now
         self._ready: set[str] = set()  # visits whose page said it is ready (camera on)
+        self._offered: set[str] = set()  # visits whose kiosk offered since its last `ready`
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -121,6 +125,7 @@ class FamilyGateway:
                 "kind": "visit",
                 "resident": visit.resident,
                 "ends_at": visit.ends_at.isoformat(),
+                "now_ms": round(time.time() * 1000),
                 "privileged": visit.privileged,
                 "ice_servers": self._cloud.ice_servers_for(visit.visit_id),
                 "relay_only": self._cloud.relay_only_for(visit.visit_id),
@@ -162,12 +167,19 @@ class FamilyGateway:
         asyncio.run_coroutine_threadsafe(self._to_page(visit_id, wanted), loop)
 
     async def _to_page(self, visit_id: str, said: dict[str, Any]) -> None:
-        if said["kind"] == "ready" and visit_id in self._ready:
-            # The resident joined after the family: tell the kiosk the family is here too
-            # (its first `ready` may have come before the kiosk was listening).
-            self._cloud.send_gateway_signal(visit_id, "ready")
+        if said["kind"] == "offer":
+            self._offered.add(visit_id)
+        elif said["kind"] == "ready" and visit_id in self._ready:
+            # The resident joined after the family. A kiosk that heard the family's `ready`
+            # offers at once; one that did not (it was not listening yet) is told again.
+            self._offered.discard(visit_id)
+            self._loop.call_later(OFFER_WITHIN_S, self._ready_again, visit_id)
         socket = self._pages.get(visit_id)
         if socket is None or socket.closed:
             log.info("visit %s: %s for a page not open", visit_id, said["kind"])
             return
         await socket.send_json(said)
+
+    def _ready_again(self, visit_id: str) -> None:
+        if visit_id in self._ready and visit_id not in self._offered:
+            self._cloud.send_gateway_signal(visit_id, "ready")

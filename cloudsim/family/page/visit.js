@@ -7,6 +7,9 @@ const WORDS = {
     other: "Español", title: "Video visit with {name}", camera: "Allow the camera and microphone to start.",
     waiting: "Waiting for {name} to join…", connecting: "Connecting…", live: "",
     reconnecting: "The connection was lost. Reconnecting…", ended: "The visit has ended.",
+    schedule: "Your visit time is over.", command: "The facility ended the visit.",
+    hangup: "{name} hung up. The visit has ended.",
+    fault: "The visit ended because of a technical problem at the facility.",
     left: "Time left: {time}", five: "5 minutes left in your visit.", one: "1 minute left in your visit.",
     private: "This is a privileged visit: it is not recorded or monitored.",
     monitored: "This visit may be recorded and monitored.", hangUp: "Hang up",
@@ -16,6 +19,9 @@ const WORDS = {
     other: "English", title: "Visita por video con {name}", camera: "Permita la cámara y el micrófono para empezar.",
     waiting: "Esperando a que {name} se una…", connecting: "Conectando…", live: "",
     reconnecting: "Se perdió la conexión. Reconectando…", ended: "La visita ha terminado.",
+    schedule: "Se acabó el tiempo de su visita.", command: "El centro terminó la visita.",
+    hangup: "{name} colgó. La visita ha terminado.",
+    fault: "La visita terminó por un problema técnico en el centro.",
     left: "Tiempo restante: {time}", five: "Le quedan 5 minutos de visita.", one: "Le queda 1 minuto de visita.",
     private: "Esta es una visita privilegiada: no se graba ni se supervisa.",
     monitored: "Esta visita puede ser grabada y supervisada.", hangUp: "Colgar",
@@ -26,8 +32,13 @@ const WORDS = {
 const state = {
   language: (navigator.language || "en").startsWith("es") ? "es" : "en",
   visit: null, phase: "camera", pc: null, local: null, socket: null, ended: false,
-  error: "", stats: { framesDecoded: 0 },
+  endReason: "", error: "", media: { packets: 0, at: 0 }, skew: 0, endTimer: null,
+  shown: [],  // every status and warning line as it first appeared: {at, id, text}
 };
+// As the kiosk says it: no media at all for this long means the call is lost.
+const MEDIA_LOST_MS = 2000;
+// The kiosk's reasons for a `bye` that have words of their own.
+const END_REASONS = ["schedule", "command", "hangup", "fault"];
 const $ = (id) => document.getElementById(id);
 const say = (key, fields = {}) =>
   WORDS[state.language][key].replace(/\{(\w+)\}/g, (_, name) => fields[name] ?? "");
@@ -41,14 +52,59 @@ function render() {
   $("hang-up").hidden = state.ended;
   const status = { camera: "camera", waiting: "waiting", connecting: "connecting", live: "live",
                    reconnecting: "reconnecting", ended: "ended" }[state.phase];
-  $("status").textContent = state.error ? say("noCamera", { error: state.error }) : say(status, { name });
+  const ended = END_REASONS.includes(state.endReason) ? state.endReason : "ended";
+  show("status", state.error ? say("noCamera", { error: state.error })
+    : say(state.phase === "ended" ? ended : status, { name }));
   if (state.visit) {
     $("privacy").textContent = say(state.visit.privileged ? "private" : "monitored");
   }
-  const left = state.visit && !state.ended ? new Date(state.visit.ends_at) - Date.now() : 0;
+  const left = state.visit && !state.ended ? untilEnd() : 0;
   $("time-left").textContent = left > 0 ? say("left", { time: clock(left) }) : "";
-  $("warning").textContent = left > 0 && left <= 60000 ? say("one")
-    : left > 0 && left <= 300000 ? say("five") : "";
+  show("warning", left > 0 && left <= 60000 ? say("one")
+    : left > 0 && left <= 300000 ? say("five") : "");
+}
+
+function show(id, text) {
+  if ($(id).textContent === text) return;
+  $(id).textContent = text;
+  if (text) state.shown.push({ at: Date.now(), id, text });
+}
+
+// Whether media still arrives (the kiosk's rule too): a lost line shows at once, a silent
+// connection state or not; a new packet after it brings the visit back.
+async function watchMedia() {
+  const pc = state.pc;
+  if (!pc || state.ended || !["live", "reconnecting"].includes(state.phase)) return;
+  let packets = 0;
+  (await pc.getStats()).forEach((r) => {
+    if (r.type === "inbound-rtp") packets += r.packetsReceived || 0;
+  });
+  if (pc !== state.pc || state.ended) return;
+  const now = Date.now();
+  if (packets !== state.media.packets) {
+    state.media = { packets, at: now };
+    if (state.phase === "reconnecting" && pc.connectionState === "connected") state.phase = "live";
+  } else if (state.phase === "live" && now - state.media.at > MEDIA_LOST_MS) {
+    state.phase = "reconnecting";
+  }
+  render();
+}
+
+// Milliseconds left until the visit's end, by the facility's clock.
+function untilEnd() {
+  return new Date(state.visit.ends_at) - (Date.now() + state.skew);
+}
+
+// The visit ends at its time whatever the network does: the kiosk ends it then too.
+function timeIsUp() {
+  if (state.ended) return;
+  if (untilEnd() > 0) {
+    state.endTimer = setTimeout(timeIsUp, untilEnd());
+    return;
+  }
+  state.endReason = "schedule";
+  end();
+  render();
 }
 
 function clock(ms) {
@@ -81,10 +137,14 @@ function connect() {
 async function heard(said) {
   if (said.kind === "visit") {
     state.visit = said;
-    state.phase = "waiting";
+    state.skew = said.now_ms - Date.now();  // the facility's clock keeps the time, not ours
+    if (!state.ended) state.phase = "waiting";
+    clearTimeout(state.endTimer);
+    state.endTimer = setTimeout(timeIsUp, Math.max(0, untilEnd()));
   } else if (said.kind === "offer") {
     await answer(said.sdp);
-  } else if (said.kind === "bye") {
+  } else if (said.kind === "bye" && !state.ended) {
+    state.endReason = said.reason || "";
     end();
   }
   render();
@@ -105,7 +165,10 @@ async function answer(sdp) {
   };
   pc.onconnectionstatechange = () => {
     if (pc !== state.pc || state.ended) return;
-    if (pc.connectionState === "connected") state.phase = "live";
+    if (pc.connectionState === "connected") {
+      state.phase = "live";
+      state.media = { packets: state.media.packets, at: Date.now() };
+    }
     else if (pc.connectionState === "failed" || pc.connectionState === "disconnected") state.phase = "reconnecting";
     render();
   };
@@ -140,5 +203,6 @@ $("hang-up").onclick = () => {
 };
 $("language").onclick = () => { state.language = state.language === "en" ? "es" : "en"; render(); };
 setInterval(render, 500);
+setInterval(watchMedia, 250);
 render();
 start();
