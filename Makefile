@@ -13,8 +13,9 @@ $(VENV)/.installed: pyproject.toml
 system-deps:
 	@bash .ci/system-deps
 
+# VISIT_IN=10: the remote visit's join window opens at once (the family's page: see the log).
 demo: $(VENV)/.installed
-	$(VENV)/bin/kiosk run --demo
+	$(VENV)/bin/kiosk run --demo $(if $(VISIT_IN),--visit-in $(VISIT_IN))
 
 demo-lobby: $(VENV)/.installed
 	$(VENV)/bin/kiosk run --demo --role lobby

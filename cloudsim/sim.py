@@ -461,6 +461,7 @@ class CloudSim:
                     self._remote_visits[visit.visit_id] = RemoteVisit(
                         visit.visit_id,
                         kiosk_id,
+                        visit.starts_at,
                         visit.ends_at,
                         visit.inmate.display_name,
                         visit.visitor.display_name,

@@ -33,11 +33,20 @@ def publish_schedule(
     housing_kiosk_id: str,
     lobby_kiosk_id: str | None,
     now: datetime | None = None,
+    visit_in_minutes: int = facility.DEMO_VISIT_IN_MINUTES,
 ) -> int:
-    """(Re)publish the demo schedule to one of the two kiosks, at a higher version; returns it."""
+    """(Re)publish the demo schedule to one of the two kiosks, at a higher version; returns it.
+    Without a lobby kiosk, the housing kiosk's family visit is remote."""
     role = "housing" if kiosk_id == housing_kiosk_id else "lobby"
-    peer = lobby_kiosk_id if role == "housing" else housing_kiosk_id
-    visits = payloads.visits(now or datetime.now(UTC), role, peer_kiosk_id=peer, paired=True)
+    # On-site visits name the demo's lobby even when it is not there, as the offline seed does.
+    peer = (lobby_kiosk_id or facility.LOBBY_KIOSK_ID) if role == "housing" else housing_kiosk_id
+    visits = payloads.visits(
+        now or datetime.now(UTC),
+        role,
+        peer_kiosk_id=peer,
+        paired=lobby_kiosk_id is not None,
+        visit_in_minutes=visit_in_minutes,
+    )
     version = next_version(sim.schedule_version(kiosk_id))
     sim.publish_schedule(kiosk_id, version, visits)
     return version
@@ -69,6 +78,7 @@ def publish_facility(
     *,
     messages: bool = True,
     now: datetime | None = None,
+    visit_in_minutes: int = facility.DEMO_VISIT_IN_MINUTES,
 ) -> None:
     """Config and schedule to both kiosks, residents to the housing kiosk, the arriving
     messages too unless ``messages`` is false (see ``MessagesWhenOnline``)."""
@@ -77,7 +87,12 @@ def publish_facility(
     for role, kiosk_id in kiosks:
         sim.publish_config(kiosk_id, **payloads.config(role))
         publish_schedule(
-            sim, kiosk_id, housing_kiosk_id=housing_kiosk_id, lobby_kiosk_id=lobby_kiosk_id, now=now
+            sim,
+            kiosk_id,
+            housing_kiosk_id=housing_kiosk_id,
+            lobby_kiosk_id=lobby_kiosk_id,
+            now=now,
+            visit_in_minutes=visit_in_minutes,
         )
     version = next_version(sim.residents_version(housing_kiosk_id))
     sim.publish_residents(housing_kiosk_id, version, payloads.residents())

@@ -68,6 +68,12 @@ DEMO_CONFIRMATION_CODES = {
 }
 DEMO_CONFIRMATION_CODE = DEMO_CONFIRMATION_CODES["v-demo-4"]
 DEMO_FAMILY_CODE = DEMO_CONFIRMATION_CODES["v-demo-1"]
+# Where the demo's own cloud serves the family's page for the remote visit (another port when
+# this one is taken: the kiosk's log gives the address).
+DEMO_FAMILY_PORT = 8765
+# The housing kiosk's family visit, remote when no lobby kiosk takes part (demo_visits).
+REMOTE_VISIT_ID = "v-demo-1"
+REMOTE_VISITOR = "R. Alvarez"
 
 
 @dataclass(frozen=True)
@@ -89,18 +95,20 @@ class DemoVisit:
         return DEMO_CONFIRMATION_CODES[self.visit_id]
 
 
-def demo_visits(now: datetime, role: str, *, paired: bool) -> list[DemoVisit]:
-    """The visits one kiosk sees, relative to ``now``: one 25 minutes away, one two hours
-    later, one cancelled; the lobby alone also has the attorney's privileged visit.
+def demo_visits(
+    now: datetime, role: str, *, paired: bool, visit_in_minutes: int = DEMO_VISIT_IN_MINUTES
+) -> list[DemoVisit]:
+    """The visits one kiosk sees, relative to ``now``: one ``visit_in_minutes`` away, one two
+    hours later, one cancelled; the lobby alone also has the attorney's privileged visit.
 
-    ``paired``: a lobby kiosk takes part in the visits. The cloud pairs the housing and the
-    lobby kiosk, so every family visit is on site; a housing kiosk offline, with no lobby to
-    pair with, holds its first visit (and the cancelled one) as remote.
+    ``paired``: a lobby kiosk takes part in the visits. A cloud with both kiosks pairs them, so
+    every family visit is on site; a housing kiosk alone (offline, or with the demo's own cloud)
+    holds its first visit (and the cancelled one) as remote: R. Alvarez joins from home.
     """
-    soon = (now + timedelta(minutes=DEMO_VISIT_IN_MINUTES)).replace(second=0, microsecond=0)
+    soon = (now + timedelta(minutes=visit_in_minutes)).replace(second=0, microsecond=0)
     kind = "onsite" if paired or role == "lobby" else "remote"
     visits = [
-        DemoVisit("v-demo-1", soon, kind, "scheduled", "A1024", "M. Alvarez", "R. Alvarez"),
+        DemoVisit(REMOTE_VISIT_ID, soon, kind, "scheduled", "A1024", "M. Alvarez", REMOTE_VISITOR),
         DemoVisit("v-demo-2", soon + timedelta(hours=2), "onsite", "scheduled", "A2048",
                   "D. Johnson", "T. Johnson"),
         DemoVisit("v-demo-3", soon - timedelta(minutes=30), kind, "cancelled", "A2048",

@@ -17,6 +17,7 @@ from cloudsim.broker import LocalBroker
 from demo import facility
 
 if TYPE_CHECKING:
+    from cloudsim.family.gateway import FamilyGateway
     from cloudsim.sim import CloudSim
 
 log = logging.getLogger(__name__)
@@ -27,12 +28,26 @@ class DemoCloud:
     so the demo kiosk receives its facility over MQTT as a real one does. Without Mosquitto
     installed the demo stays offline on the seeded data."""
 
-    def __init__(self, workdir: Path, housing_kiosk_id: str, lobby_kiosk_id: str) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        housing_kiosk_id: str,
+        lobby_kiosk_id: str,
+        *,
+        role: str = "housing",
+        visit_in_minutes: int = facility.DEMO_VISIT_IN_MINUTES,
+    ) -> None:
+        """``role``: the demo kiosk's. A housing kiosk is this cloud's only kiosk: its family
+        visit is remote, and the family's page is served for it."""
         self.workdir = workdir
         self.housing_kiosk_id = housing_kiosk_id
         self.lobby_kiosk_id = lobby_kiosk_id
+        self.role = role
+        self.visit_in_minutes = visit_in_minutes
         self.broker: LocalBroker | None = None
         self.sim: CloudSim | None = None
+        self.gateway: FamilyGateway | None = None
+        self.family_link: str | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> str | None:
@@ -61,13 +76,47 @@ class DemoCloud:
             )
             sim.start()
             self.sim = sim
-            publish_facility(sim, self.housing_kiosk_id, self.lobby_kiosk_id, messages=False)
+            lobby = self.lobby_kiosk_id if self.role == "lobby" else None
+            if lobby is None:
+                self._serve_the_family(sim)
+            publish_facility(
+                sim,
+                self.housing_kiosk_id,
+                lobby,
+                messages=False,
+                visit_in_minutes=self.visit_in_minutes,
+            )
             MessagesWhenOnline(
                 sim, self.housing_kiosk_id, delay_s=1.0, photo=self.arriving_photo
             ).watch()
             log.info("demo cloud simulator on %s", self.broker.url)
         except Exception:
             log.exception("the demo's cloud simulator did not start; the kiosk stays offline")
+
+    def _serve_the_family(self, sim: CloudSim) -> None:
+        """The family's page for the remote visit, on loopback: the address goes to the log."""
+        try:
+            from cloudsim.family.gateway import FamilyGateway
+        except ImportError:  # aiohttp: installed with the project's development extras
+            log.info("demo without the family's page (aiohttp is not installed)")
+            return
+        for port in (facility.DEMO_FAMILY_PORT, 0):
+            try:
+                self.gateway = FamilyGateway(sim, port=port).__enter__()
+                break
+            except RuntimeError as error:
+                log.info("the family's page: %s", error)
+        if self.gateway is None:
+            return
+        sim.gateway = self.gateway
+        self.family_link = self.gateway.invite(facility.REMOTE_VISIT_ID, facility.DEMO_FAMILY_CODE)
+        log.info(
+            "remote visit: %s joins from home in %d minutes (its window opens 10 minutes "
+            "before). Open the family's page in a browser on this machine: %s",
+            facility.REMOTE_VISITOR,
+            self.visit_in_minutes,
+            self.family_link,
+        )
 
     def arriving_photo(self) -> bytes:
         """The arriving messages' photo: drawn once, then kept beside the broker's data. Drawn
@@ -87,6 +136,8 @@ class DemoCloud:
     def stop(self) -> None:
         if self._thread is not None:
             self._thread.join(timeout=15)
+        if self.gateway is not None:
+            self.gateway.__exit__(None, None, None)
         if self.sim is not None:
             self.sim.stop()
         if self.broker is not None:

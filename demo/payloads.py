@@ -51,9 +51,15 @@ def technicians() -> list[dict[str, Any]]:
 
 
 def visits(
-    now: datetime, role: str, *, peer_kiosk_id: str | None, paired: bool
+    now: datetime,
+    role: str,
+    *,
+    peer_kiosk_id: str | None,
+    paired: bool,
+    visit_in_minutes: int = facility.DEMO_VISIT_IN_MINUTES,
 ) -> list[dict[str, Any]]:
-    """A ``schedule`` snapshot's visits for the kiosk of ``role`` (see facility.demo_visits)."""
+    """A ``schedule`` snapshot's visits for the kiosk of ``role`` (see facility.demo_visits);
+    remote visits have no peer kiosk (the cloud's media gateway answers them)."""
     return [
         dump(
             build(
@@ -65,10 +71,14 @@ def visits(
                 status=visit.status,
                 inmate={"inmate_id": visit.inmate_id, "display_name": visit.inmate_name},
                 visitor=_visitor(visit, role),
-                peer={"kiosk_id": peer_kiosk_id} if peer_kiosk_id else {},
+                peer={"kiosk_id": peer_kiosk_id}
+                if peer_kiosk_id and visit.kind != "remote"
+                else {},
             )
         )
-        for visit in facility.demo_visits(now, role, paired=paired)
+        for visit in facility.demo_visits(
+            now, role, paired=paired, visit_in_minutes=visit_in_minutes
+        )
     ]
 
 

@@ -23,7 +23,7 @@ from kiosk.sync.inbox import Inbox
 from kiosk.sync.incoming import Incoming
 
 
-def seed(kiosk: Kiosk) -> None:
+def seed(kiosk: Kiosk, visit_in_minutes: int = facility.DEMO_VISIT_IN_MINUTES) -> None:
     """Deliver the demo facility to the kiosk's own database, as if the cloud had sent it."""
     config = kiosk.config
     now = kiosk.clock.now()
@@ -44,7 +44,9 @@ def seed(kiosk: Kiosk) -> None:
         )
         deliveries.append(("config", fields))
     peer = facility.LOBBY_KIOSK_ID if housing else facility.HOUSING_KIOSK_ID
-    visits = payloads.visits(now, config.role, peer_kiosk_id=peer, paired=False)
+    visits = payloads.visits(
+        now, config.role, peer_kiosk_id=peer, paired=False, visit_in_minutes=visit_in_minutes
+    )
     deliveries.append(("schedule", {"version": version, "visits": visits}))
     if housing:
         if ResidentsRepository(kiosk.database).version() is None:

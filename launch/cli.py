@@ -35,6 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --demo: no local broker and cloud simulator, only the seeded data",
     )
+    run.add_argument(
+        "--visit-in",
+        type=_minutes,
+        metavar="MINUTES",
+        help="with --demo: the family's visit begins this many minutes from now [25]; "
+        "10 or less opens its join window at once",
+    )
     run.add_argument("-v", "--verbose", action="store_true", help="log more")
     add_flags(run)
     out_of_order = commands.add_parser(
@@ -43,6 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     out_of_order.add_argument("--windowed", action="store_true", help="a window (development)")
     return parser
+
+
+def _minutes(text: str) -> int:
+    """A count of minutes for --visit-in: 0 to a day."""
+    try:
+        minutes = int(text)
+    except ValueError:
+        minutes = -1
+    if not 0 <= minutes <= 24 * 60:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes from 0 to 1440")
+    return minutes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command != "run":
         parser.print_help()
         return 2
+    if args.visit_in is not None and not args.demo:
+        parser.error("--visit-in is for the demo: add --demo")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -75,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         _name_the_kiosk_in_logs(config.kiosk_id)
         check_tls_files(config)
         if config.demo and not config.brokers and not args.offline:
-            demo_cloud, config = _start_demo_cloud(config)
+            demo_cloud, config = _start_demo_cloud(config, args.visit_in)
         from kiosk.assembly import ProcessStop, build_kiosk
         from kiosk.core.ports import Actions
 
@@ -92,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     reseed = None
     if config.demo and (demo_cloud is not None or not config.brokers):
-        reseed = _seed_demo(kiosk)
+        reseed = _seed_demo(kiosk, args.visit_in)
     try:
         if args.headless:
             if reseed is not None:
@@ -120,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             demo_cloud.stop()
 
 
-def _seed_demo(kiosk):
+def _seed_demo(kiosk, visit_in: int | None):
     """The demo facility, delivered to the kiosk as the cloud would deliver it: at once on a
     first start, which has nothing else to show. A restart shows what it kept, as any kiosk
     does, and is handed the returned delivery to make once its first frame is drawn (the
@@ -128,16 +148,17 @@ def _seed_demo(kiosk):
     runs, then replaces it with newer snapshots, as a real cloud would."""
     from kiosk.store.snapshots import SnapshotRepository
 
+    when = {} if visit_in is None else {"visit_in_minutes": visit_in}
     if SnapshotRepository(kiosk.database).get("config") is None:
         from demo.seed import seed
 
-        seed(kiosk)
+        seed(kiosk, **when)
         return None
 
     def reseed() -> None:
         from demo.seed import seed
 
-        seed(kiosk)
+        seed(kiosk, **when)
 
     return reseed
 
@@ -159,7 +180,7 @@ def _name_the_kiosk_in_logs(kiosk_id: str) -> None:
         handler.setFormatter(formatter)
 
 
-def _start_demo_cloud(config):
+def _start_demo_cloud(config, visit_in: int | None):
     """The demo's own Mosquitto and cloud simulator, when Mosquitto is installed."""
     import dataclasses
 
@@ -167,7 +188,11 @@ def _start_demo_cloud(config):
     from demo.own_cloud import DemoCloud
 
     cloud = DemoCloud(
-        config.data_dir / "demo-broker", facility.HOUSING_KIOSK_ID, facility.LOBBY_KIOSK_ID
+        config.data_dir / "demo-broker",
+        facility.HOUSING_KIOSK_ID,
+        facility.LOBBY_KIOSK_ID,
+        role=config.role,
+        visit_in_minutes=facility.DEMO_VISIT_IN_MINUTES if visit_in is None else visit_in,
     )
     url = cloud.start()
     if url is None:

@@ -51,6 +51,7 @@ class FamilyGateway:
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
+        self._error: OSError | None = None
         self.received: list[dict[str, Any]] = []  # what pages said, for tests
 
     # --- life cycle ---------------------------------------------------------------------
@@ -58,13 +59,14 @@ class FamilyGateway:
     def __enter__(self) -> FamilyGateway:
         self._thread = threading.Thread(target=self._serve, name="family-gateway", daemon=True)
         self._thread.start()
-        if not self._started.wait(10) or self._runner is None:
-            raise RuntimeError("the family's page server did not start")
+        if not self._started.wait(10) or self._error is not None:
+            self.__exit__()
+            raise RuntimeError(f"the family's page server did not start: {self._error}")
         return self
 
     def __exit__(self, *_exc: object) -> None:
         loop = self._loop
-        if loop is not None and self._runner is not None:
+        if loop is not None and self._runner is not None and self._error is None:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), loop).result(10)
             loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
@@ -79,6 +81,11 @@ class FamilyGateway:
         code = self._codes.setdefault(visit_id, secrets.token_urlsafe(12))
         return f"http://{self._host}:{self._port}/visit/{visit_id}?code={code}"
 
+    def invite(self, visit_id: str, code: str) -> str:
+        """The visit's link with a code chosen by the cloud (the demo's is in its README)."""
+        self._codes[visit_id] = code
+        return self.link(visit_id)
+
     def _serve(self) -> None:
         self._loop = loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
@@ -87,9 +94,16 @@ class FamilyGateway:
         app.router.add_get("/visit/{visit_id}/ws", self._socket)
         app.router.add_static("/page/", PAGE)
         self._runner = web.AppRunner(app, access_log=None)
-        loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, self._host, self._port)
-        loop.run_until_complete(site.start())
+        try:
+            loop.run_until_complete(self._runner.setup())
+            site = web.TCPSite(self._runner, self._host, self._port)
+            loop.run_until_complete(site.start())
+        except OSError as error:  # the port is taken: say so, at once
+            self._error = error
+            self._started.set()
+            loop.run_until_complete(self._runner.cleanup())
+            loop.close()
+            return
         self._port = site._server.sockets[0].getsockname()[1]  # the free port given
         self._started.set()
         loop.run_forever()
@@ -124,6 +138,7 @@ class FamilyGateway:
             {
                 "kind": "visit",
                 "resident": visit.resident,
+                "starts_at": visit.starts_at.isoformat(),
                 "ends_at": visit.ends_at.isoformat(),
                 "now_ms": round(time.time() * 1000),
                 "privileged": visit.privileged,

@@ -14,6 +14,7 @@ class RemoteVisit:
 
     visit_id: str
     kiosk_id: str
+    starts_at: datetime
     ends_at: datetime
     resident: str
     visitor: str

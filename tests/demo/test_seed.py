@@ -77,23 +77,32 @@ def test_the_seed_stores_what_the_demos_cloud_publishes(opened, clock: FakeClock
     seed(lobby)
     cloud = PublishedTo()
     publish_facility(cloud, "demo-hu-01", "demo-lobby-01", messages=False, now=clock.now())
+    # The demo's own cloud has the housing kiosk alone: its family visit is remote there too.
+    alone = PublishedTo()
+    publish_facility(alone, "demo-hu-01", None, messages=False, now=clock.now())
 
     seeded = stored(housing, "residents")["residents"]
     published = cloud.payloads[("demo-hu-01", "residents")]["residents"]
     without_pin = [{**r, "pin_verifier": None} for r in seeded]
     assert without_pin == [{**r, "pin_verifier": None} for r in published]
     assert all(check_verifier(DEMO_PIN, r["pin_verifier"]) for r in seeded)
-    for kiosk, kiosk_id in ((housing, "demo-hu-01"), (lobby, "demo-lobby-01")):
+    for kiosk, kiosk_id, online_cloud in (
+        (housing, "demo-hu-01", alone),
+        (lobby, "demo-lobby-01", cloud),
+    ):
         offline = stored(kiosk, "schedule")["visits"]
-        online = cloud.payloads[(kiosk_id, "schedule")]["visits"]
-        same = ("visit_id", "starts_at", "ends_at", "status", "inmate", "peer")
+        online = online_cloud.payloads[(kiosk_id, "schedule")]["visits"]
+        same = ("visit_id", "starts_at", "ends_at", "kind", "status", "inmate", "peer")
         assert [{k: v[k] for k in same} for v in offline] == [
             {k: v[k] for k in same} for v in online
         ]
-    # Only the housing kiosk offline, with no lobby to pair with, holds a family visit as remote.
-    assert [v["kind"] for v in stored(housing, "schedule")["visits"]] == [
-        "remote", "onsite", "remote"
-    ]  # fmt: skip
+    # Only the housing kiosk alone, with no lobby to pair with, holds a family visit as remote,
+    # with no peer kiosk (the cloud's media gateway answers it); paired, it is on site.
+    alone_visits = stored(housing, "schedule")["visits"]
+    assert [v["kind"] for v in alone_visits] == ["remote", "onsite", "remote"]
+    assert [v["peer"] for v in alone_visits] == [{}, {"kiosk_id": "demo-lobby-01"}, {}]
+    paired = cloud.payloads[("demo-hu-01", "schedule")]["visits"]
+    assert [v["kind"] for v in paired] == ["onsite", "onsite", "onsite"]
     lobby_visits = stored(lobby, "schedule")["visits"]
     assert [v["kind"] for v in lobby_visits] == ["onsite", "onsite", "onsite", "privileged"]
     for visit in lobby_visits:

@@ -41,6 +41,16 @@ class DemoProcess:
 
         wait_until(main_loop_started, 60, lambda: f"its main loop:\n{self.log}", every=0)
 
+    def wait_for_line(self, containing: str, timeout: float = 60) -> str:
+        def seen() -> bool:
+            line = self.process.stdout.readline()
+            assert line, f"the demo ended before saying {containing!r}:\n{self.log}"
+            self.lines.append(line)
+            return containing in line
+
+        wait_until(seen, timeout, lambda: f"{containing!r} in:\n{self.log}", every=0)
+        return self.lines[-1]
+
     @property
     def log(self) -> str:
         return "".join(self.lines)
@@ -106,4 +116,33 @@ def test_a_restarted_demo_moves_its_visits_to_the_new_start_once_drawn(display, 
     finally:
         log = again.stop()
     assert again.process.returncode == 0, log
+    assert "Traceback" not in log
+
+
+def test_the_demo_gives_a_newcomer_the_family_page_of_its_remote_visit(display, tmp_path):
+    """``make demo VISIT_IN=10``: the log gives the family's page; opened in a browser (here
+    Chromium), it is the demo's remote visit, its window open, waiting for the resident."""
+    from tests.family_browser import FamilyBrowser
+
+    demo = DemoProcess(display, tmp_path, "--visit-in", "10")
+    try:
+        demo.wait_for_main_loop()
+        line = demo.wait_for_line("Open the family's page")
+        link = line.rsplit(" ", 1)[-1].strip()
+        assert link.startswith("http://127.0.0.1:") and link.endswith("?code=RA2026"), line
+        assert "R. Alvarez joins from home in 10 minutes" in line
+        with FamilyBrowser() as browser:
+            browser.open(link)
+            browser.until(
+                lambda b: b.text("status") == "Waiting for M. Alvarez to join…",
+                20.0,
+                "the visit waiting for the resident",
+            )
+            assert browser.text("title") == "Video visit with M. Alvarez"
+            # Her visit begins 10 minutes from the demo's start (on the minute), 30 long.
+            assert browser.text("time-left").startswith("Your visit begins at ")
+        assert demo.process.poll() is None, demo.log
+    finally:
+        log = demo.stop()
+    assert demo.process.returncode == 0, log
     assert "Traceback" not in log

@@ -10,7 +10,7 @@ const WORDS = {
     schedule: "Your visit time is over.", command: "The facility ended the visit.",
     hangup: "{name} hung up. The visit has ended.",
     fault: "The visit ended because of a technical problem at the facility.",
-    left: "Time left: {time}", five: "5 minutes left in your visit.", one: "1 minute left in your visit.",
+    left: "Time left: {time}", begins: "Your visit begins at {time}.", five: "5 minutes left in your visit.", one: "1 minute left in your visit.",
     private: "This is a privileged visit: it is not recorded or monitored.",
     monitored: "This visit may be recorded and monitored.", hangUp: "Hang up",
     noCamera: "The camera or microphone could not be used: {error}",
@@ -22,7 +22,7 @@ const WORDS = {
     schedule: "Se acabó el tiempo de su visita.", command: "El centro terminó la visita.",
     hangup: "{name} colgó. La visita ha terminado.",
     fault: "La visita terminó por un problema técnico en el centro.",
-    left: "Tiempo restante: {time}", five: "Le quedan 5 minutos de visita.", one: "Le queda 1 minuto de visita.",
+    left: "Tiempo restante: {time}", begins: "Su visita empieza a las {time}.", five: "Le quedan 5 minutos de visita.", one: "Le queda 1 minuto de visita.",
     private: "Esta es una visita privilegiada: no se graba ni se supervisa.",
     monitored: "Esta visita puede ser grabada y supervisada.", hangUp: "Colgar",
     noCamera: "No se pudo usar la cámara o el micrófono: {error}",
@@ -59,7 +59,14 @@ function render() {
     $("privacy").textContent = say(state.visit.privileged ? "private" : "monitored");
   }
   const left = state.visit && !state.ended ? untilEnd() : 0;
-  $("time-left").textContent = left > 0 ? say("left", { time: clock(left) }) : "";
+  const starts = state.visit ? new Date(state.visit.starts_at) : null;
+  if (left > 0 && starts - (Date.now() + state.skew) > 0) {
+    // Shown in the family's own time zone, by their browser.
+    const time = starts.toLocaleTimeString(state.language, { hour: "numeric", minute: "2-digit" });
+    $("time-left").textContent = say("begins", { time });
+  } else {
+    $("time-left").textContent = left > 0 ? say("left", { time: clock(left) }) : "";
+  }
   show("warning", left > 0 && left <= 60000 ? say("one")
     : left > 0 && left <= 300000 ? say("five") : "");
 }
