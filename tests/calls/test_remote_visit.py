@@ -32,6 +32,7 @@ from tests.waiting import until
 pytestmark = pytest.mark.timeout(240)
 
 RECONNECTING = "The connection was lost. Reconnecting…"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 Scenario = Callable[[Kiosk, FamilyGateway, FamilyBrowser], Awaitable[None]]
 
 
@@ -207,6 +208,13 @@ def test_staff_end_a_remote_visit_and_the_family_is_told(tmp_path, broker, cloud
         await both_see_and_hear(housing, browser, gateway, cloud)
         assert browser.text("privacy") == "This visit may be recorded and monitored."
         assert housing.view.visit.title == "Your video visit with R. Alvarez, at home"
+        # The family's page as the README shows it, in both languages.
+        await asyncio.to_thread(browser.driver.save_screenshot, str(SCREENSHOTS / "family.png"))
+        await asyncio.to_thread(browser.press, "language")
+        assert browser.text("title") == "Visita por video con M. Alvarez"
+        assert browser.text("privacy") == "Esta visita puede ser grabada y supervisada."
+        await asyncio.to_thread(browser.driver.save_screenshot, str(SCREENSHOTS / "family-es.png"))
+        await asyncio.to_thread(browser.press, "language")
 
         cloud.send_command("hu-01", "end_visit", {"visit_id": "v-home", "reason": "count"})
         await until(lambda: housing.visit.ended_at is not None, 10.0, "the end at the kiosk")
