@@ -125,6 +125,17 @@ def relays(tmp_path):
         )
 
 
+def first_codecs(sdp: str) -> dict[str, str]:
+    """Each media section's preferred codec in an SDP: the first payload type's name."""
+    chosen, kind, first = {}, None, None
+    for line in sdp.splitlines():
+        if line.startswith("m="):
+            kind, first = line[2:].split()[0], line.split()[3]
+        elif kind and line.startswith(f"a=rtpmap:{first} "):
+            chosen[kind] = line.split()[1].split("/")[0]
+    return chosen
+
+
 class Watch:
     """What the kiosk's visit screen said, sampled every 50 ms while a scenario runs."""
 
@@ -184,7 +195,10 @@ def test_a_family_at_home_holds_a_privileged_visit_and_hangs_up(tmp_path, broker
         for offer in offers:
             sections = [line.split()[0] for line in offer["sdp"].splitlines() if line[:2] == "m="]
             assert sorted(sections) == ["m=audio", "m=video"], sections
-        assert len([s for s in gateway.received if s["kind"] == "answer"]) == len(offers)
+        answers = [said["sdp"] for said in gateway.received if said["kind"] == "answer"]
+        assert len(answers) == len(offers)
+        # Chromium answered what the kiosk offered, its first choice of each first.
+        assert first_codecs(answers[-1]) == {"audio": "opus", "video": "VP8"}
 
         # The family hangs up: the kiosk ends the visit, then is free at once.
         await asyncio.to_thread(browser.press, "hang-up")
