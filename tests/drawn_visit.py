@@ -211,7 +211,7 @@ async def _join(kiosk: Any, role: str) -> None:
         return
     # As in a facility, where the join window opens minutes before the resident comes: the
     # call's process is loaded by then (a kiosk that has just started needs a second or two).
-    await until(lambda: kiosk._call_factory.ready_to_call())
+    await until(lambda: kiosk.ready_to_call)
     await until(lambda: kiosk.settings.badge_key is not None)
     kiosk.devices.badge_reader.present(BADGE)
     await until(lambda: kiosk.sign_in is not None and kiosk.sign_in.step == "pin")

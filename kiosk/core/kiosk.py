@@ -138,6 +138,11 @@ class Kiosk:
         return self._visits.visit
 
     @property
+    def ready_to_call(self) -> bool:
+        """A visit's call would start at once here (a kiosk without calls always would)."""
+        return self._call_factory is None or self._call_factory.ready_to_call()
+
+    @property
     def lobby(self) -> Lobby | None:
         return self._desk.lobby if self._desk is not None else None
 
@@ -163,8 +168,7 @@ class Kiosk:
         return self._context.sessions_blocked
 
     @property
-    def tamper_attempts(self) -> Counter[str]:
-        """Every attempt since start, per kind."""
+    def tamper_attempts(self) -> Counter[str]:  # every attempt since start, per kind
         return self._tamper.presses
 
     def hardware_report(self) -> dict[str, dict[str, str]]:

@@ -85,6 +85,9 @@ class CallFactory(Protocol):
     def prepare(self) -> None:
         """A visit's join window opened here: get ready, so that its call starts at once."""
 
+    def ready_to_call(self) -> bool:
+        """Whether a call would start at once (what ``prepare`` makes ready is ready)."""
+
     def close(self) -> None:
         """The kiosk is stopping: whatever was made ready goes."""
 

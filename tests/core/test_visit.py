@@ -408,8 +408,21 @@ class FakeCalls:
     def prepare(self) -> None:
         self.prepared += 1
 
+    def ready_to_call(self) -> bool:
+        return self.prepared > 0
+
     def close(self) -> None:
         pass
+
+
+def test_the_call_is_made_ready_when_the_join_window_opens(config, clock) -> None:
+    """A resident who lifts the handset gets a call at once: its process was loaded before."""
+    kiosk = visit_kiosk(config, clock, call_factory=FakeCalls([]))
+    at(kiosk, clock, VISIT_START - timedelta(minutes=10, seconds=1))
+    assert not kiosk.ready_to_call
+    at(kiosk, clock, VISIT_START - timedelta(minutes=10))
+    assert kiosk.ready_to_call
+    kiosk.close()
 
 
 def test_a_call_that_keeps_failing_ends_the_visit_as_a_fault(config, clock) -> None:
