@@ -212,7 +212,27 @@ def test_a_family_at_home_holds_a_privileged_visit_and_hangs_up(tmp_path, broker
     hold_remote_visit(tmp_path, broker, cloud, scenario)
 
 
-def test_staff_end_a_remote_visit_and_the_family_is_told(tmp_path, broker, cloud, relays):
+def end_by_staff(cloud, housing: Kiosk) -> None:
+    cloud.send_command("hu-01", "end_visit", {"visit_id": "v-home", "reason": "count"})
+
+
+def end_by_the_handset(cloud, housing: Kiosk) -> None:
+    housing.devices.handset.hang_up()
+
+
+@pytest.mark.parametrize(
+    ("ending", "reason", "told"),
+    [
+        (end_by_staff, "command", "The facility ended the visit."),
+        (end_by_the_handset, "hangup", "M. Alvarez hung up. The visit has ended."),
+    ],
+    ids=["staff", "handset"],
+)
+def test_the_kiosk_ends_a_remote_visit_and_the_family_is_told_why(
+    tmp_path, broker, cloud, relays, ending, reason, told
+):
+    """The facility's end_visit, or the resident putting the handset back: the kiosk's `bye`
+    reaches the family's page, which says who ended it."""
     publish_remote_visit(cloud, *relays, ends_in_s=180, kind="remote")
 
     async def scenario(housing: Kiosk, gateway: FamilyGateway, browser: FamilyBrowser) -> None:
@@ -222,22 +242,20 @@ def test_staff_end_a_remote_visit_and_the_family_is_told(tmp_path, broker, cloud
         await both_see_and_hear(housing, browser, gateway, cloud)
         assert browser.text("privacy") == "This visit may be recorded and monitored."
         assert housing.view.visit.title == "Your video visit with R. Alvarez, at home"
-        # The family's page as the README shows it, in both languages.
-        await asyncio.to_thread(browser.driver.save_screenshot, str(SCREENSHOTS / "family.png"))
-        await asyncio.to_thread(browser.press, "language")
-        assert browser.text("title") == "Visita por video con M. Alvarez"
-        assert browser.text("privacy") == "Esta visita puede ser grabada y supervisada."
-        await asyncio.to_thread(browser.driver.save_screenshot, str(SCREENSHOTS / "family-es.png"))
-        await asyncio.to_thread(browser.press, "language")
+        if reason == "command":  # the family's page as the README shows it, in both languages
+            await asyncio.to_thread(browser.driver.save_screenshot, str(SCREENSHOTS / "family.png"))
+            await asyncio.to_thread(browser.press, "language")
+            assert browser.text("title") == "Visita por video con M. Alvarez"
+            assert browser.text("privacy") == "Esta visita puede ser grabada y supervisada."
+            shot = str(SCREENSHOTS / "family-es.png")
+            await asyncio.to_thread(browser.driver.save_screenshot, shot)
+            await asyncio.to_thread(browser.press, "language")
 
-        cloud.send_command("hu-01", "end_visit", {"visit_id": "v-home", "reason": "count"})
+        ending(cloud, housing)
         await until(lambda: housing.visit.ended_at is not None, 10.0, "the end at the kiosk")
-        assert housing.visit.end_reason == "command"
+        assert housing.visit.end_reason == reason
         await asyncio.to_thread(
-            browser.until,
-            lambda b: b.text("status") == "The facility ended the visit.",
-            5.0,
-            "the facility's end",
+            browser.until, lambda b: b.text("status") == told, 5.0, f"the end: {told}"
         )
         assert browser.text("time-left") == ""
         assert not browser.driver.find_element("id", "hang-up").is_displayed()
