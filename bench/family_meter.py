@@ -114,7 +114,9 @@ return (async () => {
     } else if (r.type === "outbound-rtp" && r.kind === "video") {
       out.sent = { framesEncoded: r.framesEncoded, framesSent: r.framesSent,
         width: r.frameWidth, height: r.frameHeight, limitation: r.qualityLimitationReason,
-        encodeTime: r.totalEncodeTime, encoder: r.encoderImplementation };
+        encodeTime: r.totalEncodeTime, encoder: r.encoderImplementation,
+        keyFrames: r.keyFramesEncoded, pli: r.pliCount, fir: r.firCount, nack: r.nackCount,
+        retransmitted: r.retransmittedPacketsSent };
     } else if (r.type === "inbound-rtp" && r.kind === "audio") {
       out.audio = { samples: r.totalSamplesReceived, concealed: r.concealedSamples,
         level: r.audioLevel };
