@@ -1,5 +1,4 @@
-"""A remote visit: a family member in Chromium and a drawn housing kiosk, against a bare aiortc
-peer answering the same Chromium, in one run.
+"""A remote visit (Chromium and a drawn housing kiosk) against a bare aiortc peer, in one run.
 
     python bench/remote_visit.py [--seconds 60] [--runs 1] [--settle-seconds 2] [--resident-last]
 
@@ -34,7 +33,8 @@ What is measured:
   drawn with the other side's picture: on the kiosk's glass (its own report), in the browser
   the first frame of the remote ``<video>`` (``requestVideoFrameCallback``). By default the
   resident lifts first and the family opens the link after, as the bare peer waits for the
-  page; ``--resident-last`` opens the page first.
+  page; ``--resident-last`` opens the page as the kiosk starts (the kiosk may miss the page's
+  "ready" then, and the gateway repeats it a second after the kiosk's own).
 * **frames shown a second** each way: the kiosk's distinct pictures drawn (its report), the
   browser's frames presented by the remote ``<video>`` (and ``getStats`` framesDecoded); the
   bare peer's frames decoded.
@@ -814,8 +814,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--resident-last",
         action="store_true",
-        help="the family opens the page first and the resident lifts after (default: the"
-        " resident waits and the family joins last, as the bare peer waits for the page)",
+        help="the family opens the page as the kiosk starts and the resident lifts after"
+        " (default: the resident waits and the family joins last, as the bare peer waits for"
+        " the page)",
     )
     add_output_options(parser, RESULTS_FILE)
     parser.add_argument("--child", choices=("bare",), help=argparse.SUPPRESS)
