@@ -834,8 +834,11 @@ def run(args: argparse.Namespace, children: Children, workdir: Path) -> dict[str
     print(f"logs in {workdir}", flush=True)
     video = write_y4m(workdir / "family-camera.y4m", frames=CAMERA_FRAMES)
     runs: dict[str, list[dict[str, Any]]] = {"bare": [], "kiosk": []}
-    with TurnServer(workdir / "turn") as turn, CameraBrowser(video) as browser:
-        family = Family(browser)
+    # The video (66 MiB) goes with the browser, even when the logs are kept.
+    with contextlib.ExitStack() as stack:
+        stack.callback(video.unlink, missing_ok=True)
+        turn = stack.enter_context(TurnServer(workdir / "turn"))
+        family = Family(stack.enter_context(CameraBrowser(video)))
         for index in range(args.runs):
             for key in ("bare", "kiosk"):  # interleaved: bare, kiosk, bare, kiosk, ...
                 print(f"  run {index + 1}/{args.runs} {key} ...", end="", flush=True)
