@@ -201,6 +201,7 @@ def descendants(root: int, named: str | None = None) -> list[int]:
 
 
 def cpu_or_zero(pid: int) -> float:
+    """A process's CPU time so far; 0 if it is gone."""
     try:
         return cpu_seconds(pid)
     except OSError:
@@ -293,6 +294,7 @@ def changes(values: list[Any]) -> int:
 
 
 def summary(values: list[float]) -> dict[str, Any] | None:
+    """A sample in ms: n, median, p95, min and max; None when it is empty."""
     if not values:
         return None
     return {

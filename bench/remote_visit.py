@@ -322,6 +322,7 @@ def selected_route(pc: Any) -> str | None:
 
 
 def sent_codec(pc: Any) -> str | None:
+    """The video codec the peer connection sends with (aiortc keeps it privately)."""
     with contextlib.suppress(Exception):
         for transceiver in pc.getTransceivers():
             if transceiver.kind == "video" and transceiver._codecs:
@@ -720,6 +721,7 @@ def figures(result: dict[str, Any]) -> dict[str, float | None]:
 
 
 def median_of(runs: list[dict[str, float | None]], key: str) -> float | None:
+    """The median of one figure over the runs that have it."""
     values = [r[key] for r in runs if r[key] is not None]
     return statistics.median(values) if values else None
 
