@@ -7,6 +7,7 @@ Only loopback is ever asked for: the flags keep Chromium from its background con
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import struct
 import tempfile
@@ -77,18 +78,25 @@ def write_voice(path: Path, seconds: float = 3.0, rate: int = 48_000) -> Path:
 class FamilyBrowser:
     """One Chromium with the family's page; a context manager. Its microphone "speaks"."""
 
-    def __init__(self, language: str = "en") -> None:
+    def __init__(self, language: str = "en", camera: Path | None = None, nice: int = 0) -> None:
+        """``camera``: a Y4M file played as the camera (Chromium's test pattern without one);
+        ``nice``: Chromium's niceness (a family's browser is on another machine: a benchmark
+        lets it take only what this one's kiosk leaves)."""
         self._profile = Path(tempfile.mkdtemp(prefix="kiosk-family-browser-"))
         voice = write_voice(self._profile / "voice.wav")
         options = webdriver.ChromeOptions()
         options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-        flags = (f"--user-data-dir={self._profile / 'profile'}", f"--lang={language}",
-                 f"--use-file-for-fake-audio-capture={voice}")  # fmt: skip
+        flags = [f"--user-data-dir={self._profile / 'profile'}", f"--lang={language}",
+                 f"--use-file-for-fake-audio-capture={voice}"]  # fmt: skip
+        if camera is not None:
+            flags.append(f"--use-file-for-fake-video-capture={camera}")
         for flag in (*FLAGS, *flags):
             options.add_argument(flag)
         options.add_experimental_option("prefs", {"intl.accept_languages": language})
         driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-        self.driver = webdriver.Chrome(options=options, service=Service(driver))
+        # Chromium's processes inherit the driver's niceness.
+        popen = {"preexec_fn": lambda: os.nice(nice)} if nice else {}
+        self.driver = webdriver.Chrome(options=options, service=Service(driver, popen_kw=popen))
 
     def __enter__(self) -> FamilyBrowser:
         return self

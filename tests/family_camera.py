@@ -18,15 +18,10 @@ drawn kiosk of ``tests/drawn_visit.py`` reports ``now - value`` as a picture's a
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-
 from hardware.simulated import timecode
-from tests.family_browser import FLAGS, FamilyBrowser, write_voice
+from tests.family_browser import FamilyBrowser
 
 FRAME_STEP = 100_000  # ms: a time code of 100 s a frame; see split_age
 WIDTH, HEIGHT, FPS = 640, 480, 30
@@ -145,18 +140,5 @@ class CameraBrowser(FamilyBrowser):
     """The family's browser (:class:`tests.family_browser.FamilyBrowser`) with the Y4M file
     ``video`` as its camera instead of Chromium's own test pattern."""
 
-    def __init__(self, video: Path, language: str = "en") -> None:
-        # FamilyBrowser takes no camera file, so its Chromium is started here, as it starts
-        # it, with one flag more.
-        self._profile = Path(tempfile.mkdtemp(prefix="kiosk-family-browser-"))
-        voice = write_voice(self._profile / "voice.wav")
-        options = webdriver.ChromeOptions()
-        options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-        flags = (f"--user-data-dir={self._profile / 'profile'}", f"--lang={language}",
-                 f"--use-file-for-fake-audio-capture={voice}",
-                 f"--use-file-for-fake-video-capture={video}")  # fmt: skip
-        for flag in (*FLAGS, *flags):
-            options.add_argument(flag)
-        options.add_experimental_option("prefs", {"intl.accept_languages": language})
-        driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-        self.driver = webdriver.Chrome(options=options, service=Service(driver))
+    def __init__(self, video: Path, language: str = "en", nice: int = 0) -> None:
+        super().__init__(language, camera=video, nice=nice)

@@ -21,11 +21,13 @@ import pytest
 
 from cloudsim.family.gateway import FamilyGateway
 from cloudsim.sim import make_resident, make_visit
+from hardware.simulated import timecode
 from kiosk.contract.times import utc_text
 from kiosk.core.kiosk import Kiosk
 from launch.process import start_sync
 from tests.calls.test_visit_between_kiosks import BADGE, PIN, hang_up_all, kiosk_for
 from tests.family_browser import FamilyBrowser
+from tests.family_camera import frame_index, write_y4m
 from tests.turn_server import TurnServer, line_cut
 from tests.waiting import until
 
@@ -81,8 +83,11 @@ async def both_see_and_hear(housing: Kiosk, browser: FamilyBrowser, gateway, clo
     )
     call = housing.visit._call
     frames = call.stats.frames_received
-    # The kiosk sees and hears the family's camera and microphone.
+    # The kiosk sees and hears the family's camera and microphone: the very frames of the
+    # file the browser plays as its camera, one after another.
     await until(lambda: call.stats.frames_received > frames + 30, 20.0, "pictures at the kiosk")
+    seen = await family_frames_on_kiosk(housing, 10)
+    assert len(set(seen)) >= 5, seen
     await until(lambda: call.stats.audio_level > 0.001, 10.0, "the family's voice at the kiosk")
     # The family sees and hears the kiosk, in the browser's own figures.
     return await asyncio.to_thread(
@@ -93,6 +98,24 @@ async def both_see_and_hear(housing: Kiosk, browser: FamilyBrowser, gateway, clo
     )
 
 
+async def family_frames_on_kiosk(housing: Kiosk, count: int) -> list[int]:
+    """The indices of the family's camera frames in the next ``count`` pictures the kiosk's
+    screen is given (tests.family_camera stamps each frame's index in it)."""
+    seen: list[int] = []
+    shown = None
+    deadline = time.monotonic() + 10.0
+    while len(seen) < count and time.monotonic() < deadline:
+        remote, _ = housing.visit.media()
+        if remote is not None and remote is not shown:
+            shown = remote
+            index = frame_index(timecode.read(remote))
+            assert index is not None, "a picture at the kiosk that is not the family's camera"
+            seen.append(index)
+        await asyncio.sleep(0.02)
+    assert len(seen) == count, f"only {len(seen)} pictures of the family in 10 s"
+    return seen
+
+
 def hold_remote_visit(tmp_path: Path, broker, cloud, scenario: Scenario) -> None:
     """A housing kiosk, the family's page in Chromium, and ``scenario`` played on them."""
 
@@ -101,7 +124,8 @@ def hold_remote_visit(tmp_path: Path, broker, cloud, scenario: Scenario) -> None
         sync = start_sync(housing)
         task = asyncio.create_task(housing.run())
         try:
-            with FamilyGateway(cloud) as gateway, FamilyBrowser() as browser:
+            camera = family_camera(tmp_path)
+            with FamilyGateway(cloud) as gateway, FamilyBrowser(camera=camera) as browser:
                 cloud.gateway = gateway
                 await scenario(housing, gateway, browser)
         finally:
@@ -113,6 +137,11 @@ def hold_remote_visit(tmp_path: Path, broker, cloud, scenario: Scenario) -> None
             housing.close()
 
     asyncio.run(run())
+
+
+def family_camera(tmp_path: Path) -> Path:
+    """The family's camera: a Y4M file, each frame its index in a time code (2 s, looped)."""
+    return write_y4m(tmp_path / "family-camera.y4m", frames=60)
 
 
 @pytest.fixture
