@@ -50,6 +50,10 @@ class ScreenReport:
     pictures: int = 0  # distinct pictures of the other side drawn, since the last report
     frames: int = 0  # frames the screen drew, since the last report
     cpu_s: float = 0.0  # this kiosk's process (the screen), since it started
+    # The garbage collector's pauses in the screen's process since it started: seconds and
+    # collections, per generation (a pause is a frame the screen does not draw).
+    gc_s: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    gc_runs: list[int] = field(default_factory=lambda: [0, 0, 0])
     call: dict[str, Any] = field(default_factory=dict)  # the call's own figures (CallStats)
     ended: dict[str, Any] | None = None  # the visit's end: its reason and call report
     error: str | None = None
@@ -131,6 +135,17 @@ async def _kiosk_on_screen(conn: Any, kiosk_id: str, role: str, data_dir: Path, 
     running.add_done_callback(app_ended)
     report = ScreenReport(kiosk_id)
     seen: dict[str, Any] = {"picture": None, "stamp": None}
+    collecting: dict[str, float] = {}
+
+    def collector(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collecting["since"] = time.perf_counter()
+        elif "since" in collecting:
+            generation = info["generation"]
+            report.gc_s[generation] += time.perf_counter() - collecting.pop("since")
+            report.gc_runs[generation] += 1
+
+    gc.callbacks.append(collector)
 
     def look(_dt: float) -> None:
         """At each frame drawn: what the screen shows of the other side, and how old it is."""
