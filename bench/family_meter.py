@@ -19,7 +19,7 @@ import statistics
 import time
 from typing import Any
 
-from harness import cpu_seconds, percentile
+from harness import cpu_seconds, latency_summary
 
 from tests.family_camera import FPS, TIMECODE_JS, frame_index
 
@@ -275,7 +275,7 @@ def browser_side(
         "pictures_per_s": changes([s[2] for s in inside]) / span_s,
         "frames_decoded_per_s": decoded,
         "sizes": sorted({s[4] for s in inside}),
-        "g2g_ms": summary(ages),
+        "g2g_ms": latency_summary(ages),
         "unreadable": sum(1 for s in inside if s[2] is None),
         "error": meter.get("error"),
         "stats": after,
@@ -291,16 +291,3 @@ def changes(values: list[Any]) -> int:
             count += 1
         last = value
     return count
-
-
-def summary(values: list[float]) -> dict[str, Any] | None:
-    """A sample in ms: n, median, p95, min and max; None when it is empty."""
-    if not values:
-        return None
-    return {
-        "n": len(values),
-        "median": statistics.median(values),
-        "p95": percentile(values, 0.95),
-        "min": min(values),
-        "max": max(values),
-    }

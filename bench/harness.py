@@ -80,6 +80,25 @@ def summary(values: list[float]) -> dict[str, Any]:
     }
 
 
+def latency_summary(values: list[float]) -> dict[str, Any] | None:
+    """A sample in ms: n, median, p95, min and max; None when it is empty."""
+    if not values:
+        return None
+    return {
+        "n": len(values),
+        "median": statistics.median(values),
+        "p95": percentile(values, 0.95),
+        "min": min(values),
+        "max": max(values),
+    }
+
+
+def median_of(runs: list[dict[str, float | None]], key: str) -> float | None:
+    """The median of one figure over the runs that have it."""
+    values = [r[key] for r in runs if r[key] is not None]
+    return statistics.median(values) if values else None
+
+
 def pooled(runs: list[dict[str, Any]], key: str, field: str = "ms") -> list[float]:
     """``field`` of every figure in the list ``key`` of each run, all runs together."""
     return [sample[field] for run in runs for sample in run[key]]

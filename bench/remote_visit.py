@@ -67,7 +67,6 @@ import json
 import math
 import os
 import queue
-import statistics
 import subprocess
 import sys
 import threading
@@ -92,7 +91,6 @@ from family_meter import (  # noqa: E402
     changes,
     cpu_or_zero,
     descendants,
-    summary,
     wall_minus_monotonic_ms,
 )
 from harness import (  # noqa: E402
@@ -103,6 +101,8 @@ from harness import (  # noqa: E402
     bench_header,
     emit_result,
     last_line,
+    latency_summary,
+    median_of,
     orchestrate,
     thread_cpu_s,
 )
@@ -448,7 +448,11 @@ def glass_to_glass(sightings: list[tuple[float, int | None]], camera: CameraTime
             if index != last:
                 first.append(seen_at - left)
         last = index
-    return {"every": summary(every), "first": summary(first), "unmatched": unmatched}
+    return {
+        "every": latency_summary(every),
+        "first": latency_summary(first),
+        "unmatched": unmatched,
+    }
 
 
 def bare_visit(
@@ -727,12 +731,6 @@ def figures(result: dict[str, Any]) -> dict[str, float | None]:
         "others_cpu_percent": result["others_cpu_percent"],
         "unmatched": g2g["unmatched"],
     }
-
-
-def median_of(runs: list[dict[str, float | None]], key: str) -> float | None:
-    """The median of one figure over the runs that have it."""
-    values = [r[key] for r in runs if r[key] is not None]
-    return statistics.median(values) if values else None
 
 
 # Row: label, key, unit, format, goal text, goal check (on the kiosk's figure) or None.

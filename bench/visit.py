@@ -88,8 +88,9 @@ from harness import (  # noqa: E402
     demo_config,
     emit_result,
     last_line,
+    latency_summary,
+    median_of,
     orchestrate,
-    percentile,
     read_result,
     simulated_kiosk,
 )
@@ -204,18 +205,6 @@ class Meter:
                 wall_at_poll = self.walls[index] + (poll - self.arrivals[index]) * 1000
                 latencies.append(wall_at_poll - stamp)
         return latencies
-
-
-def latency_summary(values: list[float]) -> dict[str, Any] | None:
-    if not values:
-        return None
-    return {
-        "n": len(values),
-        "median": statistics.median(values),
-        "p95": percentile(values, 0.95),
-        "min": min(values),
-        "max": max(values),
-    }
 
 
 class Window:
@@ -577,11 +566,6 @@ def figures(result: dict[str, Any]) -> dict[str, float | None]:
         "cpu_percent": result["cpu"]["cpu_percent_of_a_core"],
         "broker_cpu_percent": result["cpu"]["broker_cpu_percent"],
     }  # fmt: skip
-
-
-def median_of(runs: list[dict[str, float | None]], key: str) -> float | None:
-    values = [r[key] for r in runs if r[key] is not None]
-    return statistics.median(values) if values else None
 
 
 # Row: label, key, unit, format, goal text, goal check (on the kiosk's figure) or None.
