@@ -10,6 +10,7 @@ import logging
 import secrets
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -52,7 +53,8 @@ class FamilyGateway:
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
         self._error: OSError | None = None
-        self.received: list[dict[str, Any]] = []  # what pages said, for tests
+        # What pages said, for tests; the oldest go first, so a long demo stays small.
+        self.received: deque[dict[str, Any]] = deque(maxlen=1000)
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -104,7 +106,7 @@ class FamilyGateway:
             loop.run_until_complete(self._runner.cleanup())
             loop.close()
             return
-        self._port = site._server.sockets[0].getsockname()[1]  # the free port given
+        self._port = self._runner.addresses[0][1]  # the free port given
         self._started.set()
         loop.run_forever()
         loop.close()
