@@ -13,7 +13,6 @@ from kivy.app import App
 from kivy.core.window import Window
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ObjectProperty
-from kivy.uix.screenmanager import NoTransition
 
 from kiosk.core.kiosk import Kiosk, KioskView
 from kiosk.ui.kivy_setup import register_fonts
@@ -84,7 +83,7 @@ class KioskApp(App):
         if self._make_keys is not None:
             self._keys = self._make_keys(Window)
         # Only the idle screen now; every other one when it is first shown (LazyScreens).
-        screens = LazyScreens(kv, transition=NoTransition())
+        screens = LazyScreens(kv)
         screens.get_screen("idle")
         self.root = screens
         self.show(self.kiosk.view)

@@ -8,6 +8,7 @@ from kivy.uix.screenmanager import Screen
 from kiosk.ui.kivy_setup import CALM_FPS, VIDEO_FPS, set_frame_rate
 from kiosk.ui.widgets.children import show_only
 from kiosk.ui.widgets.header import fill_header
+from kiosk.ui.widgets.picture import Picture  # noqa: F401  (the .kv's preview)
 from kiosk.ui.widgets.textures import bgr_texture
 
 

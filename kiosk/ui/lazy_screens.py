@@ -13,7 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from kivy.lang import Builder
-from kivy.uix.screenmanager import Screen, ScreenManager, ScreenManagerException
+from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager, ScreenManagerException
 
 UI_DIR = Path(__file__).parent
 
@@ -64,11 +64,17 @@ class KvRules:
 
 class LazyScreens(ScreenManager):
     """A ScreenManager that builds a screen when it is first asked for (``get_screen``, or
-    ``current`` set to its name)."""
+    ``current`` set to its name). Screens replace one another at once, with no transition."""
 
     def __init__(self, kv: KvRules, **kwargs) -> None:
-        super().__init__(**kwargs)
+        super().__init__(transition=NoTransition(), **kwargs)
         self._kv = kv
+        # Kivy's ScreenManager clips its screens with the stencil buffer, for transitions that
+        # slide one out past its edges. Screens here only replace one another and fill the
+        # window, which clips anyway; in software the clipping was two passes over every pixel
+        # at each frame, as much as a visit's picture costs to draw.
+        self.canvas.before.clear()
+        self.canvas.after.clear()
 
     def get_screen(self, name: str) -> Screen:
         if name in SCREENS and not self.has_screen(name):

@@ -125,11 +125,14 @@ def _flatten(value) -> Iterator[str]:
 
 
 def images_held(app) -> Iterator[Any]:
-    """Every Image widget's texture, in every screen (shown or not) and the window's overlays."""
+    """Every picture's texture (Image or Picture), in every screen (shown or not) and the
+    window's overlays."""
     from kivy.uix.image import Image
 
+    from kiosk.ui.widgets.picture import Picture
+
     for widget in _widgets(app):
-        if isinstance(widget, Image) and widget.texture is not None:
+        if isinstance(widget, Image | Picture) and widget.texture is not None:
             yield widget.texture
 
 

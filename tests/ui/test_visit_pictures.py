@@ -56,3 +56,33 @@ def test_each_new_picture_is_uploaded_once_and_a_repeated_one_not_at_all(
             visit.unfollow()
 
     ui(kiosk, scenario)
+
+
+def test_a_visit_frame_clips_nothing_through_the_stencil_buffer(ui, tmp_path, clock):
+    """Kivy's ScreenManager and Image clip through the stencil buffer: two more passes over
+    their whole area at every frame, a third of a visit's frame without a GPU."""
+    from kivy.core.window import Window
+    from kivy.graphics.stencil_instructions import StencilPush
+
+    kiosk = make_kiosk(make_config(tmp_path), clock)
+
+    def stencils(group) -> int:
+        found = 0
+        for instruction in getattr(group, "children", ()):
+            found += isinstance(instruction, StencilPush) + stencils(instruction)
+        return found
+
+    async def scenario(person):
+        visit = person.screen("visit")
+        person.app.root.current = "visit"
+        visit.follow(lambda: (picture(10), picture(200)))
+        try:
+            await person.until(
+                lambda: visit.ids.remote_video.texture is not None, what="the pictures"
+            )
+            assert visit.ids.self_view.texture is not None
+            assert stencils(Window.canvas) == 0
+        finally:
+            visit.unfollow()
+
+    ui(kiosk, scenario)
