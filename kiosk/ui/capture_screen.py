@@ -5,7 +5,7 @@ from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk.ui.kivy_setup import CALM_FPS, VIDEO_FPS, set_frame_rate
+from kiosk.ui.kivy_setup import CALM_FPS, VIDEO_FRAME_CAP, set_frame_rate
 from kiosk.ui.widgets.children import show_only
 from kiosk.ui.widgets.header import fill_header
 from kiosk.ui.widgets.picture import Picture  # noqa: F401  (the .kv's preview)
@@ -88,9 +88,11 @@ class CaptureScreen(Screen):
     # --- the pictures ------------------------------------------------------------------------
 
     def _start_preview(self) -> None:
-        set_frame_rate(VIDEO_FPS)  # the camera's rate: no frame waits for a redraw
+        set_frame_rate(VIDEO_FRAME_CAP)  # no camera picture waits for a frame
         if self._preview is None:
-            self._preview = Clock.schedule_interval(self._draw_preview, 1 / VIDEO_FPS)
+            # At every frame, as the visit screen's pictures: an interval of 1 / VIDEO_FPS
+            # skips each frame that comes a little early.
+            self._preview = Clock.schedule_interval(self._draw_preview, 0)
             self._draw_preview(0)
 
     def _stop_preview(self, calm: bool = True) -> None:

@@ -54,6 +54,10 @@ def configure(
 
 CALM_FPS = 20
 VIDEO_FPS = 30  # a visit's picture: the cameras send 30 frames a second
+# The frame cap while video shows: twice the pictures' rate, so that each picture finds a frame
+# of its own although they come unevenly (at 30, one in ten was never shown). A frame with no
+# new picture and nothing else changed draws nothing: Kivy only checks for input and timers.
+VIDEO_FRAME_CAP = 2 * VIDEO_FPS
 
 
 def set_frame_rate(fps: int) -> None:

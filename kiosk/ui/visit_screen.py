@@ -4,10 +4,13 @@ from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk.ui.kivy_setup import CALM_FPS, VIDEO_FPS, set_frame_rate
+from kiosk.ui.kivy_setup import CALM_FPS, VIDEO_FPS, VIDEO_FRAME_CAP, set_frame_rate
 from kiosk.ui.widgets.header import fill_header
 from kiosk.ui.widgets.picture import Picture  # noqa: F401  (the .kv's pictures)
 from kiosk.ui.widgets.textures import bgr_texture
+
+# Your own picture waits for the other side's at most this long (a frame and a half).
+SELF_VIEW_ALONE_S = 1.5 / VIDEO_FPS
 
 
 class VisitScreen(Screen):
@@ -64,12 +67,16 @@ class VisitScreen(Screen):
     # --- the pictures ------------------------------------------------------------------------
 
     def follow(self, media) -> None:
-        """Show the call's pictures at VIDEO_FPS; ``media`` gives (remote, local) BGR frames."""
+        """Show the call's pictures as they come; ``media`` gives (remote, local) BGR frames."""
         self._media = media
         if getattr(self, "_video", None) is None:
             self._shown = (None, None)  # the pictures last uploaded: (remote, local)
-            set_frame_rate(VIDEO_FPS)  # 20 frames a second would drop a third of the picture
-            self._video = Clock.schedule_interval(self._draw_video, 1 / VIDEO_FPS)
+            self._self_view_at = 0.0  # Clock time of the last new picture of yourself
+            set_frame_rate(VIDEO_FRAME_CAP)  # the calm 20 would drop a third of the pictures
+            # At every frame, the frame cap setting the pace: an interval of 1 / VIDEO_FPS
+            # counts from its last call, so it skipped each frame that came a little early and
+            # showed only 24 of the 30 pictures a second.
+            self._video = Clock.schedule_interval(self._draw_video, 0)
 
     def unfollow(self) -> None:
         if getattr(self, "_video", None) is not None:
@@ -88,10 +95,17 @@ class VisitScreen(Screen):
             # The camera is gone: a frozen face would say it still films; the notice says why.
             self.ids.self_view.texture = None
             shown_local = None
-        self._shown = (
-            _show(self.ids.remote_video, remote, shown_remote),
-            _show(self.ids.self_view, local, shown_local),
-        )
+        now = Clock.get_time()
+        if (remote is not None and remote is not shown_remote) or (
+            now - self._self_view_at >= SELF_VIEW_ALONE_S
+        ):
+            # Yourself with the other side's next picture: on its own, your picture would make
+            # the screen draw a second time between two of theirs, and each frame drawn costs.
+            # Without theirs (not yet, or a still picture), yours still moves.
+            if local is not shown_local:
+                self._self_view_at = now
+            shown_local = _show(self.ids.self_view, local, shown_local)
+        self._shown = (_show(self.ids.remote_video, remote, shown_remote), shown_local)
 
     def ask_to_hang_up(self) -> None:
         self.confirming = True

@@ -86,3 +86,48 @@ def test_a_visit_frame_clips_nothing_through_the_stencil_buffer(ui, tmp_path, cl
             visit.unfollow()
 
     ui(kiosk, scenario)
+
+
+def test_every_picture_of_the_other_side_is_shown_and_yours_goes_with_them(
+    ui, tmp_path, clock, monkeypatch
+):
+    """The other side's pictures each reach the glass, however the frames fall; yours follow
+    theirs rather than making the screen draw once more between two of theirs, and keep
+    moving on their own when theirs stop."""
+    import kiosk.ui.visit_screen as visit_screen
+
+    uploads: list[int] = []
+    real_upload = visit_screen.bgr_texture
+
+    def counted(frame, reuse=None):
+        uploads.append(int(frame[0, 0, 0]))
+        return real_upload(frame, reuse)
+
+    monkeypatch.setattr(visit_screen, "bgr_texture", counted)
+    monkeypatch.setattr(visit_screen, "SELF_VIEW_ALONE_S", 0.5)
+    kiosk = make_kiosk(make_config(tmp_path), clock)
+    remote, local = [None], [None]
+
+    async def scenario(person):
+        visit = person.screen("visit")
+        person.app.root.current = "visit"
+        visit.follow(lambda: (remote[0], local[0]))
+        try:
+            for index in range(12):  # theirs at every second frame, yours at every frame
+                remote[0] = picture(10 + index)
+                local[0] = picture(100 + 2 * index)
+                await person.frames(1)
+                local[0] = picture(101 + 2 * index)
+                await person.frames(1)
+            theirs = [shade for shade in uploads if shade < 100]
+            yours = [shade for shade in uploads if shade >= 100]
+            assert theirs == list(range(10, 22))  # each once, in order, none skipped
+            assert len(yours) <= len(theirs) + 1  # with theirs, not between them
+
+            for index in range(3):  # theirs stopped: yours still move
+                local[0] = picture(200 + index)
+                await person.until(lambda index=index: 200 + index in uploads, what="yours")
+        finally:
+            visit.unfollow()
+
+    ui(kiosk, scenario)
