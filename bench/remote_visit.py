@@ -1,7 +1,7 @@
 """A remote visit (Chromium and a drawn housing kiosk) against a bare aiortc peer, in one run.
 
     python bench/remote_visit.py [--seconds 60] [--runs 1] [--settle-seconds 2] [--resident-last]
-                                 [--browser-nice N]
+                                 [--browser-nice N] [--browser-idle]
 
 The issue's goals (remote visits, 640x480, 60 s): both present and ready to the first picture
 on each side <= 1.0 s; >= 28 frames shown a second each way; the browser's camera to the
@@ -50,7 +50,8 @@ What is measured:
   display time.
 * **the family's browser elsewhere**: on a facility's kiosk the family's browser is not on the
   kiosk's two cores; here it is. ``--browser-nice 19`` lets Chromium take only what the kiosk
-  (or the bare peer) leaves, which comes closer to the kiosk alone on its machine.
+  (or the bare peer) leaves, which comes closer to the kiosk alone on its machine;
+  ``--browser-idle`` (the kernel's SCHED_IDLE) closer still: then Chromium is the one short.
 * **CPU**: the kiosk's screen process and its call's process over the window, against the bare
   peer's process (its gateway thread taken out); Chromium's beside both, for context.
 
@@ -773,7 +774,8 @@ def print_table(results: dict[str, Any]) -> None:
     print(
         f"remote visit, {WIDTH}x{HEIGHT} @ {FPS} fps both ways, {settings['seconds']:g} s window"
         f" after {settings['settle_seconds']:g} s settling, {settings['runs']} run(s), medians;"
-        f" the family in headless Chromium (nice {settings.get('browser_nice', 0)}), both ends"
+        f" the family in headless Chromium (nice {settings.get('browser_nice', 0)}"
+        f"{', SCHED_IDLE' if settings.get('browser_idle') else ''}), both ends"
         f" through the TURN relay on 127.0.0.1"
     )
     print(
@@ -839,6 +841,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="Chromium's niceness, 0-19 [0]; 19: it takes only the CPU the kiosk leaves, as if"
         " the family's browser were on another machine",
     )
+    parser.add_argument(
+        "--browser-idle",
+        action="store_true",
+        help="Chromium under the kernel's idle policy (SCHED_IDLE): it runs only on CPU that"
+        " nothing else wants, closer still to a browser on another machine (Chromium is then"
+        " the one short of CPU: it presents fewer of the kiosk's frames)",
+    )
     add_output_options(parser, RESULTS_FILE)
     parser.add_argument("--child", choices=("bare",), help=argparse.SUPPRESS)
     parser.add_argument("--ice", help=argparse.SUPPRESS)
@@ -859,7 +868,11 @@ def run(args: argparse.Namespace, children: Children, workdir: Path) -> dict[str
     with contextlib.ExitStack() as stack:
         stack.callback(video.unlink, missing_ok=True)
         turn = stack.enter_context(TurnServer(workdir / "turn"))
-        family = Family(stack.enter_context(CameraBrowser(video, nice=args.browser_nice)))
+        family = Family(
+            stack.enter_context(
+                CameraBrowser(video, nice=args.browser_nice, idle=args.browser_idle)
+            )
+        )
         for index in range(args.runs):
             for key in ("bare", "kiosk"):  # interleaved: bare, kiosk, bare, kiosk, ...
                 print(f"  run {index + 1}/{args.runs} {key} ...", end="", flush=True)
@@ -900,6 +913,7 @@ def run(args: argparse.Namespace, children: Children, workdir: Path) -> dict[str
             "route": "TURN relay on 127.0.0.1, relayed paths only, both ends",
             "browser_camera_frames": CAMERA_FRAMES,
             "browser_nice": args.browser_nice,
+            "browser_idle": args.browser_idle,
         },
         "goals": {
             "first_picture_s_max": GOAL_FIRST_PICTURE_S,

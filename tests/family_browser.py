@@ -78,10 +78,13 @@ def write_voice(path: Path, seconds: float = 3.0, rate: int = 48_000) -> Path:
 class FamilyBrowser:
     """One Chromium with the family's page; a context manager. Its microphone "speaks"."""
 
-    def __init__(self, language: str = "en", camera: Path | None = None, nice: int = 0) -> None:
+    def __init__(
+        self, language: str = "en", camera: Path | None = None, nice: int = 0, idle: bool = False
+    ) -> None:
         """``camera``: a Y4M file played as the camera (Chromium's test pattern without one);
-        ``nice``: Chromium's niceness (a family's browser is on another machine: a benchmark
-        lets it take only what this one's kiosk leaves)."""
+        ``nice``: Chromium's niceness, and ``idle``: the kernel's idle policy for it, so that
+        it runs only on processor time nothing else wants (a family's browser is on another
+        machine: a benchmark lets it take only what this one's kiosk leaves)."""
         self._profile = Path(tempfile.mkdtemp(prefix="kiosk-family-browser-"))
         voice = write_voice(self._profile / "voice.wav")
         options = webdriver.ChromeOptions()
@@ -94,8 +97,12 @@ class FamilyBrowser:
             options.add_argument(flag)
         options.add_experimental_option("prefs", {"intl.accept_languages": language})
         driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-        # Chromium's processes inherit the driver's niceness.
-        popen = {"preexec_fn": lambda: os.nice(nice)} if nice else {}
+        def lowered() -> None:  # Chromium's processes inherit the driver's priority
+            os.nice(nice)
+            if idle:
+                os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+        popen = {"preexec_fn": lowered} if nice or idle else {}
         self.driver = webdriver.Chrome(options=options, service=Service(driver, popen_kw=popen))
 
     def __enter__(self) -> FamilyBrowser:

@@ -140,5 +140,7 @@ class CameraBrowser(FamilyBrowser):
     """The family's browser (:class:`tests.family_browser.FamilyBrowser`) with the Y4M file
     ``video`` as its camera instead of Chromium's own test pattern."""
 
-    def __init__(self, video: Path, language: str = "en", nice: int = 0) -> None:
-        super().__init__(language, camera=video, nice=nice)
+    def __init__(
+        self, video: Path, language: str = "en", nice: int = 0, idle: bool = False
+    ) -> None:
+        super().__init__(language, camera=video, nice=nice, idle=idle)
