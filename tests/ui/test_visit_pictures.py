@@ -18,19 +18,25 @@ def picture(shade: int) -> np.ndarray:
     return np.full((120, 160, 3), shade, dtype=np.uint8)
 
 
-def test_each_new_picture_is_uploaded_once_and_a_repeated_one_not_at_all(
-    ui, tmp_path, clock, monkeypatch
-):
+@pytest.fixture
+def uploads(monkeypatch) -> list[int]:
+    """The shade of each picture the visit screen puts into a texture, in order."""
     import kiosk.ui.visit_screen as visit_screen
 
-    uploads: list[int] = []
+    shades: list[int] = []
     real_upload = visit_screen.bgr_texture
 
     def counted(frame, reuse=None):
-        uploads.append(int(frame[0, 0, 0]))
+        shades.append(int(frame[0, 0, 0]))
         return real_upload(frame, reuse)
 
     monkeypatch.setattr(visit_screen, "bgr_texture", counted)
+    return shades
+
+
+def test_each_new_picture_is_uploaded_once_and_a_repeated_one_not_at_all(
+    ui, tmp_path, clock, uploads
+):
     kiosk = make_kiosk(make_config(tmp_path), clock)
     remote, local = [picture(10)], [picture(200)]
 
@@ -89,21 +95,13 @@ def test_a_visit_frame_clips_nothing_through_the_stencil_buffer(ui, tmp_path, cl
 
 
 def test_every_picture_of_the_other_side_is_shown_and_yours_goes_with_them(
-    ui, tmp_path, clock, monkeypatch
+    ui, tmp_path, clock, uploads, monkeypatch
 ):
     """The other side's pictures each reach the glass, however the frames fall; yours follow
     theirs rather than making the screen draw once more between two of theirs, and keep
     moving on their own when theirs stop."""
     import kiosk.ui.visit_screen as visit_screen
 
-    uploads: list[int] = []
-    real_upload = visit_screen.bgr_texture
-
-    def counted(frame, reuse=None):
-        uploads.append(int(frame[0, 0, 0]))
-        return real_upload(frame, reuse)
-
-    monkeypatch.setattr(visit_screen, "bgr_texture", counted)
     monkeypatch.setattr(visit_screen, "SELF_VIEW_ALONE_S", 0.5)
     kiosk = make_kiosk(make_config(tmp_path), clock)
     remote, local = [None], [None]
