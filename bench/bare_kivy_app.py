@@ -3,9 +3,9 @@
     python bench/bare_kivy_app.py [--kivy-home DIR] [--async] [--maxfps N]
 
 Same environment and Config as ``kiosk.ui.kivy_setup.configure`` in windowed mode (1280x800,
-KIVY_NO_ARGS, KIVY_HOME in a scratch folder, maxfps 20, Kivy logging through ``logging``), but
-none of the kiosk's code is imported. ``--async`` runs the app on an asyncio loop with
-``App.async_run`` as the kiosk does; by default it runs with the plain ``App.run``.
+KIVY_NO_ARGS, KIVY_HOME in a scratch folder, maxfps 20, no multisampling, Kivy logging through
+``logging``), but none of the kiosk's code is imported. ``--async`` runs the app on an asyncio
+loop with ``App.async_run`` as the kiosk does; by default it runs with the plain ``App.run``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def configure(kivy_home: Path, maxfps: int = MAXFPS) -> None:
     Config.set("graphics", "width", str(WIDTH))
     Config.set("graphics", "height", str(HEIGHT))
     Config.set("graphics", "maxfps", str(maxfps))
+    Config.set("graphics", "multisamples", "0")  # as the kiosk: no multisampling in software
 
 
 def main(argv: list[str] | None = None) -> int:
