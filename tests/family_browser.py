@@ -97,6 +97,7 @@ class FamilyBrowser:
             options.add_argument(flag)
         options.add_experimental_option("prefs", {"intl.accept_languages": language})
         driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
         def lowered() -> None:  # Chromium's processes inherit the driver's priority
             os.nice(nice)
             if idle:
