@@ -32,6 +32,11 @@ _AIORTC_BUFFER = "_RTCRtpReceiver__jitter_buffer"
 HOLE_WAIT_S = 0.3  # about a retransmission's round trip on a slow line
 MAX_BACKLOG_S = 0.2
 ASK_AGAIN_S = 0.5
+# Each request not yet answered by a keyframe doubles the wait before the next, up to this: on
+# a slow line a keyframe takes longer than ASK_AGAIN_S to arrive (640x480 at 500 kbit/s, most
+# of a second), and each new request put another keyframe on the line before it, so that none
+# came whole and the picture froze for seconds.
+ASK_AGAIN_MAX_S = 4.0
 MAX_HELD = 1024  # packets
 SOUND_REORDER = 4  # later sound packets here before a missing one is given up: 80 ms
 SOUND_BACKLOG = 4  # between two keyframe requests while waiting for one
@@ -67,6 +72,7 @@ class FreshVideoBuffer:
         self._need_keyframe = True
         self._stuck_since: float | None = None
         self._asked_at: float | None = None
+        self._ask_wait_s = ASK_AGAIN_S  # before asking again while still waiting for a keyframe
         self.dropped_frames = 0
         self.keyframes_asked = 0
 
@@ -106,6 +112,8 @@ class FreshVideoBuffer:
             if self._need_keyframe and not is_keyframe(data):
                 self.dropped_frames += 1
                 continue
+            if self._need_keyframe:  # the request answered: the next may be made at once
+                self._asked_at, self._ask_wait_s = None, ASK_AGAIN_S
             self._need_keyframe = False
             self._ready.append(JitterFrame(data=data, timestamp=packets[0].timestamp))
 
@@ -187,12 +195,16 @@ class FreshVideoBuffer:
         """Still waiting for a keyframe, with frames going to waste: ask (again)."""
         if not self._need_keyframe or not self.dropped_frames:
             return False
-        if self._asked_at is not None and self._clock() - self._asked_at < ASK_AGAIN_S:
-            return False
         return self._ask()
 
     def _ask(self) -> bool:
-        self._asked_at = self._clock()
+        """A keyframe request, unless one is still unanswered and not yet given its time."""
+        now = self._clock()
+        if self._asked_at is not None and now - self._asked_at < self._ask_wait_s:
+            return False
+        if self._asked_at is not None and self._need_keyframe:
+            self._ask_wait_s = min(2 * self._ask_wait_s, ASK_AGAIN_MAX_S)
+        self._asked_at = now
         self.keyframes_asked += 1
         return True
 

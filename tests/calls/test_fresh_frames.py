@@ -4,12 +4,15 @@ packet, then gives up on it and asks for a keyframe; it never lets frames pile u
 from __future__ import annotations
 
 import asyncio
+from itertools import pairwise
 
 from aiortc import RTCPeerConnection
 from aiortc.rtp import RtpPacket
 
 from kiosk.calls import fresh_frames
 from kiosk.calls.fresh_frames import (
+    ASK_AGAIN_MAX_S,
+    ASK_AGAIN_S,
     HOLE_WAIT_S,
     SOUND_BACKLOG,
     FreshSoundBuffer,
@@ -130,6 +133,29 @@ def test_frames_never_pile_up_behind_one_another() -> None:
     frames, asked = feed(buffer, [first_lost])  # all ten whole at once: too late to show
     assert frames == [] and asked
     assert feed(buffer, stream.frame_packets(key=True))[0] == [33000]
+
+
+def test_on_a_slow_line_a_keyframe_on_its_way_is_not_asked_for_again_and_again() -> None:
+    """Each request not yet answered waits twice as long before the next: on a slow line a
+    new request would put another keyframe on the line ahead of the one still coming."""
+    clock = Clock()
+    buffer, stream = FreshVideoBuffer(clock=clock), Stream()
+    feed(buffer, stream.frame_packets())  # joined in the middle: asks at once
+    asked_at = [clock.now]
+    for _ in range(200):  # ten seconds of frames, none of them a keyframe
+        clock.now += 0.05
+        if feed(buffer, stream.frame_packets())[1]:
+            asked_at.append(clock.now)
+    waits = [round(b - a, 2) for a, b in pairwise(asked_at)]
+    assert waits[0] >= ASK_AGAIN_S
+    assert all(later >= earlier for earlier, later in pairwise(waits))
+    assert max(waits) <= ASK_AGAIN_MAX_S + 0.05 and len(asked_at) <= 6
+
+    assert feed(buffer, stream.frame_packets(key=True))[0]  # the keyframe, at last
+    broken = stream.frame_packets()
+    feed(buffer, [broken[0], broken[2]])
+    clock.now += HOLE_WAIT_S + 0.01
+    assert feed(buffer, stream.frame_packets())[1]  # answered before: the next asked at once
 
 
 def test_a_stream_joined_in_the_middle_waits_for_a_keyframe_and_asks_for_one() -> None:
