@@ -132,7 +132,15 @@ class LocalBroker:
         spawned: list[subprocess.Popen[bytes] | BaseException] = []
         ready = threading.Event()
         parent_may_end = threading.Event()
-        die_with_parent = _parent_death_signal(signal.SIGTERM)
+        # util-linux's setpriv makes the call and execs Mosquitto: Python code run between
+        # fork and exec (a preexec_fn) makes the child drop the other threads' objects first,
+        # and one holding a thread pool of its own (PyAV's picture converter, left by a call)
+        # hung the child for good in pthread_cond_destroy.
+        setpriv = shutil.which("setpriv")
+        if setpriv is not None:
+            argv, child_setup = [setpriv, "--pdeathsig", "TERM", "--", *argv], None
+        else:
+            child_setup = _parent_death_signal(signal.SIGTERM)
 
         def parent() -> None:
             try:
@@ -141,7 +149,7 @@ class LocalBroker:
                         argv,
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,
-                        preexec_fn=die_with_parent,
+                        preexec_fn=child_setup,
                     )
                 )
             except BaseException as error:  # handed to the caller below
