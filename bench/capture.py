@@ -94,6 +94,7 @@ from harness import (  # noqa: E402
     add_child_options,
     add_output_options,
     bench_header,
+    bgr_into_texture,
     child_main,
     compare_in_children,
     configure_bare_kivy,
@@ -380,19 +381,6 @@ def kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # --- the bare child ---------------------------------------------------------------------------
-
-
-def bgr_into_texture(frame: Any, reuse: Any) -> Any:
-    """As kiosk/ui/widgets/textures.py's bgr_texture: one RGB texture, reused, rows flipped."""
-    from kivy.graphics.texture import Texture
-
-    height, width = frame.shape[:2]
-    texture = reuse
-    if texture is None or texture.size != (width, height):
-        texture = Texture.create(size=(width, height), colorfmt="rgb")
-        texture.flip_vertical()
-    texture.blit_buffer(frame.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
-    return texture
 
 
 def bare_child(args: argparse.Namespace) -> dict[str, Any]:

@@ -106,6 +106,7 @@ from harness import (  # noqa: E402
     Harness,
     add_output_options,
     bench_header,
+    bgr_into_texture,
     configure_bare_kivy,
     configure_kiosk_kivy,
     demo_config,
@@ -417,19 +418,6 @@ def headless_child(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # --- inside a Kivy child: the preview, watched -----------------------------------------------
-
-
-def bgr_into_texture(frame: Any, reuse: Any) -> Any:
-    """As kiosk/ui/widgets/textures.py's bgr_texture: one RGB texture, reused, rows flipped."""
-    from kivy.graphics.texture import Texture
-
-    height, width = frame.shape[:2]
-    texture = reuse
-    if texture is None or texture.size != (width, height):
-        texture = Texture.create(size=(width, height), colorfmt="rgb")
-        texture.flip_vertical()
-    texture.blit_buffer(frame.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
-    return texture
 
 
 async def watch_preview(

@@ -519,6 +519,20 @@ def orchestrate(
     return 0
 
 
+def bgr_into_texture(frame: Any, reuse: Any) -> Any:
+    """A bare Kivy app's picture upload: one RGB texture, reused, rows flipped, BGR blitted
+    (the kiosk's own is kiosk/ui/widgets/textures.py)."""
+    from kivy.graphics.texture import Texture
+
+    height, width = frame.shape[:2]
+    texture = reuse
+    if texture is None or texture.size != (width, height):
+        texture = Texture.create(size=(width, height), colorfmt="rgb")
+        texture.flip_vertical()
+    texture.blit_buffer(frame.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
+    return texture
+
+
 # --- inside a child: the kiosk and Kivy set up ------------------------------------------------
 
 

@@ -45,6 +45,7 @@ from harness import (  # noqa: E402
     add_child_options,
     add_output_options,
     bench_header,
+    bgr_into_texture,
     child_main,
     compare_in_children,
     configure_bare_kivy,
@@ -129,19 +130,13 @@ def bare_child(args: argparse.Namespace) -> dict[str, Any]:
     configure_bare_kivy(args.workdir)
     from kivy.app import App
     from kivy.clock import Clock
-    from kivy.graphics.texture import Texture
     from kivy.uix.floatlayout import FloatLayout
     from kivy.uix.image import Image
 
     frames, count = pictures(), [0]
 
     def shown(image: Image, frame: Any) -> None:
-        texture = image.texture
-        if texture is None:
-            texture = Texture.create(size=(PICTURE[1], PICTURE[0]), colorfmt="rgb")
-            texture.flip_vertical()
-        texture.blit_buffer(frame.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
-        image.texture = texture
+        image.texture = bgr_into_texture(frame, image.texture)
         image.canvas.ask_update()
 
     class BareVisit(App):
