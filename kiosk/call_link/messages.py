@@ -101,6 +101,7 @@ class CallStats:
     send_size: tuple[int, int] | None = None  # what the sender chose, after any lowering
     send_fps: float = 0.0  # the frame rate the sender aims at, after any lowering
     send_usage: float = 0.0  # the share of the last second the sender spent on frames
+    send_kbit: int = 0  # the rate the picture may take on the line (kiosk.calls.send_rate)
     codec: str | None = None
     consent_expired: int = 0  # peer connections that failed after being connected
     last_media_at: float | None = None  # monotonic: the newest frame heard from the network

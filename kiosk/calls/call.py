@@ -49,7 +49,8 @@ from aiortc import (
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 
 from hardware.interfaces import Camera
-from kiosk.calls import fresh_frames
+from kiosk.calls import fresh_frames, rate_control
+from kiosk.calls.send_rate import SendRate
 from kiosk.calls.signalling import READY, Bye, Ready, SignalObject, VisitSignalling
 from kiosk.calls.tracks import (
     AudioLevelSink,
@@ -120,6 +121,7 @@ class Call:
         self.ended_by_peer = False
         self.restarts = 0  # peer connections replaced after the first
         self.started_at: float | None = None  # time.monotonic() when start() began
+        self.send_rate = SendRate()  # the current peer connection's
 
         self._pc: RTCPeerConnection | None = None
         self._receiver: asyncio.Task[None] | None = None
@@ -129,6 +131,7 @@ class Call:
         self._awaiting_answer = False  # offerer: the current pc's offer is sent, unanswered
         self._answered_offer: str | None = None  # answerer: the SDP of the offer last answered
         self._pcs_made = 0
+        self._rate_watch: asyncio.Task[None] | None = None
         self._ending = False
         self._ended = asyncio.Event()
 
@@ -279,6 +282,10 @@ class Call:
         # Handles, not the tracks: aiortc stops a sender's track when the connection closes.
         pc.addTrack(ForwardingTrack(self.local_video))
         pc.addTrack(ForwardingTrack(self.local_audio))
+        self.send_rate = SendRate()  # a new path: what the old one carried says little
+        self._rate_watch = rate_control.attach(
+            pc, self.send_rate, self.local_video.quality.fit_line
+        )
         self._pc = pc
         return pc
 
@@ -373,6 +380,8 @@ class Call:
             pc, self._pc = self._pc, None
             if pc is not None:
                 await pc.close()
+            if self._rate_watch is not None:
+                self._rate_watch.cancel()
             await self.remote_video.stop()
             await self.remote_audio.stop()
             self.local_video.stop()

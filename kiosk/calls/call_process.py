@@ -243,6 +243,7 @@ class _CallHost:
             send_size=call.local_video.sent_size,
             send_fps=round(call.local_video.send_fps, 1),
             send_usage=round(call.local_video.quality.usage, 2),
+            send_kbit=call.send_rate.target_bps // 1000,
             codec=_codec(call),
             consent_expired=self._consent_lost,
             last_media_at=max(heard) if heard else None,

@@ -42,6 +42,8 @@ class SendQuality:
         self.level = 0
         self.usage = 0.0  # the share of the last check's second spent on frames
         self.changes = 0
+        # The share of the camera's size the line's rate carries (kiosk.calls.send_rate).
+        self.line_scale = 1.0
         self._bucket_start = clock()
         self._busy = 0.0
         self._over = 0
@@ -54,11 +56,18 @@ class SendQuality:
         return LADDER[self.level]
 
     def size(self, width: int, height: int) -> tuple[int, int]:
-        """The size to send a ``width`` × ``height`` picture at (even sides, as codecs want)."""
-        scale = self.step.scale
+        """The size to send a ``width`` × ``height`` picture at (even sides, as codecs want):
+        the smaller of what the processor and the line allow."""
+        scale = min(self.step.scale, self.line_scale)
         if scale >= 1.0:
             return width, height
         return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+
+    def fit_line(self, scale: float) -> None:
+        """The line's rate carries pictures of ``scale`` times the camera's size at most."""
+        if scale != self.line_scale:
+            log.info("the line carries %.0f%% of the camera's size", scale * 100)
+            self.line_scale = scale
 
     def busy(self, seconds: float) -> None:
         """One frame kept the sender busy ``seconds`` (encoding it and sending it)."""

@@ -91,3 +91,17 @@ def test_the_camera_track_sends_a_smaller_picture_when_frames_keep_it_busy() -> 
     assert sizes.index((480, 360)) < sizes.index((320, 240))  # smaller, then smaller still
     assert track.quality.step.rate < 1.0, "the rate never came down"
     assert track.send_fps < 30.0 and track.sent_size == (320, 240)
+
+
+def test_the_line_caps_the_size_as_the_processor_does_and_the_smaller_wins() -> None:
+    clock = Clock()
+    quality = SendQuality(clock=clock)
+    quality.fit_line(0.5)
+    assert quality.size(640, 480) == (320, 240)
+    quality.fit_line(1.0)
+    assert quality.size(640, 480) == (640, 480)
+    run(quality, clock, 2.5, 0.95)  # the processor's first step: 0.75
+    quality.fit_line(0.5)
+    assert quality.size(640, 480) == (320, 240)
+    quality.fit_line(1.0)
+    assert quality.size(640, 480) == (480, 360)
