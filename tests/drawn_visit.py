@@ -343,6 +343,7 @@ class Stretch:
     restarts: int  # new connections the call made
     consent_lost: int
     poor_s: float  # seconds "Poor connection" was shown
+    send_kbit: int  # the lowest rate this kiosk's own picture was allowed on the line
 
     def line(self) -> str:
         return (
@@ -350,7 +351,7 @@ class Stretch:
             f"{self.age_worst_ms:5.0f} ms | {self.pictures_per_s:4.1f} pictures/s | "
             f"sound {self.sound_per_s / 50:4.0%} | poor {self.poor_s:4.1f} s | "
             f"reconnects {self.reconnects} restarts {self.restarts} consent lost "
-            f"{self.consent_lost}"
+            f"{self.consent_lost} | sends down to {self.send_kbit} kbit/s"
         )
 
 
@@ -376,4 +377,5 @@ def stretch(reports: list[ScreenReport], start: int, end: int) -> Stretch:
         restarts=int(grew("restarts")),
         consent_lost=int(grew("consent_expired")),
         poor_s=grew("poor_seconds"),
+        send_kbit=min((r.call.get("send_kbit", 0) for r in during), default=0),
     )
