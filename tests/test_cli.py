@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import sysconfig
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import kiosk
+from kiosk.store.database import connect
 from tests.waiting import wait_until
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
@@ -211,7 +211,7 @@ def headless_args(tmp_path: Path, data_dir: Path) -> list[str]:
 
 
 def assert_kiosk_database(path: Path) -> None:
-    with sqlite3.connect(path) as connection:
+    with connect(path) as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
     assert {"visits", "residents", "snapshots"} <= tables
 
@@ -255,7 +255,7 @@ def test_headless_demo_keeps_its_data_under_xdg_data_home(
     running = start(["run", "--headless", "--demo"])
     running.wait_for(lambda: "running headless" in running.stderr, "'running headless' log line")
     assert running.stop() == 0, running.stderr
-    with sqlite3.connect(database) as connection:
+    with connect(database) as connection:
         names = {row[0] for row in connection.execute("SELECT display_name FROM residents")}
     assert names == {"M. Alvarez", "D. Johnson"}
 

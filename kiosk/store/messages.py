@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from sqlite3 import Connection
 
+from kiosk.store.connection import Connection
 from kiosk.store.schedule import _iso_z, _utc_now
 from kiosk.store.transaction import transaction
 

@@ -10,8 +10,8 @@ any library runs it, and each step is one transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from sqlite3 import Connection
 
+from kiosk.store.connection import Connection
 from kiosk.store.errors import StoreError
 from kiosk.store.transaction import transaction
 

@@ -11,8 +11,8 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from sqlite3 import Connection
 
+from kiosk.store.connection import Connection
 from kiosk.store.messages import MessagesRepository
 from kiosk.store.schedule import _iso_z, _utc_now
 from kiosk.store.transaction import transaction

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from sqlite3 import Connection
 
+from kiosk.store.connection import Connection
 from kiosk.store.schedule import _iso_z, _utc_now
 
 PROCESSED_KINDS = frozenset({"message", "message_status", "command"})

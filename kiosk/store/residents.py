@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from sqlite3 import Connection
 from typing import Any
 
+from kiosk.store.connection import Connection
 from kiosk.store.schedule import _iso_z, _utc_now
 from kiosk.store.transaction import transaction
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from sqlite3 import Connection
 from typing import Any
 
+from kiosk.store.connection import Connection
 from kiosk.store.transaction import transaction
 
 VISIT_COLUMNS = (

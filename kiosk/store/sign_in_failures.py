@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from sqlite3 import Connection
 
+from kiosk.store.connection import Connection
 from kiosk.store.schedule import _iso_z
 
 

@@ -13,9 +13,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from sqlite3 import Connection
 from typing import Any
 
+from kiosk.store.connection import Connection
 from kiosk.store.schedule import _iso_z, _utc_now
 
 SNAPSHOT_KINDS = ("config", "schedule", "residents", "notice")

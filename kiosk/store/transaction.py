@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from sqlite3 import Connection
+
+from kiosk.store.connection import Connection
 
 
 @contextmanager

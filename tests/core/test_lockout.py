@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from sqlite3 import Connection
 
 import pytest
 
@@ -18,6 +17,7 @@ from kiosk.core.lockout import (
     lockout_minutes,
 )
 from kiosk.store import open_database
+from kiosk.store.connection import Connection
 from kiosk.store.sign_in_failures import SignInFailuresRepository
 from tests.core.residents import START
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pathlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from sqlite3 import Connection
 
 import pytest
 
 from kiosk.core.clock import FakeClock
 from kiosk.store import open_database
+from kiosk.store.connection import Connection
 
 
 @pytest.fixture

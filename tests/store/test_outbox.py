@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 import pathlib
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
-from sqlite3 import Connection
 
 import pytest
+from sqlcipher3 import dbapi2 as sqlite3
 
 from kiosk.core.clock import FakeClock
 from kiosk.store import OutboxFull, OutboxRecord, OutboxRepository, open_database
+from kiosk.store.connection import Connection
+from kiosk.store.database import connect
+from kiosk.store.database_key import NO_KEY
 from kiosk.store.transaction import transaction
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -91,7 +93,7 @@ def test_a_record_is_committed_when_append_returns(
     seq = outbox.append("up/outbox", "m-1", data)
     assert not db.in_transaction
     # Another connection, while the writer is still open, sees it.
-    other = sqlite3.connect(path)
+    other = connect(path)
     try:
         found = other.execute("SELECT seq, record_id, size FROM outbox").fetchall()
     finally:
@@ -410,34 +412,40 @@ def test_a_failing_acknowledgement_changes_neither_message_nor_record(
     assert outbox.depth() == 1
 
 
-def _bytes_after_delivery(
+def _bytes_around_delivery(
     db: Connection, path: pathlib.Path, clock: FakeClock, marker: str
-) -> bytes:
-    """A capture queued, delivered (deleted) and checkpointed: the file's bytes, WAL too."""
+) -> tuple[bytes, bytes]:
+    """A capture queued, then delivered (deleted): the file's bytes before, and after with its
+    WAL, each checkpointed."""
     outbox = OutboxRepository(db, budget_bytes=10_000_000, now=clock.now)
     body = ('{"v":1,"type":"capture","data_b64":"' + marker * 2000 + '"}').encode()
     seq = outbox.append("kiosk/v1/f/lobby-01/up/captures", "c-1", body)
     outbox.append("kiosk/v1/f/lobby-01/up/events", "e-1", payload(1))
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    assert marker.encode() in path.read_bytes()  # the photo is there to be found
+    before = path.read_bytes()
     outbox.delete([seq])
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     wal = path.with_name(path.name + "-wal")
-    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    return before, path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
 
 def test_a_delivered_record_leaves_no_trace_in_the_database_file(
     db: Connection, path: pathlib.Path, tmp_path: pathlib.Path, clock: FakeClock
 ) -> None:
-    """A visitor's ID photo, once the broker has it, cannot be read back from the file."""
+    """A visitor's ID photo, once the broker has it, cannot be read back from the file: not
+    from the encrypted file, nor, should its key be taken, from the pages it freed."""
     marker = "VISITOR-PHOTO-7f3a9c"
-    # Control: where SQLite is built without zeroing deletes, the photo stays in free pages.
-    plain_path = tmp_path / "plain" / "kiosk.db"
-    plain_path.parent.mkdir()
-    plain = open_database(plain_path)
-    plain.execute("PRAGMA secure_delete = OFF")
-    try:
-        assert marker.encode() in _bytes_after_delivery(plain, plain_path, clock, marker)
-    finally:
-        plain.close()
-    assert marker.encode() not in _bytes_after_delivery(db, path, clock, marker)
+    # Control: plain SQLite without zeroing deletes keeps the photo in free pages.
+    for secure_delete, kept in (("OFF", True), ("ON", False)):
+        plain_path = tmp_path / f"plain-{secure_delete}" / "kiosk.db"
+        plain = open_database(plain_path, key=NO_KEY)
+        plain.execute(f"PRAGMA secure_delete = {secure_delete}")
+        try:
+            before, after = _bytes_around_delivery(plain, plain_path, clock, marker)
+        finally:
+            plain.close()
+        assert marker.encode() in before  # the photo is there to be found
+        assert (marker.encode() in after) is kept, f"secure_delete {secure_delete}"
+    assert db.execute("PRAGMA secure_delete").fetchone()[0] == 1
+    before, after = _bytes_around_delivery(db, path, clock, marker)
+    assert marker.encode() not in before + after

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pathlib
 from datetime import timedelta
-from sqlite3 import Connection
 
 import pytest
 
 from kiosk.core.clock import FakeClock
 from kiosk.store import MessagesRepository, ProcessedEntry, ProcessedRepository, open_database
+from kiosk.store.connection import Connection
 from kiosk.store.transaction import transaction
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pathlib
-import sqlite3
-from sqlite3 import Connection
 from typing import Any
 
 import pytest
+from sqlcipher3 import dbapi2 as sqlite3
 
 from kiosk.core.clock import FakeClock
 from kiosk.store import MessagesRepository, ResidentsRepository, open_database
+from kiosk.store.connection import Connection
 from kiosk.store.transaction import transaction
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pathlib
 from datetime import UTC, datetime, timedelta, timezone
-from sqlite3 import Connection
 
 from kiosk.store import open_database
+from kiosk.store.connection import Connection
 from kiosk.store.sign_in_failures import FailureRecord, SignInFailuresRepository
 
 UNTIL = datetime(2026, 11, 23, 19, 5, tzinfo=UTC)

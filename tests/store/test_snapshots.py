@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pathlib
-from sqlite3 import Connection
 
 import pytest
 
 from kiosk.core.clock import FakeClock
 from kiosk.store import ScheduleRepository, Snapshot, SnapshotRepository, open_database
+from kiosk.store.connection import Connection
 from kiosk.store.transaction import transaction
 
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 import pathlib
-import sqlite3
+import sqlite3 as plain_sqlite
 import subprocess
 import sys
 import threading
-from sqlite3 import Connection
 from typing import Any
 
 import pytest
+from sqlcipher3 import dbapi2 as sqlite3
 
 from kiosk.store import StoreError, migrations, open_database, schema_version
+from kiosk.store.connection import Connection
+from kiosk.store.database import connect
 from kiosk.store.migrations import MIGRATIONS, migrate
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -183,7 +185,7 @@ EXPECTED_INDEXES = {
 
 def raw_database(path: pathlib.Path) -> Connection:
     """A connection that, unlike open_database, does not migrate by itself."""
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
 
@@ -362,7 +364,7 @@ def test_migrate_refuses_a_target_it_cannot_reach(tmp_path: pathlib.Path) -> Non
 def test_a_database_from_a_newer_kiosk_is_refused(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "kiosk.db"
     open_database(path).close()
-    conn = sqlite3.connect(path)
+    conn = connect(path)
     conn.execute(f"PRAGMA user_version = {LATEST + 1}")
     conn.commit()
     conn.close()
@@ -376,7 +378,7 @@ def test_a_database_from_a_newer_kiosk_is_refused(tmp_path: pathlib.Path) -> Non
     assert str(path) in message
     assert "\n" not in message
 
-    conn = sqlite3.connect(path)
+    conn = connect(path)
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST + 1
     finally:
@@ -390,21 +392,21 @@ def test_a_file_that_is_not_a_database_is_refused_and_left_alone(tmp_path: pathl
 
     with pytest.raises(StoreError) as caught:
         open_database(path)
-    assert str(caught.value).startswith(f"{path} is not an SQLite database")
+    assert str(caught.value).startswith(f"{path} is not a kiosk database")
     assert "\n" not in str(caught.value)
     assert path.read_bytes() == garbage
 
 
 def test_another_programs_database_is_refused_and_left_alone(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "kiosk.db"
-    conn = sqlite3.connect(path)
+    conn = plain_sqlite.connect(path)
     conn.execute("CREATE TABLE visits (something_else TEXT)")
     conn.commit()
     conn.close()
 
     with pytest.raises(StoreError, match="not a kiosk database"):
         open_database(path)
-    conn = sqlite3.connect(path)
+    conn = plain_sqlite.connect(path)  # left as it was: plain, and theirs
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
         names = conn.execute("SELECT name FROM sqlite_master").fetchall()
@@ -423,7 +425,7 @@ def test_connection_is_durable_wal_and_usable_from_another_thread(tmp_path: path
         assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
         # WAL is a property of the file: every other connection gets it too.
-        other = sqlite3.connect(path)
+        other = connect(path)
         try:
             assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         finally:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pathlib
-import sqlite3
-from sqlite3 import Connection
 from typing import Any
 
 import pytest
+from sqlcipher3 import dbapi2 as sqlite3
 
 from kiosk.core.clock import FakeClock
 from kiosk.store import ScheduleRepository, open_database
+from kiosk.store.connection import Connection
+from kiosk.store.database import connect
 from kiosk.store.transaction import transaction
 
 
@@ -154,7 +155,7 @@ def test_the_schedule_survives_close_and_reopen(path: pathlib.Path, clock: FakeC
     db.close()
 
     # A separate plain connection sees it committed, not only the one that wrote it.
-    plain = sqlite3.connect(path)
+    plain = connect(path)
     try:
         assert plain.execute("SELECT count(*) FROM visits").fetchone()[0] == 3
     finally:

@@ -25,7 +25,6 @@ import asyncio
 import concurrent.futures
 import itertools
 import json
-import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -48,6 +47,7 @@ from cloudsim.broker import LocalBroker
 from cloudsim.sim import CloudSim
 from kiosk.assembly import build_kiosk
 from kiosk.contract import builders as uplink
+from kiosk.store.database import connect
 from kiosk.sync.link import LinkHandler, MqttLink
 from kiosk.sync.service import SyncService
 from tests.conftest import make_config
@@ -217,7 +217,7 @@ def close_abandoned(leftovers: list[Any]) -> None:
 
 def outbox_rows(database_path: Path) -> list[tuple[int, str, str]]:
     """(seq, topic kind, record id) of what the outbox holds, read as an operator would."""
-    conn = sqlite3.connect(database_path, timeout=10)
+    conn = connect(database_path, timeout=10)
     try:
         rows = conn.execute("SELECT seq, topic, record_id FROM outbox ORDER BY seq").fetchall()
     finally:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from cloudsim.sim import CloudSim, make_resident, make_visit
 from kiosk.assembly import build_kiosk
 from kiosk.core.credentials import badge_lookup
 from kiosk.core.kiosk import Kiosk
+from kiosk.store.database import connect
 from kiosk.store.schedule import ScheduleRepository
 from tests.conftest import make_config
 from tests.sync.conftest import FACILITY
@@ -39,7 +39,7 @@ def visit(visit_id: str, hours: float = 0, inmate: str = "A1024", name: str = "J
 
 def rows(database_path: Path, sql: str, params: tuple = ()) -> list[tuple]:
     """A read-only look at the kiosk's database, as with the sqlite3 shell (also while it runs)."""
-    conn = sqlite3.connect(database_path, timeout=10)
+    conn = connect(database_path, timeout=10)
     try:
         return conn.execute(sql, params).fetchall()
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.store.database import connect
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.ui
@@ -85,7 +85,7 @@ def test_demo_kiosk_starts_draws_and_stops_cleanly_on_sigterm(display, tmp_path,
 
 def schedule_version(database: Path) -> int | None:
     """The version of the schedule the kiosk holds, read beside it as an operator would."""
-    with contextlib.closing(sqlite3.connect(database, timeout=10)) as conn:
+    with contextlib.closing(connect(database, timeout=10)) as conn:
         row = conn.execute("SELECT version FROM snapshots WHERE kind = 'schedule'").fetchone()
     return None if row is None else row[0]
 
