@@ -36,6 +36,7 @@ from provisioning.config_file import (
 from provisioning.devices import run_device_selftest, summary
 from provisioning.errors import ProvisionError, UsageError
 from provisioning.files import PlannedFile, can_write, write_all
+from provisioning.install import seal_key
 from provisioning.keys import (
     CheckedCertificate,
     check_certificate,
@@ -205,6 +206,10 @@ def run(args: argparse.Namespace, out: Out, stream: TextIO | None = None) -> int
     with out.step("Writing the configuration, certificate and key") as step:
         write_all(planned)
         step.detail = f"{len(planned)} files in {root(layout.CONFIG_DIR)}"
+    if root.live:
+        seal_key(out, root)
+    else:
+        out.skip("the database key is sealed on the kiosk itself (install or enroll there)")
 
     if args.json:
         print(json.dumps(_summary_json(final, plan, planned, checked, report, request_id, out)))

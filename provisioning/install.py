@@ -24,6 +24,7 @@ from provisioning.errors import ProvisionError
 from provisioning.files import PlannedFile, can_write, write_all
 from provisioning.layout import Root
 from provisioning.output import Out
+from provisioning.sealed_key import CREDENTIAL, SealError, seal_database_key
 
 SYSUSERS_TEXT = f"""\
 # The kiosk's service user (kiosk-provision install). systemd-sysusers creates it at boot, or
@@ -188,6 +189,10 @@ def run(args: argparse.Namespace, out: Out) -> int:
     if not root.live:
         for command in commands:
             out.skip(f"not run under --root: {' '.join(command.argv)} ({command.why})")
+        out.skip(
+            "the database key is not sealed under --root (it is sealed to the kiosk's own "
+            "TPM or host key): run install or enroll on the kiosk itself"
+        )
         out.info(
             "The kiosk user and /var/lib/kiosk are created at the tree's first boot "
             "(systemd-sysusers, systemd-tmpfiles); enable the service there with "
@@ -197,6 +202,7 @@ def run(args: argparse.Namespace, out: Out) -> int:
     for command in commands:
         _run_command(out, command)
     _give_key_to_kiosk_user(out, root)
+    seal_key(out, root)
     out.ok(f"installed; {layout.SERVICE} starts at the next boot (or: systemctl start kiosk)")
     return 0
 
@@ -215,6 +221,16 @@ def _run_command(out: Out, command: Command) -> None:
                 f"`{' '.join(command.argv)}` failed ({detail[-1] if detail else result.returncode}"
                 f"): {command.why} is not done; fix it and run install again"
             )
+
+
+def seal_key(out: Out, root: Root) -> None:
+    """The database key sealed for ``kiosk.service`` (kept if there is one): the service does
+    not start without it."""
+    with out.step("Sealing the database key (systemd-creds)") as step:
+        try:
+            step.detail = seal_database_key(root(CREDENTIAL), root(layout.DATA_DIR))
+        except SealError as error:
+            raise ProvisionError(f"{error}: the kiosk's service cannot start without it") from error
 
 
 def _give_key_to_kiosk_user(out: Out, root: Root) -> None:

@@ -14,7 +14,6 @@ import json
 import pwd
 import re
 import shutil
-import sqlite3
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,12 +21,18 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
+from sqlcipher3 import dbapi2 as sqlcipher
 
 from kiosk.config import ConfigError, KioskConfig, load
+from kiosk.store.connection import Connection
+from kiosk.store.database import StoreError, connect
+from kiosk.store.database_key import KEY_FILE_NAME, NO_KEY, SEALED, DatabaseKey, find_key
+from kiosk.store.encrypt_in_place import is_plain
 from kiosk.store.status_file import STATUS_FILE, read_status
 from provisioning import layout
 from provisioning.layout import Root
 from provisioning.output import Out
+from provisioning.sealed_key import CREDENTIAL, SealError, tpm_or_host, unseal
 from provisioning.versions import versions
 
 UNKNOWN = "unknown"
@@ -289,19 +294,49 @@ def _database(root: Root, config: KioskConfig | None) -> dict[str, Any]:
     # -wal or -shm file beside it either. With one, the kiosk may be writing: plain read-only.
     wal = path.with_name(path.name + "-wal").exists()
     mode = "mode=ro" if wal else "immutable=1"
+    key, encryption = _database_key(root, config, path)
+    found = {"path": str(path), "encryption": encryption}
+    if key is None:
+        return {"state": "encrypted", **found}
     try:
-        connection = sqlite3.connect(f"file:{path}?{mode}", uri=True, timeout=2)
-    except sqlite3.Error as error:
-        return {"state": "error", "path": str(path), "detail": str(error)}
+        connection = connect(path, key, query=mode, timeout=2)
+    except (sqlcipher.Error, StoreError) as error:
+        return {"state": "error", **found, "detail": str(error)}
     try:
-        return {"state": "ok", "path": str(path), **_database_facts(connection)}
-    except sqlite3.Error as error:
-        return {"state": "error", "path": str(path), "detail": str(error)}
+        return {"state": "ok", **found, **_database_facts(connection)}
+    except sqlcipher.Error as error:
+        return {"state": "error", **found, "detail": str(error)}
     finally:
         connection.close()
 
 
-def _database_facts(connection: sqlite3.Connection) -> dict[str, Any]:
+def _database_key(
+    root: Root, config: KioskConfig | None, path: Path
+) -> tuple[DatabaseKey | None, str]:
+    """The key that opens the database here, if any, and how the database is protected."""
+    if is_plain(path):
+        return NO_KEY, "none: plain SQLite, readable by whoever holds the disk"
+    credential = root(CREDENTIAL)
+    if credential.exists():
+        how = f"sealed with systemd-creds {tpm_or_host()}"
+        if not root.live:
+            return None, f"{how}; opened only on the kiosk itself"
+        try:
+            return DatabaseKey(unseal(credential), SEALED), how
+        except SealError as error:
+            return None, f"{how}, but it cannot be unsealed here: {error}"
+    key_file = path.parent / KEY_FILE_NAME
+    if key_file.exists():
+        try:
+            return find_key(path.parent, {}), (
+                f"a key file beside the data ({key_file}): not sealed, as outside systemd"
+            )
+        except StoreError as error:
+            return None, str(error)
+    return None, "encrypted, and no key for it on this kiosk"
+
+
+def _database_facts(connection: Connection) -> dict[str, Any]:
     tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
     facts: dict[str, Any] = {
         "schema_version": connection.execute("PRAGMA user_version").fetchone()[0]
@@ -332,7 +367,7 @@ def _database_facts(connection: sqlite3.Connection) -> dict[str, Any]:
     return facts
 
 
-def _queued_hardware(connection: sqlite3.Connection) -> dict[str, Any]:
+def _queued_hardware(connection: Connection) -> dict[str, Any]:
     """Device states from the newest unsent hardware events (sent ones are gone from disk)."""
     found: dict[str, Any] = {}
     rows = connection.execute(
@@ -444,6 +479,8 @@ def _print(out: Out, report: dict[str, Any]) -> None:
             table.add_row(kind, Text(f"{version}applied {snapshot['applied_at']}"))
     else:
         table.add_row("database", Text(f"{database['state']}: {database['path']}"))
+    if "encryption" in database:
+        table.add_row("encryption", Text(database["encryption"]))
     for device, health in report["hardware"].items():
         table.add_row(device, Text(f"{health['state']}: {health['detail']}"))
     kiosk = report["kiosk"]
