@@ -23,10 +23,11 @@ goes is timed in the worker on every kiosk: publish to its link thread waking, w
 turn (the links' lock), paho's read, parsing (pydantic), the SQLite transaction (WAL,
 ``synchronous=FULL``), the hop to the event loop and the core's update; the worker's CPU split
 (event loop, link threads; user, system; context switches); and, alone, one parse and one
-schedule transaction with FULL and NORMAL. ``--synchronous``, ``--switch-interval`` and
-``--turns`` are experiments (``--turns 0``: the links without their lock). Figures also go to
-bench/results/fleet.json. Everything started here (workers, their threads, the broker) is
-stopped at the end. Each size keeps its own entry in the results file.
+schedule transaction with FULL and NORMAL, and FULL on a plain store. ``--store plain`` runs the
+kiosks on unencrypted SQLite (the encryption's baseline). ``--synchronous``,
+``--switch-interval`` and ``--turns`` are experiments (``--turns 0``: the links without their
+lock). Figures also go to bench/results/fleet.json. Everything started here (workers, their
+threads, the broker) is stopped at the end. Each size keeps its own entry in the results file.
 """
 
 from __future__ import annotations
@@ -207,13 +208,13 @@ class TimedTurns:
 class Probe:
     """One kiosk core and its sync layer, with the schedule's path through it timed."""
 
-    def __init__(self, kiosk: Any, timing: threading.local, turns: Any) -> None:
+    def __init__(self, kiosk: Any, timing: threading.local, turns: Any, key: Any = None) -> None:
         from kiosk.core.ports import ScheduleApplied
         from kiosk.sync.service import SyncService
 
         self.kiosk = kiosk
         self.kiosk_id = kiosk.config.kiosk_id
-        self.sync = SyncService(kiosk, kiosk.outbox, turns=turns)
+        self.sync = SyncService(kiosk, kiosk.outbox, turns=turns, database_key=key)
         self.by_version: dict[int, dict[str, float]] = {}
         self.applied: dict[int, dict[str, float]] = {}
         self.on_applied: Any = None
@@ -289,7 +290,16 @@ def kiosk_worker(url: str, root: str, ids: list[str], options: dict[str, Any], c
 
     inbox_module.parse_downlink = timed_parse
     began = time.monotonic()
-    probes = [Probe(build_kiosk(kiosk_config(Path(root) / k, url, k)), timing, shared) for k in ids]
+    from kiosk.store import open_database
+    from kiosk.store.database_key import NO_KEY
+
+    key = NO_KEY if options.get("store") == "plain" else None
+
+    def kiosk_on_its_store(kiosk_id: str) -> Any:
+        config = kiosk_config(Path(root) / kiosk_id, url, kiosk_id)
+        return build_kiosk(config, database=open_database(config.database_path, key=key))
+
+    probes = [Probe(kiosk_on_its_store(k), timing, shared, key) for k in ids]
     opened_s = time.monotonic() - began
     if options.get("synchronous", "FULL") != "FULL":
         for probe in probes:
@@ -608,7 +618,8 @@ def percentile(sorted_values: list[float], pct: float) -> float:
 
 
 def commit_probe(root: Path, payload: bytes, repeat: int = 30) -> dict[str, float]:
-    """One schedule replace (a transaction and its commit) alone, median ms, FULL vs NORMAL."""
+    """One schedule replace (a transaction and its commit) alone, median ms: FULL vs NORMAL,
+    and FULL on a plain store (what the encryption costs a transaction)."""
     from kiosk.contract.codec import parse_downlink
     from kiosk.store import open_database
     from kiosk.store.schedule import ScheduleRepository
@@ -617,8 +628,12 @@ def commit_probe(root: Path, payload: bytes, repeat: int = 30) -> dict[str, floa
     parsed = parse_downlink("schedule", payload)
     rows = [visit_row(v) for v in parsed.visits]
     results = {}
-    for mode in ("FULL", "NORMAL"):
-        database = open_database(root / f"probe-{mode}" / "kiosk.sqlite3")
+    from kiosk.store.database_key import NO_KEY
+
+    for name, mode, key in (("FULL", "FULL", None), ("NORMAL", "NORMAL", None),
+                            ("FULL plain", "FULL", NO_KEY)):  # fmt: skip
+        folder = root / f"probe-{name.replace(' ', '-')}"
+        database = open_database(folder / "kiosk.sqlite3", key=key)
         database.execute(f"PRAGMA synchronous = {mode}")
         repository = ScheduleRepository(database)
         times = []
@@ -627,7 +642,7 @@ def commit_probe(root: Path, payload: bytes, repeat: int = 30) -> dict[str, floa
             repository.replace(version, rows, payload.decode())
             times.append((time.perf_counter() - start) * 1000)
         database.close()
-        results[mode] = statistics.median(times)
+        results[name] = statistics.median(times)
     parse = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -648,6 +663,13 @@ def main(argv: list[str] | None = None) -> int:
         choices=("FULL", "NORMAL", "OFF"),
         default="FULL",
         help="experiment: the kiosks' SQLite synchronous setting [FULL, as the store sets it]",
+    )
+    parser.add_argument(
+        "--store",
+        choices=("encrypted", "plain"),
+        default="encrypted",
+        help="the kiosks' database: encrypted as always, or plain SQLite (the encryption's "
+        "baseline) [encrypted]",
     )
     parser.add_argument(
         "--switch-interval",
@@ -675,6 +697,7 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": args.rounds,
         "visits": args.visits,
         "synchronous": args.synchronous,
+        "store": args.store,
         "switch_interval": args.switch_interval or sys.getswitchinterval(),
         "turns": args.turns if args.turns is not None else link_turns(),
         "nofile": nofile,
@@ -696,6 +719,7 @@ def main(argv: list[str] | None = None) -> int:
                 mine = kiosk_ids[index::processes]
                 options = {
                     "synchronous": args.synchronous,
+                    "store": args.store,
                     "switch_interval": args.switch_interval,
                     "turns": args.turns,
                 }
@@ -759,6 +783,8 @@ def save(report: dict[str, Any]) -> str:
     key = f"{report['kiosks']} kiosks, {report['processes']} process(es)"
     if report["synchronous"] != "FULL" or report["turns"] != link_turns():
         key += f", synchronous={report['synchronous']}, turns={report['turns']}"
+    if report.get("store", "encrypted") != "encrypted":
+        key += f", {report['store']} store"
     if report["switch_interval"] != 0.005:
         key += f", switch interval {report['switch_interval']}"
     runs: dict[str, Any] = {}
@@ -892,7 +918,8 @@ def print_table(report: dict[str, Any]) -> None:
     if probe:
         print(
             f"  alone, one kiosk: parse {probe['parse']:.2f} ms; schedule transaction "
-            f"{probe['FULL']:.2f} ms with synchronous=FULL, {probe['NORMAL']:.2f} ms with NORMAL"
+            f"{probe['FULL']:.2f} ms with synchronous=FULL, {probe['NORMAL']:.2f} ms with NORMAL, "
+            f"{probe['FULL plain']:.2f} ms FULL on a plain store"
         )
     idle_info = report.get("idle")
     if idle_info:

@@ -9,12 +9,13 @@ client (its own process, subscribed to the uplink events like the cloud, QoS 1) 
   the kiosk's own event payloads on a kiosk's topic, as fast as it can: a window of 100 in
   flight (the kiosk link's ``max_inflight``) refilled from ``on_publish``; timed from the
   first publish to the last PUBACK.
-* kiosk: ``--records`` events are queued in a fresh kiosk's outbox while it is offline
+* kiosk, and the same kiosk on an unencrypted store (``NO_KEY``: what SQLCipher costs):
+  ``--records`` events are queued in a fresh kiosk's outbox while it is offline
   (``OutboxRepository.append_many``); then a process of its own opens the core
   (``build_kiosk``) and starts ``SyncService`` on an asyncio loop, as ``kiosk run --headless``
   does; timed from CONNACK to the last acknowledged record deleted (outbox empty).
 
-Both are also timed to the receiver having every message. Runs alternate (bare, kiosk, ...),
+Both are also timed to the receiver having every message. Runs alternate (bare, kiosk, plain),
 ``--runs`` of each; medians and their ratio. Each publisher's RSS is sampled every 10 ms
 (start, middle, max, end of its drain). The kiosk's database keeps the store's settings:
 WAL with ``synchronous=FULL``, so that an appended record survives a power cut (NORMAL would
@@ -232,16 +233,21 @@ def bare_main(url: str, kiosk_id: str, payloads: list[bytes], conn: Any) -> None
     client.loop_stop()
 
 
-def kiosk_main(url: str, data_dir: str, kiosk_id: str, count: int, conn: Any) -> None:
-    """One headless kiosk core with its sync layer, instrumented, until its outbox is empty."""
+def kiosk_main(url: str, data_dir: str, kiosk_id: str, count: int, plain: bool, conn: Any) -> None:
+    """One headless kiosk core with its sync layer, instrumented, until its outbox is empty;
+    ``plain``: on an unencrypted store (the encryption's baseline)."""
     import logging
 
     from kiosk.assembly import build_kiosk
+    from kiosk.store import open_database
+    from kiosk.store.database_key import NO_KEY
     from kiosk.sync.service import SyncService
 
     logging.basicConfig(level=logging.ERROR)  # not the goodbye's "disconnected" warning
-    kiosk = build_kiosk(kiosk_config(Path(data_dir), url, kiosk_id))
-    sync = SyncService(kiosk, kiosk.outbox)
+    config = kiosk_config(Path(data_dir), url, kiosk_id)
+    key = NO_KEY if plain else None
+    kiosk = build_kiosk(config, database=open_database(config.database_path, key=key))
+    sync = SyncService(kiosk, kiosk.outbox, database_key=key)
     marks: dict[str, float] = {}
     spent = {"pending_s": 0.0, "pending_calls": 0, "delete_s": 0.0, "delete_calls": 0}
     deleted = [0]
@@ -361,18 +367,21 @@ def run_bare(url: str, receiver: Child, kiosk_id: str, count: int) -> dict[str, 
     }
 
 
-def run_kiosk(url: str, receiver: Child, root: Path, kiosk_id: str, count: int) -> dict[str, Any]:
+def run_kiosk(
+    url: str, receiver: Child, root: Path, kiosk_id: str, count: int, *, plain: bool = False
+) -> dict[str, Any]:
     from kiosk.store import open_database
+    from kiosk.store.database_key import NO_KEY
     from kiosk.store.outbox import OutboxRepository
 
     data_dir = root / kiosk_id
     config = kiosk_config(data_dir, url, kiosk_id)
-    database = open_database(config.database_path)
+    database = open_database(config.database_path, key=NO_KEY if plain else None)
     try:
         OutboxRepository(database, budget_bytes=1 << 30).append_many(make_payloads(kiosk_id, count))
     finally:
         database.close()
-    child = Child(kiosk_main, url, str(data_dir), kiosk_id, count)
+    child = Child(kiosk_main, url, str(data_dir), kiosk_id, count, plain)
     try:
         child.recv()
         sampler = RssSampler(child.process.pid)
@@ -417,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     record_bytes = len(make_payloads("kdrain-00", 1)[0][2])
     bare_runs: list[dict[str, Any]] = []
     kiosk_runs: list[dict[str, Any]] = []
+    plain_runs: list[dict[str, Any]] = []  # the kiosk on an unencrypted store
     with tempfile.TemporaryDirectory(prefix="outbox-drain-") as tmp:
         root = Path(tmp)
         with LocalBroker(root / "broker") as broker:
@@ -431,11 +441,19 @@ def main(argv: list[str] | None = None) -> int:
                     kiosk = run_kiosk(broker.url, receiver, root, f"kdrain-{run:02d}", count)
                     kiosk_runs.append(kiosk)
                     print(f"run {run + 1}: kiosk {kiosk['rate']:8.0f} rec/s", flush=True)
+                    plain = run_kiosk(
+                        broker.url, receiver, root, f"pdrain-{run:02d}", count, plain=True
+                    )
+                    plain_runs.append(plain)
+                    print(f"run {run + 1}: plain {plain['rate']:8.0f} rec/s", flush=True)
             finally:
                 with contextlib.suppress(OSError):
                     receiver.conn.send(None)
                 receiver.close()
     summary = summarise(bare_runs, kiosk_runs)
+    summary["plain_rate"] = median(plain_runs, "rate")
+    summary["plain_s"] = median(plain_runs, "seconds")
+    summary["encrypted_over_plain_s"] = summary["kiosk_s"] / summary["plain_s"]
     print_table(summary, count, record_bytes, args.runs)
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_FILE.write_text(
@@ -449,6 +467,7 @@ def main(argv: list[str] | None = None) -> int:
                 "summary": summary,
                 "bare_runs": bare_runs,
                 "kiosk_runs": kiosk_runs,
+                "plain_runs": plain_runs,
             },
             indent=2,
         )
@@ -502,6 +521,10 @@ def print_table(summary: dict[str, Any], count: int, record_bytes: int, runs: in
             f"{s[f'{name}_received_s']:12.3f}{s[f'{name}_cpu_s']:8.3f}"
             f"   {rss['start']:.1f}/{rss['mid']:.1f}/{rss['max']:.1f}/{rss['end']:.1f}"
         )
+    print(
+        f"{'kiosk, unencrypted store':28}{s['plain_s']:8.3f}{s['plain_rate']:9.0f}"
+        f"   encrypted/plain time {s['encrypted_over_plain_s']:.2f} (goal <= 1.3)"
+    )
     verdict = "met" if s["ratio_of_medians"] >= GOAL_RATIO else "MISSED"
     print(
         f"ratio kiosk/bare: {s['ratio_of_medians']:.2f} (median of per-run pairs "

@@ -105,7 +105,7 @@ def kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
     from kiosk.core import sign_in as sign_in_module
     from kiosk.core.credentials import check_verifier
 
-    kiosk, seeding = open_kiosk(workdir)
+    kiosk, seeding = open_kiosk(workdir, plain=args.store == "plain")
     verifier = kiosk.database.execute(
         "SELECT pin_verifier FROM residents WHERE inmate_id = ?", [INMATE]
     ).fetchone()[0]
@@ -202,16 +202,21 @@ def kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-def open_kiosk(workdir: Path) -> tuple[Any, dict[str, Any]]:
-    """A fresh demo housing kiosk whose resident A1024 has ``MESSAGES`` more messages."""
+def open_kiosk(workdir: Path, *, plain: bool = False) -> tuple[Any, dict[str, Any]]:
+    """A fresh demo housing kiosk whose resident A1024 has ``MESSAGES`` more messages;
+    ``plain``: on unencrypted SQLite (the encryption's baseline)."""
     from datetime import timedelta
 
     from demo.seed import seed
     from kiosk.assembly import build_kiosk
     from kiosk.contract.times import utc_text
     from kiosk.core.ports import MailChanged
+    from kiosk.store import open_database
+    from kiosk.store.database_key import NO_KEY
 
-    kiosk = build_kiosk(demo_config(workdir / "kiosk-data"))
+    config = demo_config(workdir / "kiosk-data")
+    key = NO_KEY if plain else None
+    kiosk = build_kiosk(config, database=open_database(config.database_path, key=key))
     start = time.perf_counter()
     seed(kiosk)
     seeded = time.perf_counter()
@@ -516,6 +521,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keys", type=int, default=100, help="timed key presses per run [100]")
     parser.add_argument(
+        "--store",
+        choices=("encrypted", "plain"),
+        default="encrypted",
+        help="the kiosk's database: encrypted as always, or plain SQLite (the encryption's "
+        "baseline; give --output too) [encrypted]",
+    )
+    parser.add_argument(
+        "--store",
+        choices=("encrypted", "plain"),
+        default="encrypted",
+        help="the kiosk's database: encrypted as always, or plain SQLite (the encryption's "
+        "baseline; give --output too) [encrypted]",
+    )
+    parser.add_argument(
         "--timeout", type=float, default=300.0, help="longest a child may take, in seconds [300]"
     )
     add_output_options(parser, RESULTS_FILE)
@@ -539,6 +558,7 @@ def run(args: argparse.Namespace, children: Children, workdir: Path) -> dict[str
             "opens": args.opens,
             "photo_opens": args.photo_opens,
             "keys": args.keys,
+            "store": args.store,
             "messages": MESSAGES,
             "maxfps": 20,
             "hold_s": HOLD_S,
@@ -556,6 +576,7 @@ def run(args: argparse.Namespace, children: Children, workdir: Path) -> dict[str
         [
             *("--sign-ins", str(args.sign_ins), "--opens", str(args.opens)),
             *("--photo-opens", str(args.photo_opens), "--keys", str(args.keys)),
+            *("--store", args.store),
         ],
         args=args,
         script=Path(__file__).resolve(),

@@ -26,6 +26,7 @@ from kiosk.contract.topics import Topics
 from kiosk.core.kiosk import Kiosk
 from kiosk.core.ports import CloudLinkChanged, StaffCommand
 from kiosk.store import open_database
+from kiosk.store.database_key import DatabaseKey
 from kiosk.store.outbox import OutboxFull, OutboxRepository
 from kiosk.store.processed import ProcessedRepository
 from kiosk.store.transaction import transaction
@@ -51,9 +52,11 @@ class SyncService(LinkHandler):
         *,
         telemetry_interval_s: float = TELEMETRY_INTERVAL_S,
         turns: threading.Lock | None = None,
+        database_key: DatabaseKey | None = None,
     ) -> None:
         """``cloud_outbox``: the kiosk's own outbox port, which this link sends from;
-        ``turns``: shared by the kiosks of one process (a fleet), see ``MqttLink``."""
+        ``turns``: shared by the kiosks of one process (a fleet), see ``MqttLink``;
+        ``database_key``: the one the kiosk's database was opened with, if not the usual."""
         config = kiosk.config
         outbox_budget_bytes = cloud_outbox.repository.budget_bytes
         self.kiosk = kiosk
@@ -73,7 +76,7 @@ class SyncService(LinkHandler):
         # The loop's side appends through the core's connection; the link's side has its own.
         self.outbox = cloud_outbox.repository
         self.processed = ProcessedRepository(kiosk.database)
-        self._link_database = open_database(config.database_path)
+        self._link_database = open_database(config.database_path, key=database_key)
         link_outbox = OutboxRepository(self._link_database, budget_bytes=outbox_budget_bytes)
         self.sender = OutboxSender(
             link_outbox, on_messages_sent=lambda ids: self._from_link("messages_sent", ids)
