@@ -50,6 +50,8 @@ def test_status_reads_the_configuration_database_and_certificate(
     database = report["database"]
     assert database["outbox"]["depth"] == 2 and database["outbox"]["by_topic"] == {"events": 2}
     assert database["snapshots"]["schedule"]["version"] == 7
+    # Made outside systemd: opened with the key file beside it, and said to be no more than that.
+    assert database["encryption"].startswith("a key file beside the data"), database
     assert report["hardware"]["camera"]["state"] == "missing"
     assert report["hardware"]["camera"]["source"] == "unsent event"
     # What cannot be read here is said to be unknown, not guessed.
@@ -140,6 +142,8 @@ def test_collect_bundles_diagnostics_without_key_material_or_token(
     assert not any(line in everything for line in key_body)
     assert token.encode() not in everything
     assert b"SQLite format 3" not in everything  # never the database: residents' data
+    database_key = (root / "var/lib/kiosk/database.key").read_bytes()
+    assert database_key not in everything and database_key.hex().encode() not in everything
     # The key's path is kept: where it is, not what it is.
     assert b'key_file = "/etc/kiosk/kiosk.key"' in contents["config/kiosk.toml"]
     assert json.loads(contents["selftest.json"])["ok"] is True
