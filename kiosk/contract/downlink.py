@@ -67,6 +67,14 @@ class IceServer(Payload):
         return self
 
 
+class Retention(Payload):
+    """Extension: how many days the kiosk keeps what the cloud also keeps."""
+
+    messages_days: int = Field(default=90, ge=1, le=limits.RETENTION_DAYS_MAX)
+    photos_days: int = Field(default=30, ge=1, le=limits.RETENTION_DAYS_MAX)
+    events_days: int = Field(default=30, ge=1, le=limits.RETENTION_DAYS_MAX)
+
+
 class ConfigPayload(Payload):
     v: Literal[1]
     type: Literal["config"]
@@ -94,6 +102,8 @@ class ConfigPayload(Payload):
     # Extension: the facility's network for calls (docs/protocol.md, "Extensions").
     ice_servers: list[IceServer] = Field(default=[], max_length=limits.MAX_ICE_SERVERS)
     ice_relay_only: bool = False
+    # Extension: how long messages, photos and events stay on the kiosk.
+    retention: Retention | None = None
 
     @field_validator("technicians")
     @classmethod

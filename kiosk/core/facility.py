@@ -43,6 +43,21 @@ class CallNetwork:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How many days the kiosk keeps messages (and their photos, less long) and its events:
+    the cloud keeps the record, the kiosk only what a resident still needs to see."""
+
+    messages_days: int = 90
+    photos_days: int = 30
+    events_days: int = 30
+
+    @classmethod
+    def from_snapshot(cls, snapshot: Mapping[str, Any]) -> Retention:
+        given = snapshot.get("retention") or {}
+        return cls(**{name: int(given[name]) for name in cls.__dataclass_fields__ if name in given})
+
+
+@dataclass(frozen=True)
 class FacilitySettings:
     facility_name: str
     kiosk_name: str
@@ -55,6 +70,7 @@ class FacilitySettings:
     # The cloud's technicians: {technician_id, display_name, badge_lookup, pin_verifier}.
     technicians: tuple[Mapping[str, Any], ...] = ()
     call_network: CallNetwork = CallNetwork()
+    retention: Retention = Retention()
 
     @classmethod
     def from_config(cls, config: KioskConfig) -> FacilitySettings:
@@ -87,6 +103,7 @@ class FacilitySettings:
             badge_key=_badge_key(snapshot.get("badge_key_b64")) or self.badge_key,
             technicians=tuple(snapshot.get("technicians", self.technicians)),
             call_network=CallNetwork.from_snapshot(snapshot),
+            retention=Retention.from_snapshot(snapshot),
         )
 
 

@@ -18,6 +18,7 @@ from kiosk.core.lobby import Lobby
 from kiosk.core.parts.devices import DeviceEvents
 from kiosk.core.parts.health import Health
 from kiosk.core.parts.lobby_desk import LobbyDesk
+from kiosk.core.parts.retention import Retention
 from kiosk.core.parts.sessions import ResidentSessions
 from kiosk.core.parts.staff import Result, StaffCommands
 from kiosk.core.parts.technician_mode import TechnicianMode
@@ -102,6 +103,7 @@ class Kiosk:
             context, self._health, self._staff, in_use=self._in_use, make_way=self.leave_sign_in
         )
         self._tamper = TamperLog(clock.monotonic, context.event)
+        self._retention = Retention(context, in_use=self._in_use)
         self._listeners: list[Listener] = []
         self._devices = DeviceEvents(
             context,
@@ -345,6 +347,7 @@ class Kiosk:
         self._technician.tick()
         self._health.write_status()
         self._visits.tick()
+        self._retention.tick()
         self._health.check_hardware()
         self._refresh()
 
@@ -370,11 +373,8 @@ class Kiosk:
         self.database.close()
 
     def _in_use(self) -> bool:
-        return (
-            self.session is not None
-            or self._visits.joined
-            or (self._desk is not None and self._desk.busy)
-        )
+        desk_busy = self._desk is not None and self._desk.busy
+        return self.session is not None or self._visits.joined or desk_busy
 
     # --- composing the view ----------------------------------------------------------------
 

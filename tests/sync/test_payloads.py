@@ -209,6 +209,18 @@ def test_config_defaults_and_optional_housing_unit() -> None:
     )
 
 
+def test_config_retention_extension_with_its_defaults_and_limits() -> None:
+    payload = example("config")
+    assert parse_downlink("config", encoded(payload)).retention is None  # the kiosk's defaults
+    payload["retention"] = {"messages_days": 14}
+    retention = parse_downlink("config", encoded(payload)).retention
+    assert (retention.messages_days, retention.photos_days, retention.events_days) == (14, 30, 30)
+    for days, reason in ((0, "less than 1"), (3651, "greater than 3650"), ("7", "integer")):
+        payload["retention"] = {"photos_days": days}
+        assert reason_for("config", payload).startswith("retention.photos_days: ")
+        assert reason in reason_for("config", payload)
+
+
 def test_schedule_example_is_accepted() -> None:
     schedule = parse_downlink("schedule", encoded(example("schedule")))
     assert schedule.version == 42
