@@ -3,7 +3,6 @@ no TPM here), kept across enrollments, and handed back as the kiosk's service wo
 
 from __future__ import annotations
 
-import shutil
 import stat
 from pathlib import Path
 
@@ -13,10 +12,6 @@ from kiosk.core.clock import FakeClock
 from kiosk.store import MessagesRepository, StoreError, open_database
 from kiosk.store.database_key import CREDENTIAL_NAME, KEY_FILE_NAME
 from provisioning.sealed_key import SealError, seal_database_key, unseal
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("systemd-creds") is None, reason="systemd-creds is not installed"
-)
 
 
 def test_a_key_made_before_enrollment_is_sealed_then_wiped_and_still_opens_the_database(
