@@ -528,13 +528,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "baseline; give --output too) [encrypted]",
     )
     parser.add_argument(
-        "--store",
-        choices=("encrypted", "plain"),
-        default="encrypted",
-        help="the kiosk's database: encrypted as always, or plain SQLite (the encryption's "
-        "baseline; give --output too) [encrypted]",
-    )
-    parser.add_argument(
         "--timeout", type=float, default=300.0, help="longest a child may take, in seconds [300]"
     )
     add_output_options(parser, RESULTS_FILE)
