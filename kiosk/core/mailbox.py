@@ -63,6 +63,7 @@ class MessageView:
     status_detail: str  # "Not approved: reason. 1 credit refunded."
     contact_id: str
     contact_name: str
+    photos_gone: str = ""  # "Its photo is no longer kept here." after retention removed it
 
 
 @dataclass(frozen=True)
@@ -256,6 +257,7 @@ class Mailbox:
             status_detail=detail,
             contact_id=message.contact_id,
             contact_name=message.contact_name,
+            photos_gone=_photos_gone(message.photos_removed, language),
         )
 
     def compose_view(
@@ -329,6 +331,16 @@ def _status(message: Message, language: Language) -> str:
     if message.direction != "out":
         return ""
     return language.text(STATUS_WORDS.get(message.status, message.status))
+
+
+def _photos_gone(count: int, language: Language) -> str:
+    if not count:
+        return ""
+    return language.ngettext(
+        "Its photo is no longer kept at this kiosk.",
+        "Its {count} photos are no longer kept at this kiosk.",
+        count,
+    ).format(count=count)
 
 
 def _when(sent_at: str, language: Language, zone: ZoneInfo) -> str:

@@ -37,7 +37,7 @@ _COLUMNS = (
     "read_at",
     "credits_refunded",
 )
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM messages"
+_SELECT = f"SELECT {', '.join(_COLUMNS)}, photos_removed FROM messages"
 
 PhotoInput = tuple[str, str, bytes]  # photo_id, mime, data
 
@@ -55,6 +55,7 @@ class Message:
     reason: str | None
     read_at: str | None
     credits_refunded: int | None = None
+    photos_removed: int = 0  # by retention: the message says they are no longer kept
 
     @property
     def page_key(self) -> tuple[str, str]:

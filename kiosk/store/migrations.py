@@ -186,6 +186,11 @@ def _v6_lobby_visits(db: Connection) -> None:
     db.execute("ALTER TABLE visits ADD COLUMN station_name TEXT NULL")
 
 
+def _v7_photos_removed(db: Connection) -> None:
+    """How many of a message's photos retention removed: the message then says so."""
+    db.execute("ALTER TABLE messages ADD COLUMN photos_removed INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: list[Migration] = [
     _v1_snapshots_and_schedule,
     _v2_residents_and_messaging,
@@ -193,6 +198,7 @@ MIGRATIONS: list[Migration] = [
     _v4_outbox_size_index,
     _v5_sign_in_and_refunds,
     _v6_lobby_visits,
+    _v7_photos_removed,
 ]
 
 

@@ -33,6 +33,11 @@ def purge(
     sent before ``photos_before`` and the events from before ``events_before``; the times are
     the store's UTC text. All or nothing."""
     with transaction(db):
+        db.execute(
+            f"UPDATE messages SET photos_removed = photos_removed + (SELECT count(*) FROM photos "
+            f"WHERE photos.message_id = messages.message_id) WHERE {_OLD_MESSAGES}",
+            (photos_before,),
+        )
         photos = db.execute(
             f"DELETE FROM photos WHERE message_id IN "
             f"(SELECT message_id FROM messages WHERE {_OLD_MESSAGES})",

@@ -55,6 +55,7 @@ class MessageScreen(Screen):
     back_text = StringProperty("")
     reply_text = StringProperty("")
     photos_text = StringProperty("")
+    photos_gone = StringProperty("")  # retention removed its photos: said, not hidden
     can_reply = BooleanProperty(False)
 
     def __init__(self, **kwargs) -> None:
@@ -75,6 +76,7 @@ class MessageScreen(Screen):
         self.status, self.status_detail = message.status, message.status_detail
         self.can_reply = message.direction == "in"
         self.photos_text = words.photos if message.photos else ""
+        self.photos_gone = message.photos_gone
         if message.photos is not getattr(self._message, "photos", None):
             self._show_photos(message.photos)
         self._message = message

@@ -40,6 +40,14 @@ def test_at_start_messages_and_photos_past_their_days_are_gone_and_unsent_ones_s
         assert messages.get("m-40") is not None and messages.photos("m-40") == []
         assert messages.get("m-new") is not None
         assert messages.get("m-unsent") is not None  # the cloud does not have it yet
+        # Opened, the message says its photo is gone, in the resident's language (Spanish).
+        sign_in(kiosk, clock, ALVAREZ)
+        assert kiosk.session_intent("open_message", "m-40") is True
+        opened = kiosk.view.session.message
+        assert opened.body == "forty days" and opened.photos == ()
+        assert opened.photos_gone == "Su foto ya no se guarda en este quiosco."
+        kiosk.session_intent("open_message", "m-new")
+        assert kiosk.view.session.message.photos_gone == ""
         purged = [detail for kind, detail in kiosk.outbox.events if kind == "retention_purged"]
         assert purged == [{"messages": 1, "photos": 1, "events": 0, "messages_days": 90,
                            "photos_days": 30, "events_days": 30}]  # fmt: skip

@@ -42,11 +42,13 @@ TABLES_AT = {
 TABLES_AT[4] = TABLES_AT[3]
 TABLES_AT[5] = TABLES_AT[4] | {"sign_in_failures"}
 TABLES_AT[6] = TABLES_AT[5]
+TABLES_AT[7] = TABLES_AT[6]
 # Columns added to an existing table, by the version that adds them: rows written before
 # that version read them back as NULL.
 COLUMNS_ADDED_AT = {
     5: {"messages": {"credits_refunded"}},
     6: {"visits": {"visitor_first_visit", "visitor_captures", "station_kiosk_id", "station_name"}},
+    7: {"messages": {"photos_removed"}},  # NOT NULL DEFAULT 0: earlier rows read back 0
 }
 
 # Representative rows per table, in an order that satisfies the foreign keys.
@@ -123,6 +125,7 @@ SAMPLE_ROWS: dict[str, list[dict[str, Any]]] = {
             "reason": None,
             "read_at": None,
             "credits_refunded": None,
+            "photos_removed": 0,
         },
         {
             "message_id": "m-2",
@@ -136,6 +139,7 @@ SAMPLE_ROWS: dict[str, list[dict[str, Any]]] = {
             "reason": "content",
             "read_at": "2024-05-01T07:06:00Z",
             "credits_refunded": None,
+            "photos_removed": 0,
         },
     ],
     "photos": [

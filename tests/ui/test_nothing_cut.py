@@ -165,6 +165,14 @@ def test_the_housing_kiosk_shows_every_word_whole(ui, tmp_path, clock, restore_w
         ],
     )
 
+    # Her message without a photo had two, which retention removed: it says so (its words read
+    # here with the rest of the message's screen).
+    kiosk.database.execute(
+        "UPDATE messages SET photos_removed = 2 WHERE inmate_id = ? "
+        "AND message_id NOT IN (SELECT message_id FROM photos)",
+        [ALVAREZ],
+    )
+
     async def scenario(person):
         app = person.app
         screens = app.root
