@@ -18,7 +18,7 @@ from kiosk.core.lobby import Lobby
 from kiosk.core.parts.devices import DeviceEvents
 from kiosk.core.parts.health import Health
 from kiosk.core.parts.lobby_desk import LobbyDesk
-from kiosk.core.parts.retention import Retention
+from kiosk.core.parts.retention import RetentionPurges
 from kiosk.core.parts.sessions import ResidentSessions
 from kiosk.core.parts.staff import Result, StaffCommands
 from kiosk.core.parts.technician_mode import TechnicianMode
@@ -103,7 +103,7 @@ class Kiosk:
             context, self._health, self._staff, in_use=self._in_use, make_way=self.leave_sign_in
         )
         self._tamper = TamperLog(clock.monotonic, context.event)
-        self._retention = Retention(context, in_use=self._in_use)
+        self._retention = RetentionPurges(context, in_use=self._in_use)
         self._listeners: list[Listener] = []
         self._devices = DeviceEvents(
             context,

@@ -14,7 +14,7 @@ from kiosk.store.retention import purge
 log = logging.getLogger(__name__)
 
 
-class Retention:
+class RetentionPurges:
     """Purges at the first tick of each (UTC) day on which nobody is using the kiosk."""
 
     def __init__(self, context: KioskContext, *, in_use: Callable[[], bool]) -> None:
