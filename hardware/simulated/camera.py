@@ -233,7 +233,7 @@ class SimulatedCamera:
                 self._seq += 1
                 seq = self._seq
             captured_at = self._clock()
-            frame = Frame(image=self._draw(seq), captured_at=captured_at, seq=seq)
+            frame = Frame(image=self.draw(seq), captured_at=captured_at, seq=seq)
             with self._lock:
                 # Unplugged or stopped while drawing: that frame was never "captured".
                 captured = self._generation == generation and self._plugged
@@ -260,7 +260,9 @@ class SimulatedCamera:
             self._background = background
         return self._background
 
-    def _draw(self, seq: int) -> np.ndarray:
+    def draw(self, seq: int) -> np.ndarray:
+        """Frame ``seq`` as the camera makes it (a held picture while one is held): also for
+        whoever wants the same frames without running the camera."""
         with self._lock:
             held = self._held
         if held is not None:

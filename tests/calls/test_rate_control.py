@@ -50,7 +50,7 @@ def bits_per_second(encoder: Vp8Encoder, seconds: float = 3.0) -> float:
     sent = 0
     frames = round(seconds * FPS)
     for index in range(frames):
-        picture = camera._draw(index).astype(np.int16)
+        picture = camera.draw(index).astype(np.int16)
         picture += grain.normal(0, 3, picture.shape).astype(np.int16)
         image = np.clip(picture, 0, 255).astype(np.uint8)
         frame = VideoFrame.from_ndarray(image, format="bgr24")

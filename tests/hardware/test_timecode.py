@@ -171,10 +171,10 @@ def test_the_simulated_camera_stamps_the_wall_clock() -> None:
 def test_the_simulated_camera_stamps_only_when_asked() -> None:
     clock_s = NOW_MS / 1000
     camera = SimulatedCamera(width=640, height=480, wall_clock=lambda: clock_s, timecode=True)
-    assert timecode.read(camera._draw(1)) == NOW_MS
+    assert timecode.read(camera.draw(1)) == NOW_MS
     plain = SimulatedCamera(width=640, height=480, wall_clock=lambda: clock_s)
-    assert timecode.read(plain._draw(1)) is None
+    assert timecode.read(plain.draw(1)) is None
     face = SimulatedCamera(width=640, height=480, scene="face", timecode=True)
-    assert face.scene == "face" and timecode.read(face._draw(1)) is not None
+    assert face.scene == "face" and timecode.read(face.draw(1)) is not None
     with pytest.raises(ValueError):
         SimulatedCamera(width=64, height=48, timecode=True)
