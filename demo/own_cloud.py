@@ -58,6 +58,9 @@ class DemoCloud:
         if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
             log.info("demo without the cloud simulator (mosquitto is not installed)")
             return None
+        # Inside the kiosk's data folder, the owner's alone like the rest of it (whatever the
+        # umask: the kiosk's start checks the folder before the broker has made this one).
+        self.workdir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.broker = LocalBroker(self.workdir)
         return self.broker.url
 

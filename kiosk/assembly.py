@@ -15,6 +15,7 @@ from kiosk.core.kiosk import Kiosk
 from kiosk.core.ports import Actions, Outbox
 from kiosk.core.visit import CallFactory
 from kiosk.store import open_database
+from kiosk.store.file_modes import make_private
 from kiosk.sync.cloud_outbox import CloudOutbox
 
 
@@ -47,6 +48,9 @@ def build_kiosk(
     configured, real calls through the cloud. Any collaborator given replaces the built one."""
     clock = clock or SystemClock()
     if database is None:
+        # Once, at start: whatever was left readable by others (another umask, a copy) is
+        # made the owner's alone before anything is read.
+        make_private(config.data_dir)
         database = open_database(config.database_path)
     if devices is None:
         devices = build_devices(config.device_kinds, device_settings(config))

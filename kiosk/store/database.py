@@ -2,8 +2,9 @@
 
 A database still in plain SQLite (made by a kiosk before encryption) is encrypted in place
 first (:mod:`kiosk.store.encrypt_in_place`). The files are the owner's alone, whatever the
-umask: the folder is checked (:mod:`kiosk.store.file_modes`), the database is made 0600 before
-SQLite opens it, and SQLite gives its WAL and shared memory files the database's own mode.
+umask: a new folder is made 0700, the database 0600 before SQLite opens it, and SQLite gives
+its WAL and shared memory files the database's own mode. The kiosk's start checks the whole
+folder once (:mod:`kiosk.store.file_modes`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from sqlcipher3 import dbapi2 as sqlcipher
 
 from kiosk.store.connection import Connection
 from kiosk.store.database_key import NO_KEY, DatabaseKey, find_key
-from kiosk.store.encrypt_in_place import encrypt_if_plain, is_plain
+from kiosk.store.encrypt_in_place import encrypt_if_plain
 from kiosk.store.errors import StoreError
-from kiosk.store.file_modes import make_private
 from kiosk.store.migrations import latest_version, migrate, newer_schema_message, schema_version
 
 __all__ = ["Connection", "StoreError", "connect", "open_database"]
@@ -42,20 +42,8 @@ def open_database(path: pathlib.Path, key: DatabaseKey | None = None) -> Connect
     path = pathlib.Path(path)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        make_private(path.parent)
-        if key is None:
-            # A key is made for a new database (or a plain one), never for one already
-            # encrypted: that one needs its own.
-            new = not path.exists() or path.stat().st_size == 0 or is_plain(path)
-            try:
-                key = find_key(path.parent, make=new)
-            except StoreError as exc:
-                raise StoreError(
-                    f"{path} is not a kiosk database this kiosk can open: damaged, another "
-                    f"kind of file, or encrypted with a key that is not here ({exc})"
-                ) from exc
         if key is not NO_KEY:
-            encrypt_if_plain(path, key, check=_check_schema)
+            key = encrypt_if_plain(path, key, find=_found_key, check=_check_schema)
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         conn = sqlcipher.connect(str(path), check_same_thread=False, isolation_level=None)
     except (OSError, sqlcipher.Error) as exc:
@@ -77,6 +65,18 @@ def open_database(path: pathlib.Path, key: DatabaseKey | None = None) -> Connect
         conn.close()
         raise
     return conn
+
+
+def _found_key(path: pathlib.Path, *, new: bool) -> DatabaseKey:
+    """The key :func:`find_key` finds beside ``path``; one is made only for a new database (or
+    a plain one), never for one already encrypted: that one needs its own."""
+    try:
+        return find_key(path.parent, make=new)
+    except StoreError as exc:
+        raise StoreError(
+            f"{path} is not a kiosk database this kiosk can open: damaged, another "
+            f"kind of file, or encrypted with a key that is not here ({exc})"
+        ) from exc
 
 
 def connect(

@@ -34,24 +34,35 @@ PLAIN_HEADER = b"SQLite format 3\x00"
 
 
 def encrypt_if_plain(
-    path: Path, key: DatabaseKey, *, check: Callable[[Any, Path], None] | None = None
-) -> bool:
-    """Clear what an encryption cut short, then encrypt ``path`` if it is plain SQLite; whether
-    it was. ``check(connection, path)`` looks at the plain database first, and raises
-    to leave it as it is (another program's database, or a newer kiosk's). One process at a time
-    (the kiosk's processes open the database together)."""
+    path: Path,
+    key: DatabaseKey | None,
+    *,
+    find: Callable[..., DatabaseKey] | None = None,
+    check: Callable[[Any, Path], None] | None = None,
+) -> DatabaseKey:
+    """Clear what an encryption cut short, then encrypt ``path`` if it is plain SQLite; the key
+    it is (or is to be) encrypted under. ``key=None``: ``find(path, new=...)`` gives it, told
+    whether the database is new or plain (a key may be made for it). ``check(connection,
+    path)`` looks at a plain database first, and raises to leave it as it is (another
+    program's, or a newer kiosk's). One process at a time (the kiosk's processes open the
+    database together)."""
     fd = os.open(_lock_name(path), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         _clear_leftovers(path)
         plain = is_plain(path)
+        if key is None:
+            if find is None:
+                raise ValueError("encrypt_if_plain needs a key or a way to find one")
+            new = plain or not path.exists() or path.stat().st_size == 0
+            key = find(path, new=new)
         if plain and check is not None:
             # Not read-only: a plain database cut short in its WAL must be recovered to be read.
             with contextlib.closing(sqlite3.connect(path)) as db:
                 check(db, path)
         if plain:
             encrypt_in_place(path, key)
-        return plain
+        return key
     finally:
         os.close(fd)
 

@@ -3,6 +3,7 @@ encrypted where it lies even when killed halfway, and files nobody else may read
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import shutil
@@ -11,14 +12,17 @@ import stat
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from kiosk.assembly import build_kiosk
 from kiosk.core.clock import FakeClock
 from kiosk.store import MessagesRepository, StoreError, open_database
 from kiosk.store.database_key import KEY_FILE, KEY_FILE_NAME, NO_KEY, find_key
 from kiosk.store.encrypt_in_place import PLAIN_HEADER
+from tests.conftest import make_config
 
 MESSAGE = "MESSAGE-FOR-LUIS-5d1c7e"
 PHOTO = b"PHOTO-OF-THE-BABY-0c93aa" * 50
@@ -74,7 +78,9 @@ def test_a_copy_without_its_key_does_not_open(tmp_path: Path, clock: FakeClock) 
     shutil.copy(path, elsewhere / path.name)  # the disk, not the key beside it
     with pytest.raises(StoreError, match="encrypted with a key that is not here"):
         open_database(elsewhere / path.name)
-    assert [p.name for p in elsewhere.iterdir()] == [path.name]  # and nothing made for it
+    # No key made for it (only the empty lock file its opening takes), the database untouched.
+    assert {p.name for p in elsewhere.iterdir()} == {path.name, f"{path.name}.lock"}
+    assert (elsewhere / path.name).read_bytes() == path.read_bytes()
     (elsewhere / KEY_FILE_NAME).write_bytes(os.urandom(32))  # a guess, or another kiosk's
     with pytest.raises(StoreError, match="not a kiosk database this key opens"):
         open_database(elsewhere / path.name)
@@ -188,20 +194,28 @@ def test_encrypting_in_place_killed_at_any_moment_leaves_one_whole_database(
     print(f"\nkilled during {duration:.2f} s of encryption: {outcomes}")
 
 
-def test_the_files_are_the_owners_alone_under_a_usual_umask(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir(mode=0o755)
+def test_the_files_are_the_owners_alone_under_a_usual_umask(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = make_config(tmp_path)
+    data = config.data_dir
+    data.mkdir(mode=0o755, parents=True)
     data.chmod(0o755)
     (data / "left-open.txt").write_text("x")
     (data / "left-open.txt").chmod(0o644)
     previous = os.umask(0o022)
     try:
-        db = open_database(data / "kiosk.sqlite3")
-        db.execute("CREATE TABLE IF NOT EXISTS note (x)")
-        files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in data.iterdir()}
-        db.close()
+        with caplog.at_level(logging.WARNING, logger="kiosk.store.file_modes"):
+            kiosk = build_kiosk(config, FakeClock(datetime(2026, 12, 7, 12, tzinfo=UTC)))
+            kiosk.database.execute("CREATE TABLE IF NOT EXISTS note (x)")
+            files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in data.iterdir()}
+            kiosk.database.close()
+            # The next start finds nothing to fix, and says nothing.
+            build_kiosk(config, FakeClock(datetime(2026, 12, 7, 12, tzinfo=UTC))).database.close()
     finally:
         os.umask(previous)
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     assert "kiosk.sqlite3-wal" in files
     assert files == dict.fromkeys(files, 0o600), files
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and "left-open.txt" in said[0], said
