@@ -106,9 +106,12 @@ def kiosk_child(args: argparse.Namespace) -> dict[str, Any]:
     from kiosk.core.credentials import check_verifier
 
     kiosk, seeding = open_kiosk(workdir, plain=args.store == "plain")
-    verifier = kiosk.database.execute(
+    from kiosk.store.sealed_secrets import SealedSecrets
+
+    sealed = kiosk.database.execute(
         "SELECT pin_verifier FROM residents WHERE inmate_id = ?", [INMATE]
     ).fetchone()[0]
+    verifier = SealedSecrets(kiosk.database).verifier(sealed)  # kept sealed under the pepper
     scrypt_alone = []
     for _ in range(7):
         start = time.perf_counter()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import heapq
 import itertools
+import os
 import re
 import threading
 import time
@@ -287,12 +288,14 @@ class CloudSim:
         log: Log | None = None,
         approve_delay: float = 0.5,
         badge_key: bytes = DEFAULT_BADGE_KEY,
+        pepper: bytes | None = None,
         session_expiry_s: int = 0,
         keep_records: int | None = None,
         publish_timeout: float = 5.0,
     ) -> None:
         """``session_expiry_s`` > 0 keeps the broker session (uplinks queue while stopped);
-        ``keep_records`` bounds what is kept for ``received`` in long runs."""
+        ``keep_records`` bounds what is kept for ``received`` in long runs. ``pepper``: the
+        facility's, sent in each config (a new random one by default)."""
         url = urlparse(broker_url)
         try:
             port = url.port or (8883 if url.scheme == "mqtts" else 1883)
@@ -309,6 +312,7 @@ class CloudSim:
         self.log = log
         self.approve_delay = approve_delay
         self.badge_key = badge_key
+        self.pepper = pepper if pepper is not None else os.urandom(32)
         self.session_expiry_s = session_expiry_s
         self.publish_timeout = publish_timeout
         self.on_record: Callable[[Record], None] | None = None  # called on the network thread
@@ -434,6 +438,7 @@ class CloudSim:
             "session_max_s": 900,
             "message_max_chars": 2000,
             "badge_key_b64": base64.b64encode(self.badge_key).decode(),
+            "pepper_b64": base64.b64encode(self.pepper).decode(),
             "technicians": [],
             **fields,
         }

@@ -3,6 +3,7 @@ what the core said, for the test to read."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -13,7 +14,17 @@ from kiosk.core.clock import Clock
 from kiosk.core.kiosk import Kiosk
 from kiosk.core.ports import OutgoingCapture, OutgoingMessage
 from kiosk.store import open_database
+from kiosk.store.snapshots import SnapshotRepository
 from kiosk.sync.cloud_outbox import CloudOutbox
+from kiosk.sync.inbound import inbound_event
+
+
+def apply_config(kiosk: Kiosk, values: Mapping[str, Any]) -> None:
+    """The cloud's ``config`` as the kiosk's inbox applies it: kept first (its badge key and
+    verifiers sealed under the pepper), then told to the core as kept."""
+    snapshots = SnapshotRepository(kiosk.database)
+    snapshots.replace("config", json.dumps(values), None)
+    kiosk.receive(inbound_event("config", snapshots.values("config")))
 
 
 class RecordingOutbox:

@@ -24,6 +24,7 @@ from kiosk.contract.fields import (
     Name,
     NoticeText,
     Payload,
+    PepperKey,
     Reason,
     SignalFields,
     TimeZone,
@@ -104,6 +105,8 @@ class ConfigPayload(Payload):
     ice_relay_only: bool = False
     # Extension: how long messages, photos and events stay on the kiosk.
     retention: Retention | None = None
+    # Extension: the facility's pepper, that the kiosk keeps its verifiers and badge key under.
+    pepper_b64: PepperKey | None = None
 
     @field_validator("technicians")
     @classmethod

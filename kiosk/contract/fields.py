@@ -268,6 +268,15 @@ def _badge_key(value: str) -> str:
 
 BadgeKey = Annotated[str, StringConstraints(max_length=344), AfterValidator(_badge_key)]
 
+
+def _pepper(value: str) -> str:
+    if len(b64(value)) != limits.PEPPER_BYTES:
+        raise rule(f"pepper must decode to {limits.PEPPER_BYTES} bytes")
+    return value
+
+
+PepperKey = Annotated[str, StringConstraints(max_length=64), AfterValidator(_pepper)]
+
 # --- images -------------------------------------------------------------------------------------
 
 MAGIC = MappingProxyType({"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"})

@@ -35,6 +35,7 @@ MAX_COUNT: Final = 2**31 - 1  # credits and refunds: fits any integer column
 MAX_VERSION: Final = 2**63 - 1  # snapshot versions: fits SQLite's INTEGER
 MAX_TECHNICIANS: Final = 100
 MAX_ICE_SERVERS: Final = 8  # extension: a facility's STUN and TURN servers
+PEPPER_BYTES: Final = 32  # extension: the facility's pepper, decoded
 RETENTION_DAYS_MAX: Final = 3650  # extension: the longest a kiosk keeps messages, photos, events
 MAX_ICE_URLS: Final = 4  # per server (UDP, TCP, TLS of one TURN server, say)
 ICE_URL_MAX: Final = 256

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from kiosk.core.clock import Clock
 from kiosk.core.credentials import check_verifier
 from kiosk.core.i18n import Language, Plural, _, words_with_values
+from kiosk.core.verifiers import Verifiers
 from kiosk.core.visits import CANCELLED, Visit, join_window_opens
 
 CODE_MAX_CHARS = 16
@@ -99,12 +100,12 @@ def last_name_matches(display_name: str, typed: str) -> bool:
     return any("".join(words[k:]) == wanted for k in range(first, len(words)))
 
 
-def _find(visits: list[Visit], code: str, decoy: str) -> Visit | None:
-    """The visit whose verifier takes ``code`` (scrypt, so in a worker thread)."""
+def _find(visits: list[tuple[Visit, str]], code: str, decoy: str) -> Visit | None:
+    """The visit whose (opened) verifier takes ``code`` (scrypt, so in a worker thread)."""
     if not visits:
         check_verifier(code, decoy)  # as long as a real check: the name's existence stays hidden
         return None
-    return next((visit for visit in visits if check_verifier(code, visit.code_verifier)), None)
+    return next((visit for visit, verifier in visits if check_verifier(code, verifier)), None)
 
 
 class CheckIn:
@@ -117,7 +118,7 @@ class CheckIn:
         visits: Callable[[], Iterable[Visit]],
         pause: CheckInPause,
         clock: Clock,
-        decoy: Callable[[], str],
+        verifiers: Verifiers,
         event: Callable[[str, dict[str, Any]], None],
         checked_in: Callable[[Visit], None],
         changed: Callable[[], None],
@@ -127,7 +128,7 @@ class CheckIn:
         self._visits = visits
         self._pause = pause
         self._clock = clock
-        self._decoy = decoy
+        self._verifiers = verifiers
         self._event = event
         self._checked_in = checked_in
         self._changed = changed
@@ -226,14 +227,14 @@ class CheckIn:
     def _submit(self) -> None:
         code, name = self.code.strip(), self.name
         candidates = [
-            visit
+            (visit, self._verifiers.code(visit.code_verifier))
             for visit in self._visits()
             if visit.code_verifier and last_name_matches(visit.visitor_name, name)
         ]
         self.step, self._message = CHECKING, None
         # scrypt is ~50 ms of CPU a visit: in a worker thread, handed over before the next frame.
         loop = asyncio.get_running_loop()
-        found = loop.run_in_executor(None, _find, candidates, code, self._decoy())
+        found = loop.run_in_executor(None, _find, candidates, code, self._verifiers.decoy())
         self._check = loop.create_task(self._decide(found))
 
     async def _decide(self, found: asyncio.Future[Visit | None]) -> None:

@@ -18,11 +18,12 @@ from kiosk.core.i18n import Language
 from kiosk.core.kiosk_log import KioskLog
 from kiosk.core.lockout import Lockouts, Pace
 from kiosk.core.ports import Actions, Outbox
-from kiosk.core.sign_in import make_decoy
+from kiosk.core.verifiers import Verifiers
 from kiosk.core.visits import Visit
 from kiosk.core.words import Words
 from kiosk.store import ScheduleRepository
 from kiosk.store.outbox import OutboxRepository
+from kiosk.store.sealed_secrets import SealedSecrets
 from kiosk.store.sign_in_failures import SignInFailuresRepository
 from kiosk.store.snapshots import SnapshotRepository
 
@@ -112,7 +113,7 @@ class KioskContext:
         self.visits_over: set[str] = set()
         self.station_visits: list[Visit] = []  # a lobby's: every station's, to point visitors
         self.load_visits()
-        self._decoy: str | None = None
+        self.verifiers = Verifiers(SealedSecrets(database))
         self._tasks: set[asyncio.Task[Any]] = set()
         self._changed: Callable[[], None] = lambda: None
 
@@ -147,13 +148,6 @@ class KioskContext:
     def badge_reader_gone(self) -> bool:
         """Started, and not working: pulled or broken (a kiosk not yet running says nothing)."""
         return self.devices_started and self.devices.badge_reader.state != DeviceState.OK
-
-    def decoy_verifier(self) -> str:
-        """The verifier an unknown ID or code is checked against, so that it takes as long as
-        a known one; one per kiosk, made on first use (a worker thread may ask first)."""
-        if self._decoy is None:
-            self._decoy = make_decoy()
-        return self._decoy
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         """Run on the loop; kept until done, so it is not collected half-way."""

@@ -3,8 +3,6 @@ the facility-wide notice. Starts from the local config; the cloud's snapshots ov
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 import zoneinfo
 from collections.abc import Mapping
@@ -66,8 +64,11 @@ class FacilitySettings:
     session_idle_s: int = 60
     session_max_s: int = 900
     message_max_chars: int = 2000
-    badge_key: bytes | None = None  # the facility's key for badge lookups; None: badges unknown
-    # The cloud's technicians: {technician_id, display_name, badge_lookup, pin_verifier}.
+    # The facility's key for badge lookups, sealed under the pepper (opened for each badge by
+    # core.verifiers); None: badges unknown.
+    badge_key: str | None = None
+    # The cloud's technicians: {technician_id, display_name, badge_lookup, pin_verifier}; the
+    # verifiers sealed under the pepper.
     technicians: tuple[Mapping[str, Any], ...] = ()
     call_network: CallNetwork = CallNetwork()
     retention: Retention = Retention()
@@ -100,21 +101,11 @@ class FacilitySettings:
             session_idle_s=snapshot.get("session_idle_s", self.session_idle_s),
             session_max_s=snapshot.get("session_max_s", self.session_max_s),
             message_max_chars=snapshot.get("message_max_chars", self.message_max_chars),
-            badge_key=_badge_key(snapshot.get("badge_key_b64")) or self.badge_key,
+            badge_key=snapshot.get("badge_key_b64") or self.badge_key,
             technicians=tuple(snapshot.get("technicians", self.technicians)),
             call_network=CallNetwork.from_snapshot(snapshot),
             retention=Retention.from_snapshot(snapshot),
         )
-
-
-def _badge_key(text: str | None) -> bytes | None:
-    if not text:
-        return None
-    try:
-        return base64.b64decode(text, validate=True) or None
-    except (binascii.Error, ValueError):
-        log.warning("the cloud's badge key is not base64; badges cannot be looked up")
-        return None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from kiosk.core.check_in import CheckIn, CheckInPause, CheckInView, refusal_for
 from kiosk.core.clock import Clock
 from kiosk.core.i18n import Language, _, words_with_values
 from kiosk.core.ports import Outbox, OutgoingCapture
+from kiosk.core.verifiers import Verifiers
 from kiosk.core.visits import CANCELLED, Visit
 from kiosk.store.outbox import OutboxFull, OutboxRepository
 from kiosk.store.transaction import transaction
@@ -59,7 +60,7 @@ class Lobby:
         outbox: Outbox,
         outbox_records: OutboxRepository,
         visits: Callable[[], Iterable[Visit]],
-        decoy: Callable[[], str],
+        verifiers: Verifiers,
         check_still: StillCheck,
         join: Callable[[Visit], bool],
         event: Callable[[str, dict[str, Any]], None],
@@ -73,7 +74,7 @@ class Lobby:
         self._outbox = outbox
         self._outbox_records = outbox_records
         self._visits = visits
-        self._decoy = decoy
+        self._verifiers = verifiers
         self._check_still = check_still
         self._join = join
         self._event = event
@@ -108,7 +109,7 @@ class Lobby:
             visits=self._visits,
             pause=self._pause,
             clock=self._clock,
-            decoy=self._decoy,
+            verifiers=self._verifiers,
             event=self._event,
             checked_in=self._checked_in,
             changed=self._changed,

@@ -15,9 +15,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.core.clock import Clock
-from kiosk.core.credentials import badge_lookup, check_verifier, make_verifier
+from kiosk.core.credentials import badge_lookup, check_verifier
 from kiosk.core.i18n import Language, Plural, _, words_with_values
 from kiosk.core.lockout import Lockouts, Pace
+from kiosk.core.verifiers import Verifiers
 from kiosk.store.residents import ResidentsRepository
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class SignIn:
         lockouts: Lockouts,
         pace: Pace,
         clock: Clock,
-        decoy: Callable[[], str],
+        verifiers: Verifiers,
         event: Callable[[str, dict[str, Any]], None],
         signed_in: Callable[[SignedIn], None],
         changed: Callable[[], None],
@@ -76,7 +77,7 @@ class SignIn:
         self._lockouts = lockouts
         self._pace = pace
         self._clock = clock
-        self._decoy = decoy
+        self._verifiers = verifiers
         self._event = event
         self._signed_in = signed_in
         self._changed = changed
@@ -119,12 +120,13 @@ class SignIn:
             self._submit_pin()
         self._changed()
 
-    def badge(self, badge_id: str, badge_key: bytes | None) -> None:
+    def badge(self, badge_id: str, sealed_badge_key: str | None) -> None:
         """A wristband on the reader: it names the resident at once; the PIN is the secret."""
         self._touch()
         if self.step == CHECKING:
             return
         resident = None
+        badge_key = self._verifiers.badge_key(sealed_badge_key)
         if badge_key is not None:
             resident = self._residents.by_badge_lookup(badge_lookup(badge_id, badge_key))
         self._pin = ""
@@ -258,7 +260,11 @@ class SignIn:
         if self._refuse_if_locked():
             return
         subject, known = self._subject()
-        verifier = self._resident["pin_verifier"] if self._resident is not None else self._decoy()
+        verifier = (
+            self._verifiers.pin(self._resident["pin_verifier"])
+            if self._resident is not None
+            else self._verifiers.decoy()
+        )
         pin, self._pin = self._pin, ""
         self.step, self._message = CHECKING, None
         # scrypt takes ~50 ms of CPU: in a worker thread, so the screen keeps drawing. Handed to
@@ -339,8 +345,3 @@ class SignIn:
 
     def _touch(self) -> None:
         self._touched = self._clock.monotonic()
-
-
-def make_decoy() -> str:
-    """A verifier that matches no PIN anyone types (its secret is not a PIN)."""
-    return make_verifier("not-a-pin:" + "x" * 16)

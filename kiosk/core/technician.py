@@ -19,6 +19,7 @@ from typing import Any
 from kiosk.core.clock import Clock
 from kiosk.core.credentials import badge_lookup, check_verifier
 from kiosk.core.lockout import Lockouts, Pace
+from kiosk.core.verifiers import Verifiers
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class TechnicianVisit:
 
     technician: Mapping[str, Any]
     lockouts: Lockouts
+    verifiers: Verifiers
     pace: Pace
     clock: Clock
     event: Callable[[str, dict[str, Any]], None]
@@ -124,7 +126,7 @@ class TechnicianVisit:
         self.changed()
 
     async def _check_pin(self, pin: str) -> None:
-        verifier = str(self.technician.get("pin_verifier", ""))
+        verifier = self.verifiers.pin(self.technician.get("pin_verifier"))
         # scrypt takes a tenth of a second: never on the loop that draws the screen.
         matched = await asyncio.get_running_loop().run_in_executor(
             None, check_verifier, pin, verifier

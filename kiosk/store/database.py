@@ -19,6 +19,7 @@ from kiosk.store.database_key import NO_KEY, DatabaseKey, find_key
 from kiosk.store.encrypt_in_place import encrypt_if_plain
 from kiosk.store.errors import StoreError
 from kiosk.store.migrations import latest_version, migrate, newer_schema_message, schema_version
+from kiosk.store.sealed_secrets import PepperRepository, seal_stored
 
 __all__ = ["Connection", "StoreError", "connect", "open_database"]
 
@@ -53,6 +54,8 @@ def open_database(path: pathlib.Path, key: DatabaseKey | None = None) -> Connect
         _configure(conn)
         _check_schema(conn, path)
         migrate(conn)
+        # Kept by a kiosk before the pepper: sealed now (a no-op once done).
+        seal_stored(conn, PepperRepository(conn).in_force())
     except sqlcipher.DatabaseError as exc:
         conn.close()
         if exc.sqlite_errorcode == sqlcipher.SQLITE_NOTADB:

@@ -191,6 +191,20 @@ def _v7_photos_removed(db: Connection) -> None:
     db.execute("ALTER TABLE messages ADD COLUMN photos_removed INTEGER NOT NULL DEFAULT 0")
 
 
+def _v8_pepper(db: Connection) -> None:
+    """The pepper the kiosk's verifiers and badge key are sealed under (one row: the one in
+    force). Values kept before it are sealed when the database is opened (Python, not SQL)."""
+    db.execute(
+        """
+        CREATE TABLE pepper (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            key BLOB NOT NULL CHECK (length(key) = 32),
+            from_facility INTEGER NOT NULL CHECK (from_facility IN (0, 1))
+        )
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _v1_snapshots_and_schedule,
     _v2_residents_and_messaging,
@@ -199,6 +213,7 @@ MIGRATIONS: list[Migration] = [
     _v5_sign_in_and_refunds,
     _v6_lobby_visits,
     _v7_photos_removed,
+    _v8_pepper,
 ]
 
 

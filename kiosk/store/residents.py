@@ -2,7 +2,8 @@
 
 A resident is a plain dict, the shape the contract gives: ``inmate_id``, ``booking_number``,
 ``display_name``, ``language``, ``pin_verifier``, ``message_credits`` and ``badge_lookups`` (a list
-of lowercase hex HMACs). Lookups and numbers are matched exactly as given.
+of lowercase hex HMACs). Lookups and numbers are matched exactly as given. The PIN verifier is
+kept sealed under the pepper (:mod:`kiosk.store.sealed_secrets`) and read back sealed.
 
 Messages are not tied to residents in the schema (``messages.inmate_id`` has no foreign key), so a
 resident who leaves the snapshot keeps their messages; only their badge lookups go with them.
@@ -15,7 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from kiosk.store.connection import Connection
+from kiosk.store.pepper import PIN_VERIFIER
 from kiosk.store.schedule import _iso_z, _utc_now
+from kiosk.store.sealed_secrets import PepperRepository, without_verifiers
 from kiosk.store.transaction import transaction
 
 RESIDENT_COLUMNS = (
@@ -51,17 +54,25 @@ class ResidentsRepository:
         """
         if isinstance(version, bool) or not isinstance(version, int):
             raise TypeError(f"residents version must be an int, not {version!r}")
-        rows = []
-        lookups = []
-        for resident in residents:
-            row, resident_lookups = _resident_row(resident)
-            rows.append(row)
-            lookups.extend((lookup, row[0]) for lookup in resident_lookups)
+        checked = [_resident_row(resident) for resident in residents]
+        lookups = [
+            (lookup, row[0]) for row, resident_lookups in checked for lookup in resident_lookups
+        ]
         with transaction(self._db):
             # Compared under the write lock: no newer version can slip in before the replacement.
             stored = self.version()
             if stored is not None and version < stored:
                 return False
+            pepper = PepperRepository(self._db).in_force()
+            rows = [
+                tuple(
+                    pepper.open_or_seal(value, PIN_VERIFIER, pepper)
+                    if column == "pin_verifier"
+                    else value
+                    for column, value in zip(RESIDENT_COLUMNS, row, strict=True)
+                )
+                for row, _ in checked
+            ]
             self._db.execute("DELETE FROM badge_lookups")
             self._db.execute("DELETE FROM residents")
             self._db.executemany(
@@ -78,7 +89,7 @@ class ResidentsRepository:
                 "ON CONFLICT (kind) DO UPDATE SET "
                 "version = excluded.version, payload = excluded.payload, "
                 "applied_at = excluded.applied_at",
-                (version, payload, _iso_z(self._now())),
+                (version, without_verifiers("residents", payload), _iso_z(self._now())),
             )
         return True
 

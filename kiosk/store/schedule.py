@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kiosk.store.connection import Connection
+from kiosk.store.pepper import CODE_VERIFIER, Pepper
+from kiosk.store.sealed_secrets import PepperRepository, without_verifiers
 from kiosk.store.transaction import transaction
 
 VISIT_COLUMNS = (
@@ -72,6 +74,8 @@ class ScheduleRepository:
             stored = self.version()
             if stored is not None and version < stored:
                 return False
+            pepper = PepperRepository(self._db).in_force()
+            rows = [_sealed(row, pepper) for row in rows]
             self._db.execute("DELETE FROM visits")
             self._db.executemany(
                 f"INSERT INTO visits ({', '.join(VISIT_COLUMNS)}) "
@@ -84,7 +88,7 @@ class ScheduleRepository:
                 "ON CONFLICT (kind) DO UPDATE SET "
                 "version = excluded.version, payload = excluded.payload, "
                 "applied_at = excluded.applied_at",
-                (version, payload, _iso_z(self._now())),
+                (version, without_verifiers("schedule", payload), _iso_z(self._now())),
             )
         return True
 
@@ -114,3 +118,13 @@ def _visit_row(visit: Mapping[str, Any]) -> tuple[Any, ...]:
         visit.get(column) if visit.get(column) is not None else _DEFAULTS.get(column)
         for column in VISIT_COLUMNS
     )
+
+
+_CODE = VISIT_COLUMNS.index("confirmation_code_verifier")
+
+
+def _sealed(row: tuple[Any, ...], pepper: Pepper) -> tuple[Any, ...]:
+    if row[_CODE] is None:
+        return row
+    code = pepper.open_or_seal(row[_CODE], CODE_VERIFIER, pepper)
+    return (*row[:_CODE], code, *row[_CODE + 1 :])

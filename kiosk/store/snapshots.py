@@ -17,6 +17,8 @@ from typing import Any
 
 from kiosk.store.connection import Connection
 from kiosk.store.schedule import _iso_z, _utc_now
+from kiosk.store.sealed_secrets import config_as_kept, take_config_pepper
+from kiosk.store.transaction import transaction
 
 SNAPSHOT_KINDS = ("config", "schedule", "residents", "notice")
 
@@ -49,14 +51,19 @@ class SnapshotRepository:
     def replace(self, kind: str, payload: str, version: int | None) -> bool:
         """Make ``payload`` the ``kind`` snapshot; False, changing nothing, for a lower version.
 
-        ``version=None`` always replaces. One statement: it joins an outer transaction if any.
+        ``version=None`` always replaces. Joins an outer transaction if any. A ``config`` is
+        kept as :func:`~kiosk.store.sealed_secrets.config_as_kept` says.
         """
         _check_kind(kind)
         if not isinstance(payload, str):
             raise TypeError(f"payload must be a string, not {type(payload).__name__}")
         if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
             raise TypeError(f"version must be an int or None, not {version!r}")
-        cursor = self._db.execute(_UPSERT, (kind, version, payload, _iso_z(self._now())))
+        with transaction(self._db):
+            if kind == "config":
+                # Its pepper taken (sealing again what the one before sealed), its secrets sealed.
+                payload = config_as_kept(payload, take_config_pepper(self._db, payload))
+            cursor = self._db.execute(_UPSERT, (kind, version, payload, _iso_z(self._now())))
         return cursor.rowcount == 1
 
     def get(self, kind: str) -> Snapshot | None:

@@ -28,7 +28,7 @@ from kiosk.core.kiosk import Kiosk
 from kiosk.store.outbox import OutboxRepository
 from kiosk.store.residents import ResidentsRepository
 from kiosk.sync.inbound import inbound_event
-from tests.kiosks import make_kiosk
+from tests.kiosks import apply_config, make_kiosk
 from tests.waiting import until
 
 START = datetime(2026, 11, 23, 19, 0, tzinfo=UTC)  # the ``clock`` fixture: 1:00 PM in Chicago
@@ -65,7 +65,7 @@ def seed_residents(kiosk: Kiosk, *rows: tuple[Any, ...], version: int = 1) -> No
     """The residents snapshot and the badge key, as the cloud would hand them to the core."""
     rows = rows or (JOHNSON, ALVAREZ, BROKE)
     ResidentsRepository(kiosk.database).replace(version, [resident_dict(r) for r in rows], "{}")
-    kiosk.receive(inbound_event("config", {"badge_key_b64": base64.b64encode(BADGE_KEY).decode()}))
+    apply_config(kiosk, {"badge_key_b64": base64.b64encode(BADGE_KEY).decode()})
     kiosk.receive(inbound_event("residents", version))
 
 

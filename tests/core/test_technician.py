@@ -16,7 +16,6 @@ from kiosk.core.credentials import badge_lookup
 from kiosk.core.kiosk import Kiosk
 from kiosk.core.ports import Actions
 from kiosk.core.technician import IDLE_CLOSE_S
-from kiosk.sync.inbound import inbound_event
 from tests.core.residents import (
     BADGE_KEY,
     JOHNSON,
@@ -24,6 +23,7 @@ from tests.core.residents import (
     seed_residents,
     verifier,
 )
+from tests.kiosks import apply_config
 from tests.waiting import until
 
 TECH_BADGE, TECH_PIN = "0412345678", "2468"
@@ -33,21 +33,19 @@ def technician_kiosk(config: KioskConfig, clock: FakeClock, **collaborators: Any
     """A housing kiosk whose cloud config names one technician, J. Ruiz."""
     kiosk = open_kiosk(config, clock, **collaborators)
     seed_residents(kiosk)
-    kiosk.receive(
-        inbound_event(
-            "config",
-            {
-                "badge_key_b64": base64.b64encode(BADGE_KEY).decode(),
-                "technicians": [
-                    {
-                        "technician_id": "t-17",
-                        "display_name": "J. Ruiz",
-                        "badge_lookup": badge_lookup(TECH_BADGE, BADGE_KEY),
-                        "pin_verifier": verifier(TECH_PIN),
-                    }
-                ],
-            },
-        )
+    apply_config(
+        kiosk,
+        {
+            "badge_key_b64": base64.b64encode(BADGE_KEY).decode(),
+            "technicians": [
+                {
+                    "technician_id": "t-17",
+                    "display_name": "J. Ruiz",
+                    "badge_lookup": badge_lookup(TECH_BADGE, BADGE_KEY),
+                    "pin_verifier": verifier(TECH_PIN),
+                }
+            ],
+        },
     )
     return kiosk
 

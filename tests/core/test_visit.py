@@ -26,6 +26,7 @@ from tests.core.residents import (
     open_kiosk,
     seed_residents,
 )
+from tests.kiosks import apply_config
 from tests.visits import visit_row
 
 VISIT_START = START + timedelta(minutes=30)  # 1:30 PM in Chicago; the window opens at 1:20 PM
@@ -34,7 +35,7 @@ VISIT_START = START + timedelta(minutes=30)  # 1:30 PM in Chicago; the window op
 def visit_kiosk(config: KioskConfig, clock: FakeClock, **collaborators) -> Kiosk:
     """The housing kiosk of these tests, with a visit at 1:30 PM for D. Johnson."""
     kiosk = open_kiosk(config, clock, **collaborators)
-    kiosk.receive(inbound_event("config", {"badge_key_b64": _b64(BADGE_KEY)}))
+    apply_config(kiosk, {"badge_key_b64": _b64(BADGE_KEY)})
     seed_residents(kiosk, JOHNSON, ALVAREZ)
     kiosk.apply_schedule(
         1,
@@ -459,11 +460,9 @@ def test_the_call_goes_through_the_facilitys_stun_and_turn_servers(config, clock
     factory = FakeCalls([])
     kiosk = visit_kiosk(config, clock, call_factory=factory)
     turn = {"urls": ["turn:127.0.0.1:3478"], "username": "kiosk", "credential": "s3cret"}
-    kiosk.receive(
-        inbound_event(
-            "config",
-            {"badge_key_b64": _b64(BADGE_KEY), "ice_servers": [turn], "ice_relay_only": True},
-        )
+    apply_config(
+        kiosk,
+        {"badge_key_b64": _b64(BADGE_KEY), "ice_servers": [turn], "ice_relay_only": True},
     )
     at(kiosk, clock, VISIT_START)
     confirm_and_lift(kiosk, clock)

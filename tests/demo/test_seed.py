@@ -18,7 +18,10 @@ from kiosk.contract.codec import build_downlink, dump
 from kiosk.core.clock import FakeClock
 from kiosk.core.credentials import badge_lookup, check_verifier
 from kiosk.core.kiosk import Kiosk
+from kiosk.store.pepper import CODE_VERIFIER
 from kiosk.store.residents import ResidentsRepository
+from kiosk.store.schedule import ScheduleRepository
+from kiosk.store.sealed_secrets import SealedSecrets
 from kiosk.store.snapshots import SnapshotRepository
 from tests.conftest import make_config
 from tests.kiosks import make_kiosk
@@ -81,11 +84,15 @@ def test_the_seed_stores_what_the_demos_cloud_publishes(opened, clock: FakeClock
     alone = PublishedTo()
     publish_facility(alone, "demo-hu-01", None, messages=False, now=clock.now())
 
+    # The stored text keeps no verifier (the rows keep it, sealed): the rest is as published.
     seeded = stored(housing, "residents")["residents"]
     published = cloud.payloads[("demo-hu-01", "residents")]["residents"]
-    without_pin = [{**r, "pin_verifier": None} for r in seeded]
-    assert without_pin == [{**r, "pin_verifier": None} for r in published]
-    assert all(check_verifier(DEMO_PIN, r["pin_verifier"]) for r in seeded)
+    assert seeded == [{k: v for k, v in r.items() if k != "pin_verifier"} for r in published]
+    secrets = SealedSecrets(housing.database)
+    residents = ResidentsRepository(housing.database)
+    for sent in published:
+        kept = residents.by_inmate_id(sent["inmate_id"])["pin_verifier"]
+        assert check_verifier(DEMO_PIN, secrets.verifier(kept))
     for kiosk, kiosk_id, online_cloud in (
         (housing, "demo-hu-01", alone),
         (lobby, "demo-lobby-01", cloud),
@@ -105,9 +112,11 @@ def test_the_seed_stores_what_the_demos_cloud_publishes(opened, clock: FakeClock
     assert [v["kind"] for v in paired] == ["onsite", "onsite", "onsite"]
     lobby_visits = stored(lobby, "schedule")["visits"]
     assert [v["kind"] for v in lobby_visits] == ["onsite", "onsite", "onsite", "privileged"]
-    for visit in lobby_visits:
+    lobby_secrets = SealedSecrets(lobby.database)
+    for visit in ScheduleRepository(lobby.database).visits():
         code = DEMO_CONFIRMATION_CODES[visit["visit_id"]]
-        assert check_verifier(code, visit["visitor"]["confirmation_code_verifier"])
+        kept = lobby_secrets.verifier(visit["confirmation_code_verifier"], CODE_VERIFIER)
+        assert check_verifier(code, kept)
 
 
 def test_the_seed_configures_badges_and_keeps_the_kiosks_names(opened) -> None:
@@ -117,7 +126,7 @@ def test_the_seed_configures_badges_and_keeps_the_kiosks_names(opened) -> None:
     config = stored(housing, "config")
     assert config["kiosk_name"] == housing.config.kiosk_name
     assert config["technicians"][0]["display_name"] == "J. Ruiz"
-    assert housing.settings.badge_key == DEMO_BADGE_KEY
+    assert SealedSecrets(housing.database).badge_key(housing.settings.badge_key) == DEMO_BADGE_KEY
     resident = ResidentsRepository(housing.database).by_badge_lookup(
         badge_lookup(DEMO_BADGES[1], DEMO_BADGE_KEY)
     )

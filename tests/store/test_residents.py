@@ -12,6 +12,7 @@ from kiosk.core.clock import FakeClock
 from kiosk.store import MessagesRepository, ResidentsRepository, open_database
 from kiosk.store.connection import Connection
 from kiosk.store.transaction import transaction
+from tests.store.opened import OpenedResidents
 
 
 def resident(inmate_id: str, booking_number: str, *lookups: str, **overrides: Any) -> dict:
@@ -35,7 +36,7 @@ CY = resident("i-102", "B2024-0003")  # no badge: signs in by number and PIN
 
 @pytest.fixture
 def residents(db: Connection, clock: FakeClock) -> ResidentsRepository:
-    return ResidentsRepository(db, now=clock.now)
+    return OpenedResidents(db, now=clock.now)
 
 
 def snapshot_row(db: Connection) -> tuple[Any, ...] | None:
@@ -233,7 +234,7 @@ def test_residents_survive_close_and_reopen(path: pathlib.Path) -> None:
     db.close()
     db = open_database(path)
     try:
-        residents = ResidentsRepository(db)
+        residents = OpenedResidents(db)
         assert residents.version() == 8
         assert residents.by_badge_lookup("aa01") == ANA
         assert residents.count() == 3
@@ -243,10 +244,9 @@ def test_residents_survive_close_and_reopen(path: pathlib.Path) -> None:
 
 def test_a_typed_id_is_matched_as_given_then_ignoring_case_when_only_one_has_it(tmp_path) -> None:
     from kiosk.store import open_database
-    from kiosk.store.residents import ResidentsRepository
 
     db = open_database(tmp_path / "k.db")
-    residents = ResidentsRepository(db)
+    residents = OpenedResidents(db)
 
     def resident(inmate_id: str, booking: str) -> dict:
         return {

@@ -17,6 +17,8 @@ from kiosk.store import StoreError, migrations, open_database, schema_version
 from kiosk.store.connection import Connection
 from kiosk.store.database import connect
 from kiosk.store.migrations import MIGRATIONS, migrate
+from kiosk.store.pepper import CODE_VERIFIER, PIN_VERIFIER
+from kiosk.store.sealed_secrets import SealedSecrets
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 LATEST = len(MIGRATIONS)
@@ -43,6 +45,7 @@ TABLES_AT[4] = TABLES_AT[3]
 TABLES_AT[5] = TABLES_AT[4] | {"sign_in_failures"}
 TABLES_AT[6] = TABLES_AT[5]
 TABLES_AT[7] = TABLES_AT[6]
+TABLES_AT[8] = TABLES_AT[7] | {"pepper"}
 # Columns added to an existing table, by the version that adds them: rows written before
 # that version read them back as NULL.
 COLUMNS_ADDED_AT = {
@@ -167,6 +170,7 @@ SAMPLE_ROWS: dict[str, list[dict[str, Any]]] = {
     "sign_in_failures": [
         {"inmate_id": "i-100", "failures": 2, "lockouts": 1, "locked_until": None}
     ],
+    "pepper": [{"id": 1, "key": bytes(range(32)), "from_facility": 1}],
     "events": [
         {
             "event_id": "e-1",
@@ -185,6 +189,9 @@ EXPECTED_INDEXES = {
     ("outbox", ("topic", "seq")),
     ("outbox", ("size",)),  # the budget's total, without reading the payloads
 }
+
+
+SEALED_CODES = ("confirmation_code_verifier", CODE_VERIFIER)
 
 
 def raw_database(path: pathlib.Path) -> Connection:
@@ -246,7 +253,11 @@ def insert_rows(db: Connection, tables: set[str], version: int | None = None) ->
             row = {column: value for column, value in row.items() if column not in missing}
             columns = ", ".join(row)
             marks = ", ".join("?" for _ in row)
-            db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
+            # OR REPLACE: opening a database makes the kiosk's own pepper, which the sample's
+            # replaces; no other sample row meets one already there.
+            db.execute(
+                f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({marks})", list(row.values())
+            )
 
 
 def sample_rows(table: str, version: int) -> list[dict[str, Any]]:
@@ -256,9 +267,22 @@ def sample_rows(table: str, version: int) -> list[dict[str, Any]]:
 
 
 def stored_rows(db: Connection, table: str, version: int | None = None) -> list[dict[str, Any]]:
+    """The table's rows, its sealed verifiers opened (opening a database seals the ones a kiosk
+    kept before the pepper: tests/store/test_pepper.py)."""
     columns = list(sample_rows(table, LATEST if version is None else version)[0])
     cursor = db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid")
-    return [dict(zip(columns, row, strict=True)) for row in cursor]
+    rows = [dict(zip(columns, row, strict=True)) for row in cursor]
+    sealed = {"residents": ("pin_verifier", PIN_VERIFIER), "visits": SEALED_CODES}.get(table)
+    if sealed is None or version is not None:
+        return rows
+    column, what = sealed
+    secrets = SealedSecrets(db)
+    for row in rows:
+        if row[column] is not None:
+            opened = secrets.verifier(row[column], what)
+            assert opened is not None, f"{table}.{column} is not sealed: {row[column]}"
+            row[column] = opened
+    return rows
 
 
 def fresh_schema(tmp_path: pathlib.Path, version: int | None = None) -> dict[str, Any]:
@@ -296,8 +320,11 @@ def test_every_earlier_version_migrates_to_the_fresh_schema_keeping_its_rows(
         assert schema(db) == fresh_schema(tmp_path)
         for table in TABLES_AT[version]:
             assert stored_rows(db, table) == SAMPLE_ROWS[table], table
-        for table in TABLES_AT[LATEST] - TABLES_AT[version]:
+        for table in TABLES_AT[LATEST] - TABLES_AT[version] - {"pepper"}:
             assert stored_rows(db, table) == [], table
+        if "pepper" not in TABLES_AT[version]:  # the kiosk's own, made at the first opening
+            (key, from_facility), *more = db.execute("SELECT key, from_facility FROM pepper")
+            assert len(key) == 32 and from_facility == 0 and not more
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:

@@ -13,6 +13,7 @@ from kiosk.store import ScheduleRepository, open_database
 from kiosk.store.connection import Connection
 from kiosk.store.database import connect
 from kiosk.store.transaction import transaction
+from tests.store.opened import OpenedSchedule
 
 
 def visit(visit_id: str, starts_at: str, **overrides: Any) -> dict[str, Any]:
@@ -43,7 +44,7 @@ C = visit("c", "2024-05-02T09:00:00Z", status="cancelled")
 
 @pytest.fixture
 def repo(db: Connection, clock: FakeClock) -> ScheduleRepository:
-    return ScheduleRepository(db, now=clock.now)
+    return OpenedSchedule(db, now=clock.now)
 
 
 def snapshot_row(db: Connection) -> tuple[Any, ...] | None:
@@ -163,7 +164,7 @@ def test_the_schedule_survives_close_and_reopen(path: pathlib.Path, clock: FakeC
 
     db = open_database(path)
     try:
-        repo = ScheduleRepository(db)
+        repo = OpenedSchedule(db)
         assert repo.version() == 7
         assert repo.visits() == [B, A, C]
     finally:
@@ -176,9 +177,9 @@ def test_two_kiosks_in_one_process_keep_their_own_schedules(tmp_path: pathlib.Pa
     try:
         ScheduleRepository(first).replace(9, [A], "one")
         ScheduleRepository(second).replace(2, [B, C], "two")
-        assert ScheduleRepository(first).visits() == [A]
+        assert OpenedSchedule(first).visits() == [A]
         assert ScheduleRepository(first).version() == 9
-        assert ScheduleRepository(second).visits() == [B, C]
+        assert OpenedSchedule(second).visits() == [B, C]
         assert ScheduleRepository(second).version() == 2
     finally:
         first.close()

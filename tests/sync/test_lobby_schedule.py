@@ -27,7 +27,9 @@ from kiosk.core.credentials import make_verifier
 from kiosk.core.kiosk import Kiosk
 from kiosk.core.visits import Visit
 from kiosk.store.outbox import OutboxRepository
+from kiosk.store.pepper import CODE_VERIFIER
 from kiosk.store.schedule import ScheduleRepository
+from kiosk.store.sealed_secrets import SealedSecrets
 from kiosk.sync.inbound import inbound_event
 from kiosk.sync.incoming import Incoming
 from kiosk.sync.service import SyncService
@@ -142,7 +144,9 @@ def test_the_lobby_fields_reach_the_store_and_come_back_in_the_visit(lobby) -> N
         visit = stored[sent["visit_id"]]
         visitor, station = sent["visitor"], sent.get("station")
         assert visit.visitor_name == visitor["display_name"]
-        assert visit.code_verifier == visitor["confirmation_code_verifier"]
+        # Kept sealed under the pepper; opened, it is the one sent.
+        opened = SealedSecrets(kiosk.database).verifier(visit.code_verifier, CODE_VERIFIER)
+        assert opened == visitor["confirmation_code_verifier"]
         assert visit.first_visit is visitor.get("first_visit", False)
         assert visit.asked_captures == tuple(dict.fromkeys(visitor.get("captures", [])))
         assert visit.station_kiosk_id == (station["kiosk_id"] if station else None)

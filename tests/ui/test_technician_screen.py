@@ -16,8 +16,8 @@ from hardware.interfaces import DeviceState
 from kiosk.core.credentials import badge_lookup
 from kiosk.core.ports import Actions
 from kiosk.core.technician import IDLE_CLOSE_S
-from kiosk.sync.inbound import inbound_event
 from tests.core.residents import verifier
+from tests.kiosks import apply_config
 from tests.ui.housing import demo_kiosk, everything_held
 from tests.ui.touches import press, type_keys
 
@@ -40,21 +40,19 @@ def actions():
 def kiosk(tmp_path, clock, actions):
     """The demo housing kiosk, whose cloud config names one technician."""
     kiosk = demo_kiosk(tmp_path, clock, actions=actions, brokers=(BROKER,))
-    kiosk.receive(
-        inbound_event(
-            "config",
-            {
-                "badge_key_b64": base64.b64encode(DEMO_BADGE_KEY).decode(),
-                "technicians": [
-                    {
-                        "technician_id": "t-17",
-                        "display_name": TECH_NAME,
-                        "badge_lookup": badge_lookup(TECH_BADGE, DEMO_BADGE_KEY),
-                        "pin_verifier": verifier(TECH_PIN),
-                    }
-                ],
-            },
-        )
+    apply_config(
+        kiosk,
+        {
+            "badge_key_b64": base64.b64encode(DEMO_BADGE_KEY).decode(),
+            "technicians": [
+                {
+                    "technician_id": "t-17",
+                    "display_name": TECH_NAME,
+                    "badge_lookup": badge_lookup(TECH_BADGE, DEMO_BADGE_KEY),
+                    "pin_verifier": verifier(TECH_PIN),
+                }
+            ],
+        },
     )
     yield kiosk
     kiosk.close()

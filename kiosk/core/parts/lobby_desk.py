@@ -33,7 +33,7 @@ class LobbyDesk:
             outbox=context.outbox,
             outbox_records=context.outbox_records,
             visits=lambda: context.station_visits,
-            decoy=context.decoy_verifier,
+            verifiers=context.verifiers,
             check_still=checks.check_still,
             join=self.visits.visitor_checked_in,
             event=context.event,

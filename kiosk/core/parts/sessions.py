@@ -116,13 +116,13 @@ class ResidentSessions:
         context = self._context
         # Made ahead, off the loop: the first unknown ID must take no longer than a known one.
         with contextlib.suppress(RuntimeError):  # no loop (a test without one): made on use
-            asyncio.get_running_loop().run_in_executor(None, context.decoy_verifier)
+            asyncio.get_running_loop().run_in_executor(None, context.verifiers.decoy)
         return SignIn(
             residents=self._residents,
             lockouts=context.lockouts,
             pace=context.pace,
             clock=context.clock,
-            decoy=context.decoy_verifier,
+            verifiers=context.verifiers,
             event=context.event,
             signed_in=signed_in,
             title=title,

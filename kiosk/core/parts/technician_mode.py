@@ -41,7 +41,9 @@ class TechnicianMode:
         """A technician's badge at a kiosk nobody is using asks for their PIN; True if it was."""
         context = self._context
         technician = technician_for_badge(
-            context.settings.technicians, badge_id, context.settings.badge_key
+            context.settings.technicians,
+            badge_id,
+            context.verifiers.badge_key(context.settings.badge_key),
         )
         if technician is None:
             return False
@@ -55,6 +57,7 @@ class TechnicianMode:
         self.technician = TechnicianVisit(
             technician,
             lockouts=context.lockouts,
+            verifiers=context.verifiers,
             pace=context.pace,
             clock=context.clock,
             event=context.event,
