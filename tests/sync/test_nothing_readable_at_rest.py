@@ -11,6 +11,8 @@ import numpy as np
 
 from cloudsim.sim import make_resident
 from kiosk.store import MessagesRepository, open_database
+from kiosk.store.sealed_secrets import PepperRepository
+from tests.on_disk import readable_on_disk
 from tests.sync.test_snapshots import barrier, start_online
 from tests.waiting import wait_until
 
@@ -48,16 +50,24 @@ def test_the_data_folder_holds_nothing_the_cloud_gave_in_clear(broker, cloud, ki
         "a badge lookup": resident["badge_lookups"][0].encode(),
         "a resident's name": b"J. Doe",
     }
-    files = [p for p in kiosk.data_dir.rglob("*") if p.is_file()]
-    assert any(p.name.endswith("-wal") or p.suffix == ".sqlite3" for p in files)
-    on_disk = b"".join(p.read_bytes() for p in files)
-    found = [name for name, needle in planted.items() if needle in on_disk]
-    assert found == [], f"readable on the disk: {found} (files: {[p.name for p in files]})"
+    assert readable_on_disk(kiosk.data_dir, planted) == []
 
-    # And the kiosk itself still has all of it.
+    # And the kiosk itself still has all of it; even with its key, the verifier and the badge
+    # key are sealed under the facility's pepper, which the config text no longer holds.
     database = open_database(kiosk.database_path)
     try:
         wait_until(lambda: MessagesRepository(database).get(message_id) is not None, 5, "kept")
         assert MessagesRepository(database).get(message_id).body == BODY
+        tables = [
+            n for (n,) in database.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        ]
+        with_the_key = "\n".join(
+            repr(row) for table in tables for row in database.execute(f"SELECT * FROM {table}")
+        )
+        for needle in (verifier.rsplit("$", 1)[1], base64.b64encode(cloud.badge_key).decode()):
+            assert needle not in with_the_key
+        assert base64.b64encode(cloud.pepper).decode() not in with_the_key
+        kept = PepperRepository(database).in_force()
+        assert kept.key == cloud.pepper and kept.from_facility
     finally:
         database.close()

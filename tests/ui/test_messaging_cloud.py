@@ -11,7 +11,9 @@ import pytest
 
 from cloudsim.broker import LocalBroker
 from cloudsim.sim import CloudSim
+from demo.facility import DEMO_BADGE_KEY, MAILBOX
 from kiosk.sync.service import SyncService
+from tests.on_disk import readable_on_disk
 from tests.ui.housing import (
     ALVAREZ,
     ALVAREZ_BADGE,
@@ -25,6 +27,7 @@ from tests.ui.housing import (
 pytestmark = pytest.mark.ui
 KIOSK_ID = "hu-ui-msg"
 REFUSED = "photos of people are not allowed"
+ARRIVED = "Llegamos el sábado a las diez."
 
 
 @pytest.fixture
@@ -109,7 +112,7 @@ def test_sent_messages_change_state_on_screen_and_new_ones_arrive(ui, tmp_path, 
                 cloud.send_message,
                 KIOSK_ID,
                 ALVAREZ,
-                "Llegamos el sábado a las diez.",
+                ARRIVED,
                 from_contact=("c-1", "R. Alvarez"),
                 sent_at=clock.now() + timedelta(minutes=1),
             )
@@ -127,6 +130,14 @@ def test_sent_messages_change_state_on_screen_and_new_ones_arrive(ui, tmp_path, 
     finally:
         cloud.stop()
         kiosk.close()
+    # After her session: nothing she read or wrote is in clear on the kiosk's disk.
+    planted = {
+        "a message she read": MAILBOX[0][1].body.encode(),
+        "one that came while she read": ARRIVED.encode(),
+        "her name": b"M. Alvarez",
+        "the badge key": DEMO_BADGE_KEY,
+    }
+    assert readable_on_disk(kiosk.config.data_dir, planted) == []
 
 
 def _top(person):
