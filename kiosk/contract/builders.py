@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from kiosk.contract.codec import build, dump, encode
 from kiosk.contract.fields import is_snake_name
+from kiosk.contract.front_desk import ApplicationPayload, RequestPayload
 from kiosk.contract.times import utc_text
 from kiosk.contract.uplink import (
     CapturePayload,
@@ -28,11 +29,13 @@ from kiosk.contract.uplink import (
 
 __all__ = [
     "WILL_PAYLOAD",
+    "application",
     "capture",
     "command_result",
     "encode",
     "event",
     "message",
+    "request",
     "signal",
     "status",
     "telemetry",
@@ -131,13 +134,14 @@ def capture(
     taken_at: datetime,
     jpeg_bytes: bytes,
 ) -> dict[str, Any]:
-    """A JPEG taken at the kiosk, about a visit (``{"visit_id": …}``) or a resident
-    (``{"inmate_id": …}``)."""
+    """A JPEG taken at the kiosk, about a visit (``{"visit_id": …}``), a resident
+    (``{"inmate_id": …}``) or a visitor's application (``{"application_id": …}``)."""
+    wrong = 'capture: subject must be one of {"visit_id"|"inmate_id"|"application_id": ...}'
     if not isinstance(subject, Mapping) or len(subject) != 1:
-        raise ValueError('capture: subject must be {"visit_id": ...} or {"inmate_id": ...}')
+        raise ValueError(wrong)
     ((subject_field, subject_id),) = subject.items()
-    if subject_field not in ("visit_id", "inmate_id"):
-        raise ValueError('capture: subject must be {"visit_id": ...} or {"inmate_id": ...}')
+    if subject_field not in ("visit_id", "inmate_id", "application_id"):
+        raise ValueError(wrong)
     if not isinstance(jpeg_bytes, bytes | bytearray | memoryview):
         raise ValueError("capture: jpeg_bytes must be bytes")
     payload = build(
@@ -183,3 +187,30 @@ def signal(
         OutgoingSignalPayload, visit_id=visit_id, from_kiosk_id=from_kiosk_id, kind=kind, **given
     )
     return dump(payload)
+
+
+def application(
+    application_id: str,
+    application_number: str,
+    submitted_at: datetime,
+    booking_number: str,
+    visitor: Mapping[str, Any],
+    capture_ids: list[str],
+) -> dict[str, Any]:
+    """A visitor's application (extension: the front desk); its photos are ``capture``
+    records naming ``application_id``, queued with it."""
+    payload = build(
+        ApplicationPayload,
+        application_id=application_id,
+        application_number=application_number,
+        submitted_at=submitted_at,
+        booking_number=booking_number,
+        visitor=dict(visitor),
+        capture_ids=list(capture_ids),
+    )
+    return dump(payload)
+
+
+def request(request_id: str, kind: str, sent_at: datetime, **fields: Any) -> dict[str, Any]:
+    """A question for the cloud (extension: the front desk), answered on ``answer``."""
+    return dump(build(RequestPayload, request_id=request_id, kind=kind, sent_at=sent_at, **fields))

@@ -33,17 +33,12 @@ from kiosk.contract.fields import (
     Verifier,
     Version,
     decode_image,
-    first_repeat,
+    each_once,
     rule,
 )
+from kiosk.contract.front_desk import AnswerPayload, FrontDesk, RosterPayload, SlotsPayload
 
 VisitorCapture = Literal["visitor_id", "visitor_credential", "visitor_face"]
-
-
-def _unique(values: list[str], field: str) -> None:
-    index = first_repeat(values)
-    if index is not None:
-        raise rule("repeated", f"[{index}].{field}")
 
 
 class Technician(Payload):
@@ -107,11 +102,13 @@ class ConfigPayload(Payload):
     retention: Retention | None = None
     # Extension: the facility's pepper, that the kiosk keeps its verifiers and badge key under.
     pepper_b64: PepperKey | None = None
+    # Extension, lobby kiosks: the front desk's terms and professions.
+    front_desk: FrontDesk | None = None
 
     @field_validator("technicians")
     @classmethod
     def _unique_technicians(cls, technicians: list[Technician]) -> list[Technician]:
-        _unique([t.technician_id for t in technicians], "technician_id")
+        each_once([t.technician_id for t in technicians], "technician_id")
         return technicians
 
 
@@ -171,7 +168,7 @@ class SchedulePayload(Payload):
     @field_validator("visits")
     @classmethod
     def _unique_visits(cls, visits: list[Visit]) -> list[Visit]:
-        _unique([visit.visit_id for visit in visits], "visit_id")
+        each_once([visit.visit_id for visit in visits], "visit_id")
         return visits
 
 
@@ -194,7 +191,7 @@ class ResidentsPayload(Payload):
     @field_validator("residents")
     @classmethod
     def _unique_residents(cls, residents: list[Resident]) -> list[Resident]:
-        _unique([resident.inmate_id for resident in residents], "inmate_id")
+        each_once([resident.inmate_id for resident in residents], "inmate_id")
         return residents
 
 
@@ -236,7 +233,7 @@ class MessagePayload(Payload):
     @field_validator("photos")
     @classmethod
     def _unique_photos(cls, photos: list[Photo]) -> list[Photo]:
-        _unique([photo.photo_id for photo in photos], "photo_id")
+        each_once([photo.photo_id for photo in photos], "photo_id")
         return photos
 
 
@@ -342,6 +339,9 @@ class NoticePayload(Payload):
 # Downlink topic kind -> its model (for ``cmd``, the common part; COMMANDS has each name's).
 DOWNLINK_MODELS: Mapping[str, type[Payload]] = MappingProxyType(
     {
+        "roster": RosterPayload,
+        "slots": SlotsPayload,
+        "answer": AnswerPayload,
         "config": ConfigPayload,
         "schedule": SchedulePayload,
         "residents": ResidentsPayload,

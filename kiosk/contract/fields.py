@@ -297,6 +297,13 @@ def decode_image(data_b64: str, mime: str) -> bytes:
     return data
 
 
+def each_once(values: list[str], field: str) -> None:
+    """Refuse a list that names a value twice: "[3].visit_id: repeated"."""
+    index = first_repeat(values)
+    if index is not None:
+        raise rule("repeated", f"[{index}].{field}")
+
+
 def first_repeat(values: list[str]) -> int | None:
     """The index of the first value seen before, or None."""
     seen: set[str] = set()

@@ -45,6 +45,17 @@ MAX_RESIDENTS: Final = 10_000
 MAX_BADGE_LOOKUPS: Final = 16
 MAX_LANGUAGES: Final = 16
 MAX_VISITOR_CAPTURES: Final = 3
+# Extension: the lobby's front desk.
+PERSON_NAME_MAX: Final = 50  # a visitor's first or last name
+ADDRESS_MAX: Final = 100  # an address line, an organization, a title
+EMAIL_MAX: Final = 254
+CREDENTIAL_MAX: Final = 30  # a bar or other credential number, as printed on the card
+TERMS_MAX_CHARS: Final = 8000  # the facility's terms, per language
+MAX_PROFESSIONS: Final = 50
+MAX_ROSTER: Final = 20_000  # the public roster's residents
+MAX_SLOTS: Final = 5_000  # free on-site slots, 14 days of every station
+MAX_APPROVED: Final = 50  # residents a visitor is approved for
+MAX_ALTERNATIVES: Final = 5  # free slots offered when the one asked for was taken
 SESSION_IDLE_S: Final = (5, 3600, 60)  # least, most, default
 SESSION_MAX_S: Final = (60, 86_400, 900)
 MESSAGE_MAX_CHARS: Final = (1, BODY_MAX_CHARS, 2000)
@@ -72,6 +83,9 @@ MAX_BYTES: Final = MappingProxyType(
         "cmd": 64 * KiB,
         "signal": 256 * KiB,
         "notice": 64 * KiB,
+        "roster": 4 * MiB,
+        "slots": 2 * MiB,
+        "answer": 64 * KiB,
     }
 )
 # JSON containers and members (count of ",", "[" and "{" in the raw bytes, checked before
@@ -86,6 +100,9 @@ MAX_ELEMENTS: Final = MappingProxyType(
         "cmd": 4_096,
         "signal": 16_384,
         "notice": 4_096,
+        "roster": 131_072,
+        "slots": 65_536,
+        "answer": 4_096,
     }
 )
 # What the cloud (simulated) accepts from a kiosk, by uplink topic kind: a capture is one photo.
@@ -98,6 +115,8 @@ UPLINK_MAX_BYTES: Final = MappingProxyType(
         "captures": 4 * MiB,
         "cmd-result": 64 * KiB,
         "signal": 256 * KiB,
+        "applications": 64 * KiB,
+        "requests": 16 * KiB,
     }
 )
 UPLINK_MAX_ELEMENTS: Final = 16_384

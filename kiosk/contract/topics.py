@@ -23,6 +23,10 @@ DOWNLINK_TYPES: Final = MappingProxyType(
         "cmd": "command",
         "signal": "signal",
         "notice": "notice",  # on the facility-wide topic
+        # Extension, lobby kiosks: the front desk.
+        "roster": "roster",
+        "slots": "slots",
+        "answer": "answer",
     }
 )
 # Uplink topic kind -> payload ``type``.
@@ -35,13 +39,16 @@ UPLINK_TYPES: Final = MappingProxyType(
         "captures": "capture",
         "cmd-result": "command_result",
         "signal": "signal",
+        # Extension, lobby kiosks: the front desk.
+        "applications": "application",
+        "requests": "request",
     }
 )
 # Enrollment topic kind -> payload ``type``: the kiosk's request up, the cloud's answer down.
 ENROLLMENT_TYPES: Final = MappingProxyType({"csr": "enroll", "result": "enrolled"})
-RETAINED_DOWNLINK: Final = ("config", "schedule", "residents", "notice")
+RETAINED_DOWNLINK: Final = ("config", "schedule", "residents", "notice", "roster", "slots")
 # What goes through the durable outbox (delivery rule 1); the rest is published directly.
-DURABLE_UPLINK: Final = ("outbox", "captures", "events", "cmd-result")
+DURABLE_UPLINK: Final = ("outbox", "captures", "events", "cmd-result", "applications")
 # The field that names a durable uplink payload: what the cloud drops a second copy by.
 UPLINK_ID_FIELDS: Final = MappingProxyType(
     {
@@ -49,6 +56,7 @@ UPLINK_ID_FIELDS: Final = MappingProxyType(
         "captures": "capture_id",
         "events": "event_id",
         "cmd-result": "command_id",
+        "applications": "application_id",
     }
 )
 

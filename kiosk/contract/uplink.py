@@ -31,6 +31,7 @@ from kiosk.contract.fields import (
     text,
     utc_text,
 )
+from kiosk.contract.front_desk import ApplicationPayload, RequestPayload
 
 HardwareState = Literal["ok", "missing", "error"]
 CapturePurpose = Literal["visitor_id", "visitor_credential", "visitor_face", "login_snapshot"]
@@ -175,7 +176,8 @@ class OutboxMessagePayload(Payload):
 
 
 class CapturePayload(Payload):
-    """A JPEG taken at the kiosk, about a visit or a resident (exactly one of the two ids)."""
+    """A JPEG taken at the kiosk, about a visit, a resident or (an extension) a visitor's
+    application: exactly one of the three ids."""
 
     v: Literal[1]
     type: Literal["capture"]
@@ -183,14 +185,16 @@ class CapturePayload(Payload):
     purpose: CapturePurpose
     visit_id: Id | None = None
     inmate_id: Id | None = None
+    application_id: Id | None = None
     taken_at: UtcTime
     mime: Literal["image/jpeg"]
     data_b64: ImageB64
 
     @model_validator(mode="after")
     def _one_subject_and_a_jpeg(self) -> CapturePayload:
-        if (self.visit_id is None) == (self.inmate_id is None):
-            raise rule("exactly one of visit_id and inmate_id")
+        subjects = (self.visit_id, self.inmate_id, self.application_id)
+        if sum(subject is not None for subject in subjects) != 1:
+            raise rule("exactly one of visit_id, inmate_id and application_id")
         decode_image(self.data_b64, self.mime)
         return self
 
@@ -234,6 +238,8 @@ class OutgoingSignalPayload(SignalFields):
 # Uplink topic kind -> its model.
 UPLINK_MODELS: Mapping[str, type[Payload]] = MappingProxyType(
     {
+        "applications": ApplicationPayload,
+        "requests": RequestPayload,
         "status": StatusPayload,
         "telemetry": TelemetryPayload,
         "events": EventPayload,

@@ -20,6 +20,7 @@ from kiosk.contract.topics import (
     result_topic,
     uplink_filter,
 )
+from tests.contract.test_front_desk import FAMILY
 
 PACKAGE = Path(__file__).resolve().parents[2] / "kiosk" / "contract"
 AT = datetime(2026, 11, 23, 19, 0, 5, 250_000, tzinfo=UTC)
@@ -57,6 +58,12 @@ def each_uplink() -> dict[str, dict]:
         "captures": builders.capture("cap-1", "login_snapshot", {"inmate_id": "A1024"}, AT, JPEG),
         "cmd-result": builders.command_result("cmd-1", False, "expired", AT),
         "signal": builders.signal("v-1", "hu-01", "bye", reason="hangup"),
+        "applications": builders.application(
+            "a-1", "AP-7K2Q9X", AT, "B2026-00311", FAMILY, ["cap-1", "cap-2"]
+        ),
+        "requests": builders.request(
+            "r-1", "application_status", AT, application_number="AP-7K2Q9X", last_name="Alvarez"
+        ),
     }
 
 
@@ -86,7 +93,7 @@ def uplink_reason(kind: str, payload: dict) -> str:
         ("events", {"detail": {"reason": MARK}}, "detail.reason: expected one of user"),
         ("events", {"kind": MARK}, "kind: not a snake_case name"),
         ("outbox", {"body": MARK * 1001}, "body: longer than 10000 chars"),
-        ("captures", {"visit_id": "v-1"}, "exactly one of visit_id and inmate_id"),
+        ("captures", {"visit_id": "v-1"}, "exactly one of visit_id, inmate_id and application_id"),
         ("captures", {"data_b64": "iVBORw0KGgo="}, "data_b64: not an image of its mime type"),
         ("cmd-result", {"error": None, "ok": True, "at": MARK}, "at: not an ISO 8601 UTC time"),
         ("cmd-result", {"error": None}, "error: required when ok is false"),

@@ -144,6 +144,39 @@ def example(kind: str) -> dict[str, Any]:
             "text": "Count time: stay in your area.",
             "severity": "lockdown",
             "until": T1,
+        },  # Extension, lobby kiosks: the front desk.
+        "roster": {
+            "v": 1,
+            "type": "roster",
+            "version": 3,
+            "residents": [{"booking_number": "2026-001", "display_name": "A. Resident"}],
+        },
+        "slots": {
+            "v": 1,
+            "type": "slots",
+            "version": 9,
+            "slots": [
+                {
+                    "slot_id": "s-1",
+                    "starts_at": T0,
+                    "minutes": 30,
+                    "station": {"kiosk_id": "lobby-02", "display_name": "Station 2"},
+                }
+            ],
+        },
+        "answer": {
+            "v": 1,
+            "type": "answer",
+            "request_id": "r-1",
+            "kind": "booking",
+            "outcome": "booked",
+            "visit": {
+                "visit_id": "v-9",
+                "starts_at": T0,
+                "ends_at": T1,
+                "station": {"display_name": "Station 2"},
+                "confirmation_code": "KX7-29Q",
+            },
         },
     }
     return copy.deepcopy(examples[kind])

@@ -8,26 +8,23 @@ under a field they have not reached yet would only frighten them.
 from __future__ import annotations
 
 import itertools
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from kiosk.contract import limits
+from kiosk.contract.front_desk import CREDENTIAL_PATTERN, EMAIL_PATTERN
 from kiosk.core.i18n import Plural, _
 
-NAME_MAX = 50
-ADDRESS_MAX = 100
-ORGANIZATION_MAX = 100
-TITLE_MAX = 60
-CREDENTIAL_MAX = 30
-EMAIL_MAX = 254
+# The contract's limits: what the kiosk accepts as typed is what the cloud accepts.
+NAME_MAX = limits.PERSON_NAME_MAX
+ADDRESS_MAX = limits.ADDRESS_MAX  # an address line, an organization, a title
+CREDENTIAL_MAX = limits.CREDENTIAL_MAX
+EMAIL_MAX = limits.EMAIL_MAX
 PIN_DIGITS = (4, 8)
 OLDEST_YEARS = 120
 PHONE_DIGITS = 10  # a North American number, without the leading 1
-
-_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_CREDENTIAL = re.compile(r"[A-Z0-9][A-Z0-9 /.-]*")
 
 
 @dataclass(frozen=True)
@@ -111,7 +108,7 @@ def check_email(text: str) -> Problem | None:
         return _too_long(EMAIL_MAX)
     if "@" not in email:
         return Problem(_("An email address has an @, as in name@example.com."))
-    if not _EMAIL.fullmatch(email):
+    if not EMAIL_PATTERN.fullmatch(email):
         return Problem(_("Check the address: it looks like name@example.com."))
     return None
 
@@ -140,7 +137,7 @@ def check_credential(text: str) -> Problem | None:
         return None
     if len(number) > CREDENTIAL_MAX:
         return _too_long(CREDENTIAL_MAX)
-    if not _CREDENTIAL.fullmatch(number):
+    if not CREDENTIAL_PATTERN.fullmatch(number):
         return Problem(_("Use the letters and digits printed on the card."))
     return None
 
