@@ -205,6 +205,47 @@ def _v8_pepper(db: Connection) -> None:
     )
 
 
+def _v9_front_desk(db: Connection) -> None:
+    """A lobby's front desk: the facility's public roster and the free on-site slots, each a
+    versioned snapshot like the schedule (the snapshots table is rebuilt to name them)."""
+    db.execute(
+        """
+        CREATE TABLE snapshots_v9 (
+            kind TEXT PRIMARY KEY CHECK (
+                kind IN ('config', 'schedule', 'residents', 'notice', 'roster', 'slots')
+            ),
+            -- NULL for config and notice: the contract gives them no version.
+            version INTEGER,
+            payload TEXT NOT NULL,  -- the payload's JSON, as applied
+            applied_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("INSERT INTO snapshots_v9 SELECT kind, version, payload, applied_at FROM snapshots")
+    db.execute("DROP TABLE snapshots")
+    db.execute("ALTER TABLE snapshots_v9 RENAME TO snapshots")
+    db.execute(
+        """
+        CREATE TABLE roster (
+            booking_number TEXT PRIMARY KEY,
+            display_name TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE slots (
+            slot_id TEXT PRIMARY KEY,
+            starts_at TEXT NOT NULL,
+            minutes INTEGER NOT NULL CHECK (minutes IN (15, 30)),
+            station_kiosk_id TEXT NULL,
+            station_name TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_slots_starts_at ON slots (starts_at)")
+
+
 MIGRATIONS: list[Migration] = [
     _v1_snapshots_and_schedule,
     _v2_residents_and_messaging,
@@ -214,6 +255,7 @@ MIGRATIONS: list[Migration] = [
     _v6_lobby_visits,
     _v7_photos_removed,
     _v8_pepper,
+    _v9_front_desk,
 ]
 
 

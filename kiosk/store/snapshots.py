@@ -20,7 +20,7 @@ from kiosk.store.schedule import _iso_z, _utc_now
 from kiosk.store.sealed_secrets import config_as_kept, take_config_pepper
 from kiosk.store.transaction import transaction
 
-SNAPSHOT_KINDS = ("config", "schedule", "residents", "notice")
+SNAPSHOT_KINDS = ("config", "schedule", "residents", "notice", "roster", "slots")
 
 # One statement: compare and replace cannot be split by another writer. A NULL on either side
 # (an unversioned snapshot) always replaces; otherwise an equal version is applied again.

@@ -46,6 +46,7 @@ TABLES_AT[5] = TABLES_AT[4] | {"sign_in_failures"}
 TABLES_AT[6] = TABLES_AT[5]
 TABLES_AT[7] = TABLES_AT[6]
 TABLES_AT[8] = TABLES_AT[7] | {"pepper"}
+TABLES_AT[9] = TABLES_AT[8] | {"roster", "slots"}
 # Columns added to an existing table, by the version that adds them: rows written before
 # that version read them back as NULL.
 COLUMNS_ADDED_AT = {
@@ -171,6 +172,16 @@ SAMPLE_ROWS: dict[str, list[dict[str, Any]]] = {
         {"inmate_id": "i-100", "failures": 2, "lockouts": 1, "locked_until": None}
     ],
     "pepper": [{"id": 1, "key": bytes(range(32)), "from_facility": 1}],
+    "roster": [{"booking_number": "B2026-00311", "display_name": "M. Alvarez"}],
+    "slots": [
+        {
+            "slot_id": "s-1",
+            "starts_at": "2026-12-08T15:00:00Z",
+            "minutes": 30,
+            "station_kiosk_id": "lobby-02",
+            "station_name": "Station 2",
+        }
+    ],
     "events": [
         {
             "event_id": "e-1",
@@ -188,6 +199,7 @@ EXPECTED_INDEXES = {
     ("messages", ("inmate_id", "sent_at")),
     ("outbox", ("topic", "seq")),
     ("outbox", ("size",)),  # the budget's total, without reading the payloads
+    ("slots", ("starts_at",)),  # a day's free slots, for the booking screen
 }
 
 
