@@ -491,6 +491,22 @@ class CloudSim:
         self._say(f"→ {kiosk_id} residents v{version} ({len(residents)} residents)")
         return dump(snapshot)
 
+    def publish_roster(
+        self, kiosk_id: str, version: int, residents: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """A lobby's retained public roster (extension: the front desk)."""
+        roster = build_downlink("roster", version=version, residents=residents)
+        self._publish(self.topics(kiosk_id).down("roster"), roster, retain=True)
+        self._say(f"→ {kiosk_id} roster v{version} ({len(residents)} residents)")
+        return dump(roster)
+
+    def publish_slots(self, kiosk_id: str, version: int, slots: list[dict[str, Any]]) -> dict:
+        """A lobby's retained free on-site slots (extension: the front desk)."""
+        free = build_downlink("slots", version=version, slots=slots)
+        self._publish(self.topics(kiosk_id).down("slots"), free, retain=True)
+        self._say(f"→ {kiosk_id} slots v{version} ({len(slots)} free)")
+        return dump(free)
+
     def send_message(
         self,
         kiosk_id: str,

@@ -18,7 +18,9 @@ from kiosk.contract.topics import RETAINED_DOWNLINK, Topics
 from kiosk.store.messages import MessagesRepository
 from kiosk.store.processed import ProcessedRepository
 from kiosk.store.residents import ResidentsRepository
+from kiosk.store.roster import RosterRepository
 from kiosk.store.schedule import ScheduleRepository
+from kiosk.store.slots import SlotsRepository
 from kiosk.store.snapshots import SnapshotRepository
 from kiosk.store.transaction import transaction
 from kiosk.sync.incoming import Incoming
@@ -48,6 +50,17 @@ def visit_row(visit: Any) -> dict[str, Any]:
         "visitor_captures": ",".join(dict.fromkeys(visit.visitor.captures)) or None,
         "station_kiosk_id": visit.station.kiosk_id if visit.station is not None else None,
         "station_name": visit.station.display_name if visit.station is not None else None,
+    }
+
+
+def slot_row(slot: Any) -> dict[str, Any]:
+    """A contract slot as the store keeps it."""
+    return {
+        "slot_id": slot.slot_id,
+        "starts_at": utc_text(slot.starts_at),
+        "minutes": slot.minutes,
+        "station_kiosk_id": slot.station.kiosk_id,
+        "station_name": slot.station.display_name,
     }
 
 
@@ -83,6 +96,8 @@ class Inbox:
         self.snapshots = SnapshotRepository(database)
         self.messages = MessagesRepository(database)
         self.processed = ProcessedRepository(database)
+        self.roster = RosterRepository(database)
+        self.slots = SlotsRepository(database)
 
     def handle(self, link: MqttLink, incoming: Incoming) -> None:
         kind = self.topics.downlink_kind(incoming.topic)
@@ -123,6 +138,12 @@ class Inbox:
             rows = [resident_row(r) for r in payload.residents]
             if self.residents.replace(payload.version, rows, raw):
                 self.notify("residents", payload.version)
+        elif kind == "roster":
+            # Kept for the front desk's search (the core reads it when a visitor searches).
+            rows = [r.model_dump() for r in payload.residents]
+            self.roster.replace(payload.version, rows, raw)
+        elif kind == "slots":
+            self.slots.replace(payload.version, [slot_row(s) for s in payload.slots], raw)
         elif kind == "inbox":
             self._message(payload)
         elif kind == "message-status":
