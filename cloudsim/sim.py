@@ -507,6 +507,13 @@ class CloudSim:
         self._say(f"→ {kiosk_id} slots v{version} ({len(slots)} free)")
         return dump(free)
 
+    def answer(self, kiosk_id: str, request_id: str, kind: str, **fields: Any) -> dict[str, Any]:
+        """The answer to a lobby's ``request`` (extension: the front desk), not retained."""
+        answer = build_downlink("answer", request_id=request_id, kind=kind, **fields)
+        self._publish(self.topics(kiosk_id).down("answer"), answer)
+        self._say(f"→ {kiosk_id} answer {kind} {request_id}")
+        return dump(answer)
+
     def send_message(
         self,
         kiosk_id: str,
@@ -1020,6 +1027,10 @@ def _describe(record: Record) -> str:
         text = f"{p['purpose']} {p['capture_id']} (~{size} bytes)"
     elif kind == "cmd-result":
         text = f"{p['command_id']} " + ("ok" if p["ok"] else f"failed: {p.get('error')}")
+    elif kind == "applications":
+        text = f"application {p['application_number']} ({len(p['capture_ids'])} photos)"
+    elif kind == "requests":
+        text = f"{p['kind']} {p['request_id']}"  # never a PIN, a name or a number asked about
     else:
         text = f"{p['kind']} {p['visit_id']}"
     flags = " (retained)" if record.retained else ""

@@ -144,6 +144,8 @@ class Inbox:
             self.roster.replace(payload.version, rows, raw)
         elif kind == "slots":
             self.slots.replace(payload.version, [slot_row(s) for s in payload.slots], raw)
+        elif kind == "answer":
+            self.notify("answer", payload)  # nothing kept: whoever asked is waiting for it
         elif kind == "inbox":
             self._message(payload)
         elif kind == "message-status":

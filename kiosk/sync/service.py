@@ -36,6 +36,7 @@ from kiosk.sync.inbox import Inbox
 from kiosk.sync.incoming import Incoming
 from kiosk.sync.link import LinkHandler, MqttLink, TlsFiles
 from kiosk.sync.outbox import OutboxSender
+from kiosk.sync.requests import CloudRequests
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,10 @@ class SyncService(LinkHandler):
             notify=self._from_link,
             rejected=self._rejected,
             command_seen_again=self._answer_again,
+        )
+        # The front desk's questions, answered on down/answer (the inbox hands answers here).
+        self.requests = CloudRequests(
+            self.publish, lambda: self.link.connected, self.kiosk.clock.now
         )
         tls = None
         if config.ca_file and config.cert_file and config.key_file:
@@ -208,6 +213,8 @@ class SyncService(LinkHandler):
                 self._answer_when_done(data)
             elif kind == "telemetry":
                 self.telemetry_changed()
+            elif kind == "answer":
+                self.requests.answered(data)
             elif kind in ("connected", "disconnected"):
                 self.kiosk.receive(CloudLinkChanged(kind == "connected", str(data)))
                 self.telemetry_changed()
