@@ -12,7 +12,7 @@ from kiosk.config import KioskConfig
 from kiosk.contract.topics import Topics
 from kiosk.core.clock import Clock
 from kiosk.core.kiosk import Kiosk
-from kiosk.core.ports import OutgoingCapture, OutgoingMessage
+from kiosk.core.ports import OutgoingApplication, OutgoingCapture, OutgoingMessage
 from kiosk.store import open_database
 from kiosk.store.snapshots import SnapshotRepository
 from kiosk.sync.cloud_outbox import CloudOutbox
@@ -37,6 +37,7 @@ class RecordingOutbox:
         self.published: list[tuple[str, dict[str, Any]]] = []
         self.messages: list[OutgoingMessage] = []
         self.captures: list[OutgoingCapture] = []
+        self.applications: list[OutgoingApplication] = []
         self.telemetry = 0  # health_changed calls
         self.wakes = 0  # committed calls: the sync layer woken to send
         self.on_health: Callable[[], None] | None = None
@@ -55,6 +56,11 @@ class RecordingOutbox:
         if self.inner is not None:
             self.inner.put_capture(capture)
         self.captures.append(capture)
+
+    def put_application(self, application: OutgoingApplication) -> None:
+        if self.inner is not None:
+            self.inner.put_application(application)
+        self.applications.append(application)
 
     def committed(self) -> None:
         self.wakes += 1

@@ -35,6 +35,19 @@ class OutgoingCapture:
     jpeg: bytes
 
 
+@dataclass(frozen=True)
+class OutgoingApplication:
+    """A visitor's application to visit a resident, made at a lobby kiosk; its photos go as
+    ``OutgoingCapture``s naming ``application_id``, in the same transaction."""
+
+    application_id: str
+    application_number: str
+    submitted_at: datetime
+    booking_number: str
+    visitor: Mapping[str, str]  # the contract's visitor fields, the PIN's verifier among them
+    capture_ids: tuple[str, ...]
+
+
 class Outbox(Protocol):
     """What leaves the kiosk. Durable records are committed to the kiosk's database before they
     are sent; ``put_*`` run inside the caller's transaction, ``committed`` once it is."""
@@ -49,6 +62,11 @@ class Outbox(Protocol):
 
     def put_capture(self, capture: OutgoingCapture) -> None:
         """Raises ``kiosk.store.outbox.OutboxFull`` when the outbox has no room."""
+        ...
+
+    def put_application(self, application: OutgoingApplication) -> None:
+        """Raises ``kiosk.store.outbox.OutboxFull`` when the outbox has no room, ValueError
+        for details the contract refuses."""
         ...
 
     def committed(self) -> None:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from kiosk.contract.topics import Topics
 from kiosk.core.clock import Clock
-from kiosk.core.ports import OutgoingCapture, OutgoingMessage
+from kiosk.core.ports import OutgoingApplication, OutgoingCapture, OutgoingMessage
 from kiosk.store.outbox import OutboxFull, OutboxRepository
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,20 @@ class CloudOutbox:
         )
         self.repository.append(
             self.topics.up("captures"), capture.capture_id, uplink.encode(payload)
+        )
+
+    def put_application(self, application: OutgoingApplication) -> None:
+        uplink = _uplink()
+        payload = uplink.application(
+            application.application_id,
+            application.application_number,
+            application.submitted_at,
+            application.booking_number,
+            application.visitor,
+            list(application.capture_ids),
+        )
+        self.repository.append(
+            self.topics.up("applications"), application.application_id, uplink.encode(payload)
         )
 
     def committed(self) -> None:
