@@ -21,3 +21,18 @@ def kiosk(config: KioskConfig, clock: FakeClock) -> Iterator[Kiosk]:
     seed_residents(kiosk)
     yield kiosk
     kiosk.close()
+
+
+@pytest.fixture
+def desk_store(tmp_path):
+    """A lobby's store and its outbox, for the front desk's tests."""
+    from datetime import UTC, datetime
+
+    from kiosk.contract.topics import Topics
+    from kiosk.store import open_database
+    from kiosk.sync.cloud_outbox import CloudOutbox
+
+    database = open_database(tmp_path / "desk.sqlite3")
+    clock = FakeClock(datetime(2026, 12, 7, 16, 0, tzinfo=UTC))
+    yield database, CloudOutbox(database, Topics("f1", "lobby-01"), clock, budget_bytes=64 << 20)
+    database.close()

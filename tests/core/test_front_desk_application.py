@@ -4,13 +4,9 @@ leave through the outbox in one transaction, as the cloud will read them, or not
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
-import cv2
-import numpy as np
 import pytest
 
-from kiosk.contract.codec import parse_uplink
 from kiosk.contract.topics import Topics
 from kiosk.core.clock import FakeClock
 from kiosk.core.credentials import check_verifier
@@ -21,61 +17,13 @@ from kiosk.core.front_desk.application import (
     submit,
 )
 from kiosk.store import open_database
-from kiosk.store.outbox import OutboxFull, OutboxRepository
+from kiosk.store.outbox import OutboxFull
 from kiosk.sync.cloud_outbox import CloudOutbox
-
-NOW = datetime(2026, 12, 7, 16, 0, tzinfo=UTC)
-FAMILY = {
-    "first_name": "Rosa",
-    "last_name": "Alvarez",
-    "birth_date": "1971-03-09",
-    "phone": "5551234567",
-    "email": "rosa.alvarez@example.com",
-    "address": "1200 Main Street",
-    "kind": "family",
-}
-PROFESSIONAL = {
-    **FAMILY,
-    "kind": "professional",
-    "profession_id": "public-defender",
-    "organization": "County Public Defender",
-    "title": "Deputy Public Defender",
-    "credential_number": "CA 284751",
-    "direct_phone": "5559876543",
-}
+from tests.core.front_desk import FAMILY, NOW, PHOTOS, PROFESSIONAL, queued
 
 
-def photo(seed: int) -> bytes:
-    """A 1280x720 JPEG, as the capture screen keeps one."""
-    noise = np.random.default_rng(seed).integers(0, 256, (720, 1280, 3), dtype=np.uint8)
-    return cv2.imencode(".jpg", noise, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
-
-
-PHOTOS = {"visitor_face": photo(1), "visitor_id": photo(2), "visitor_credential": photo(3)}
-
-
-@pytest.fixture
-def store(tmp_path):
-    database = open_database(tmp_path / "kiosk.sqlite3")
-    outbox = CloudOutbox(
-        database, Topics("f1", "lobby-01"), FakeClock(NOW), budget_bytes=64 * 1024 * 1024
-    )
-    yield database, outbox
-    database.close()
-
-
-def queued(database) -> list[tuple[str, dict]]:
-    """What waits in the outbox, parsed as the cloud parses it."""
-    records = OutboxRepository(database, budget_bytes=1 << 30).pending()
-    out = []
-    for record in records:
-        kind = record.topic.rsplit("/", 1)[1]
-        out.append((kind, parse_uplink(kind, record.payload).model_dump()))
-    return out
-
-
-def test_a_professional_application_leaves_with_its_three_photos_at_once(store) -> None:
-    database, outbox = store
+def test_a_professional_application_leaves_with_its_three_photos_at_once(desk_store) -> None:
+    database, outbox = desk_store
     application = Application(PROFESSIONAL, "4831", "B2026-00311", PHOTOS)
     number = submit(application, database=database, outbox=outbox, now=NOW)
     assert number.startswith("AP-") and len(number) == 9
@@ -95,8 +43,8 @@ def test_a_professional_application_leaves_with_its_three_photos_at_once(store) 
     assert visitor["credential_number"] == "CA 284751"
 
 
-def test_a_family_application_sends_the_face_and_the_id(store) -> None:
-    database, outbox = store
+def test_a_family_application_sends_the_face_and_the_id(desk_store) -> None:
+    database, outbox = desk_store
     submit(
         Application(FAMILY, "4831", "B2026-00311", PHOTOS),
         database=database,
@@ -120,8 +68,8 @@ def test_a_family_application_sends_the_face_and_the_id(store) -> None:
         ({**PROFESSIONAL, "direct_phone": None}, PHOTOS, "direct_phone"),
     ],
 )
-def test_an_incomplete_application_queues_nothing(store, details, photos, error) -> None:
-    database, outbox = store
+def test_an_incomplete_application_queues_nothing(desk_store, details, photos, error) -> None:
+    database, outbox = desk_store
     given = {k: v for k, v in details.items() if v is not None}
     with pytest.raises(ValueError, match=error):
         submit(Application(given, "4831", "B1", photos), database=database, outbox=outbox, now=NOW)
