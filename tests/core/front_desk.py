@@ -10,26 +10,13 @@ import numpy as np
 
 from kiosk.contract.codec import parse_uplink
 from kiosk.store.outbox import OutboxRepository
+from tests.contract.test_front_desk import FAMILY as SENT_FAMILY
+from tests.contract.test_front_desk import PROFESSIONAL as SENT_PROFESSIONAL
 
 NOW = datetime(2026, 12, 7, 16, 0, tzinfo=UTC)
-FAMILY = {
-    "first_name": "Rosa",
-    "last_name": "Alvarez",
-    "birth_date": "1971-03-09",
-    "phone": "5551234567",
-    "email": "rosa.alvarez@example.com",
-    "address": "1200 Main Street",
-    "kind": "family",
-}
-PROFESSIONAL = {
-    **FAMILY,
-    "kind": "professional",
-    "profession_id": "public-defender",
-    "organization": "County Public Defender",
-    "title": "Deputy Public Defender",
-    "credential_number": "CA 284751",
-    "direct_phone": "5559876543",
-}
+# The contract tests' visitors, as typed (their PIN leaves as a verifier made at Submit).
+FAMILY = {k: v for k, v in SENT_FAMILY.items() if k != "pin_verifier"}
+PROFESSIONAL = {k: v for k, v in SENT_PROFESSIONAL.items() if k != "pin_verifier"}
 
 
 def photo(seed: int) -> bytes:
