@@ -28,6 +28,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from cloudsim.family.remote import GATEWAY_ID, RemoteVisit
+from cloudsim.front_desk import FacilityFrontDesk
 from kiosk.contract import limits
 from kiosk.contract.codec import (
     Rejected,
@@ -336,6 +337,18 @@ class CloudSim:
         # on the internet may reach the cloud's relay, not the facility's).
         self.family_ice_servers: list[dict[str, Any]] | None = None
         self._schedule_versions: dict[str, int] = {}
+        self._schedule_rows: dict[str, list[dict[str, Any]]] = {}  # as published, per kiosk
+        self._roster_names: dict[str, str] = {}  # booking number -> name, the public roster
+        # The facility's side of the lobbies' front desk (applications, requests, bookings).
+        self.front_desk = FacilityFrontDesk(
+            answer=self.answer,
+            later=self.call_later,
+            publish_slots=self.publish_slots,
+            add_visit=self._add_booked_visit,
+            now=lambda: datetime.now(UTC),
+            name_of=lambda number: self._roster_names.get(number, number),
+            decide_after_s=approve_delay,
+        )
         self._residents_versions: dict[str, int] = {}
         self._credits: dict[tuple[str, str], int] = {}  # (kiosk, inmate) -> message credits
 
@@ -473,6 +486,7 @@ class CloudSim:
                         privileged=visit.kind == "privileged",
                     )
             self._schedule_versions[kiosk_id] = version
+            self._schedule_rows[kiosk_id] = dump(schedule)["visits"]
         self._publish(self.topics(kiosk_id).down("schedule"), schedule, retain=True)
         self._say(f"→ {kiosk_id} schedule v{version} ({len(visits)} visits)")
         return dump(schedule)
@@ -496,6 +510,8 @@ class CloudSim:
     ) -> dict[str, Any]:
         """A lobby's retained public roster (extension: the front desk)."""
         roster = build_downlink("roster", version=version, residents=residents)
+        with self._cond:
+            self._roster_names.update({r.booking_number: r.display_name for r in roster.residents})
         self._publish(self.topics(kiosk_id).down("roster"), roster, retain=True)
         self._say(f"→ {kiosk_id} roster v{version} ({len(residents)} residents)")
         return dump(roster)
@@ -506,6 +522,13 @@ class CloudSim:
         self._publish(self.topics(kiosk_id).down("slots"), free, retain=True)
         self._say(f"→ {kiosk_id} slots v{version} ({len(slots)} free)")
         return dump(free)
+
+    def _add_booked_visit(self, kiosk_id: str, visit: dict[str, Any]) -> None:
+        """A visit the front desk booked joins the lobby's schedule (a new version)."""
+        with self._cond:
+            version = self._schedule_versions.get(kiosk_id, 0) + 1
+            rows = [*self._schedule_rows.get(kiosk_id, []), visit]
+        self.publish_schedule(kiosk_id, version, rows)
 
     def answer(self, kiosk_id: str, request_id: str, kind: str, **fields: Any) -> dict[str, Any]:
         """The answer to a lobby's ``request`` (extension: the front desk), not retained."""
@@ -830,6 +853,12 @@ class CloudSim:
                 self._review(record)
             elif kind == "signal":
                 self._relay(record)
+            elif kind == "applications" and not record.duplicate:
+                given = dict(record)
+                self.call_later(0, lambda: self.front_desk.received(kiosk_id, given))
+            elif kind == "requests":
+                asked = dict(record)
+                self.call_later(0, lambda: self.front_desk.asked(kiosk_id, asked))
             if self.on_record is not None:
                 self.on_record(record)
         finally:

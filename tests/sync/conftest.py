@@ -97,3 +97,19 @@ def kiosk_process(tmp_path: Path, broker: LocalBroker) -> Iterator:
         if handle.alive():
             handle.process.kill()
             handle.process.wait()
+
+
+@pytest.fixture
+def lobby_kiosk(tmp_path: Path, broker: LocalBroker) -> Iterator:
+    """A lobby kiosk in this process, configured for the broker (its SyncService is the
+    test's to start)."""
+    from kiosk.assembly import build_kiosk
+    from kiosk.core.clock import SystemClock
+    from tests.conftest import make_config
+
+    config = make_config(
+        tmp_path, role="lobby", kiosk_id="lobby-01", facility_id=FACILITY, brokers=(broker.url,)
+    )
+    kiosk = build_kiosk(config, SystemClock())
+    yield kiosk
+    kiosk.close()
