@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kiosk.contract.times import utc_text
+from kiosk.core.check_in import name_words
 from kiosk.core.credentials import check_verifier, make_verifier
 
 WRONG_PINS_BEFORE_PAUSE = 5
@@ -105,9 +106,10 @@ class FacilityFrontDesk:
     def _status(self, kiosk_id: str, request: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             applicant = self._applicants.get(request["application_number"])
-            last_name = request["last_name"].casefold()
-            if applicant is None or applicant.application["visitor"]["last_name"].casefold() != (
-                last_name
+            # Accents, case and hyphens as the visitor happens to type them: the same name.
+            typed = name_words(request["last_name"])
+            if applicant is None or name_words(applicant.application["visitor"]["last_name"]) != (
+                typed
             ):
                 return {"status": "unknown"}
             if applicant.status == "not_approved":

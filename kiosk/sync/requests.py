@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from kiosk.contract import builders
+from kiosk.contract.codec import dump
 
 WAIT_S = 10.0
 
@@ -50,6 +51,11 @@ class CloudRequests:
             return None
         finally:
             self._waiting.pop(request_id, None)
+
+    async def values(self, kind: str, **fields: Any) -> dict[str, Any] | None:
+        """``ask``, the answer as plain values: what the core's front desk hears."""
+        answer = await self.ask(kind, **fields)
+        return None if answer is None else dump(answer)
 
     def answered(self, answer: Any) -> bool:
         """An answer arrived (on the event loop); False when nobody waits for it any more."""

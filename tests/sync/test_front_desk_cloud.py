@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from kiosk.contract.times import utc_text
 from kiosk.core.credentials import check_verifier
 from kiosk.core.front_desk.application import Application, submit
+from kiosk.core.front_desk.status_check import StatusCheck
 from kiosk.store.pepper import CODE_VERIFIER
 from kiosk.store.schedule import ScheduleRepository
 from kiosk.store.sealed_secrets import SealedSecrets
@@ -73,6 +74,10 @@ def test_apply_check_sign_in_and_book_against_the_facility(lobby_kiosk, cloud) -
                 "The ID photo is too dark to read.",
             )
             assert (await status(attorney, "Johnson")).status == "unknown"  # the name must match
+            # As the visitor reads it, asked through the core's check.
+            check = StatusCheck(sync.requests.values, number=mother, last_name="Álvarez")
+            said = await check.check()
+            assert said.values == {"reason": "The ID photo is too dark to read."}
 
             wrong = await ask("visitor_sign_in", visitor_ref="5551234567", pin="1111")
             assert (wrong.outcome, wrong.tries_left) == ("wrong_pin", 4)
