@@ -7,20 +7,28 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from kiosk.contract.times import utc_text
 from kiosk.core.credentials import check_verifier
 from kiosk.core.front_desk.application import Application, submit
+from kiosk.core.front_desk.booking import Booking
 from kiosk.core.front_desk.status_check import StatusCheck
 from kiosk.store.pepper import CODE_VERIFIER
 from kiosk.store.schedule import ScheduleRepository
 from kiosk.store.sealed_secrets import SealedSecrets
+from kiosk.store.slots import SlotsRepository
 from kiosk.sync.service import SyncService
 from tests.core.front_desk import FAMILY, PHOTOS, PROFESSIONAL
 from tests.waiting import until
 
 LOBBY = "lobby-01"
+ZONE = ZoneInfo("America/Chicago")
 STATION = {"kiosk_id": LOBBY, "display_name": "Station 1"}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
 
 
 def slot(slot_id: str, hours: int) -> dict:
@@ -90,24 +98,33 @@ def test_apply_check_sign_in_and_book_against_the_facility(lobby_kiosk, cloud) -
                 ("B2026-00311", "M. Alvarez")
             ]
 
-            booked = await ask(
-                "booking", token=signed.token, booking_number="B2026-00311", slot_id="s-1"
-            )
-            assert booked.outcome == "booked"
-            code = booked.visit.confirmation_code
+            # As the visitor books: through the core's booking, on the slots the lobby keeps.
+            booking = Booking(sync.requests.values, SlotsRepository(lobby.database).between, ZONE)
+            assert await booking.sign_in("(555) 123-4567", "4831")
+            booking.choose_resident("B2026-00311")
+            tomorrow = booking.days(now())[1]
+            await until(lambda: booking.free_slots(tomorrow, now()), 10, "the slots kept")
+            assert await booking.book("s-1")
+            code, visit_id = booking.booked["confirmation_code"], booking.booked["visit_id"]
             # The visit joins the lobby's schedule, and its new code checks in.
             schedule = ScheduleRepository(lobby.database)
             await until(
-                lambda: any(v["visit_id"] == booked.visit.visit_id for v in schedule.visits()),
+                lambda: any(v["visit_id"] == visit_id for v in schedule.visits()),
                 10,
                 "the booked visit in the lobby's schedule",
             )
-            (row,) = [v for v in schedule.visits() if v["visit_id"] == booked.visit.visit_id]
+            (row,) = [v for v in schedule.visits() if v["visit_id"] == visit_id]
             opened = SealedSecrets(lobby.database).verifier(
                 row["confirmation_code_verifier"], CODE_VERIFIER
             )
             assert check_verifier(code, opened)
 
+            # The facility publishes its free slots again: the lobby no longer offers this one.
+            await until(
+                lambda: "s-1" not in {s["slot_id"] for s in booking.free_slots(tomorrow, now())},
+                10,
+                "the booked slot gone from the lobby's free slots",
+            )
             again = await ask(
                 "booking", token=signed.token, booking_number="B2026-00311", slot_id="s-1"
             )

@@ -15,6 +15,13 @@ from kiosk.core.i18n import Plural, _
 # The cloud's answer as plain values, or None: offline, or no answer within the wait.
 Ask = Callable[..., Awaitable[Mapping[str, Any] | None]]
 NUMBER_PREFIX = "AP-"
+# Offline, or no answer within the wait: what the visitor is told, whatever they asked.
+NO_ANSWER = Problem(
+    _(
+        "The facility cannot be reached right now. Try again in a few minutes, "
+        "or ask the lobby officer."
+    )
+)
 
 
 @dataclass
@@ -56,12 +63,7 @@ class StatusCheck:
 
     def _words(self, answer: Mapping[str, Any] | None) -> Problem:
         if answer is None:
-            return Problem(
-                _(
-                    "The facility cannot be reached right now. Try again in a few minutes, "
-                    "or ask the lobby officer."
-                )
-            )
+            return NO_ANSWER
         status = answer.get("status")
         if status == "received":
             return Problem(
