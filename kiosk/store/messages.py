@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kiosk.store.connection import Connection
-from kiosk.store.schedule import _iso_z, _utc_now
+from kiosk.store.times import iso_z, utc_now
 from kiosk.store.transaction import transaction
 
 INCOMING_STATUS = "delivered"
@@ -73,7 +73,7 @@ class Photo:
 class MessagesRepository:
     """Writes are one transaction each, joining an outer one if any (message + processed id)."""
 
-    def __init__(self, db: Connection, *, now: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, db: Connection, *, now: Callable[[], datetime] = utc_now) -> None:
         self._db = db
         self._now = now
 
@@ -263,7 +263,7 @@ def _text_time(value: str | datetime) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("a naive datetime is ambiguous; give an aware one (UTC)")
-        return _iso_z(value)
+        return iso_z(value)
     if not isinstance(value, str) or not value:
         raise ValueError(f"a time must be ISO 8601 text or a datetime, not {value!r}")
     return value

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from kiosk.store.connection import Connection
 from kiosk.store.messages import MessagesRepository
-from kiosk.store.schedule import _iso_z, _utc_now
+from kiosk.store.times import iso_z, utc_now
 from kiosk.store.transaction import transaction
 
 # Records on ``…/up/outbox`` are residents' messages, by their message_id (the contract).
@@ -55,7 +55,7 @@ class OutboxRepository:
     """
 
     def __init__(
-        self, db: Connection, *, budget_bytes: int, now: Callable[[], datetime] = _utc_now
+        self, db: Connection, *, budget_bytes: int, now: Callable[[], datetime] = utc_now
     ) -> None:
         if isinstance(budget_bytes, bool) or not isinstance(budget_bytes, int):
             raise TypeError("budget_bytes must be an int")
@@ -89,7 +89,7 @@ class OutboxRepository:
         if not rows:
             return []
         needed = sum(size for *_, size in rows)
-        created_at = _iso_z(self._now())
+        created_at = iso_z(self._now())
         seqs: list[int] = []
         with transaction(self._db):
             # Under the write lock: no other writer can fill the outbox between check and insert.

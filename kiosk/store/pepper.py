@@ -38,7 +38,7 @@ class Pepper:
     key: bytes = field(repr=False)
     from_facility: bool
 
-    @property
+    @cached_property
     def pepper_id(self) -> str:
         """Names the pepper in sealed values without giving anything of it away."""
         return hmac.new(self.key, b"kiosk pepper id", hashlib.sha256).hexdigest()[:16]

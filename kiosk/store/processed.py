@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kiosk.store.connection import Connection
-from kiosk.store.schedule import _iso_z, _utc_now
+from kiosk.store.times import iso_z, utc_now
 
 PROCESSED_KINDS = frozenset({"message", "message_status", "command"})
 
@@ -30,7 +30,7 @@ class ProcessedEntry:
 class ProcessedRepository:
     """Each method is one SQL statement: inside an outer transaction it joins it."""
 
-    def __init__(self, db: Connection, *, now: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, db: Connection, *, now: Callable[[], datetime] = utc_now) -> None:
         self._db = db
         self._now = now
 
@@ -48,7 +48,7 @@ class ProcessedRepository:
         cursor = self._db.execute(
             "INSERT INTO processed (kind, id, result, processed_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (kind, id) DO NOTHING",
-            (kind, id, result, _iso_z(self._now())),
+            (kind, id, result, iso_z(self._now())),
         )
         return cursor.rowcount == 1
 
@@ -64,7 +64,7 @@ class ProcessedRepository:
             "INSERT INTO processed (kind, id, result, processed_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (kind, id) DO UPDATE SET result = excluded.result "
             "WHERE processed.result IS NULL",
-            (kind, id, result, _iso_z(self._now())),
+            (kind, id, result, iso_z(self._now())),
         )
         return cursor.rowcount == 1
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from kiosk.store.connection import Connection
 from kiosk.store.pepper import PIN_VERIFIER
-from kiosk.store.schedule import _iso_z, _utc_now
-from kiosk.store.sealed_secrets import PepperRepository, without_verifiers
-from kiosk.store.transaction import transaction
+from kiosk.store.sealed_secrets import sealed_rows, without_verifiers
+from kiosk.store.times import utc_now
+from kiosk.store.versioned import replace_versioned, stored_version
 
 RESIDENT_COLUMNS = (
     "inmate_id",
@@ -30,6 +30,7 @@ RESIDENT_COLUMNS = (
     "message_credits",
 )
 _TEXT_COLUMNS = RESIDENT_COLUMNS[:-1]
+_PIN = RESIDENT_COLUMNS.index("pin_verifier")
 _FIELDS = frozenset({*RESIDENT_COLUMNS, "badge_lookups"})
 
 # One statement per read, so a replacement never shows half-applied. Lookups in stored order.
@@ -41,7 +42,7 @@ _SELECT = (
 
 
 class ResidentsRepository:
-    def __init__(self, db: Connection, *, now: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, db: Connection, *, now: Callable[[], datetime] = utc_now) -> None:
         self._db = db
         self._now = now
 
@@ -52,27 +53,13 @@ class ResidentsRepository:
         stored one; an equal version is applied again. A malformed resident, or a badge lookup
         or inmate id given twice, changes nothing and the error propagates.
         """
-        if isinstance(version, bool) or not isinstance(version, int):
-            raise TypeError(f"residents version must be an int, not {version!r}")
         checked = [_resident_row(resident) for resident in residents]
         lookups = [
             (lookup, row[0]) for row, resident_lookups in checked for lookup in resident_lookups
         ]
-        with transaction(self._db):
-            # Compared under the write lock: no newer version can slip in before the replacement.
-            stored = self.version()
-            if stored is not None and version < stored:
-                return False
-            pepper = PepperRepository(self._db).in_force()
-            rows = [
-                tuple(
-                    pepper.open_or_seal(value, PIN_VERIFIER, pepper)
-                    if column == "pin_verifier"
-                    else value
-                    for column, value in zip(RESIDENT_COLUMNS, row, strict=True)
-                )
-                for row, _ in checked
-            ]
+
+        def write_rows() -> None:
+            rows = sealed_rows([row for row, _ in checked], _PIN, PIN_VERIFIER, self._db)
             self._db.execute("DELETE FROM badge_lookups")
             self._db.execute("DELETE FROM residents")
             self._db.executemany(
@@ -83,20 +70,19 @@ class ResidentsRepository:
             self._db.executemany(
                 "INSERT INTO badge_lookups (lookup, inmate_id) VALUES (?, ?)", lookups
             )
-            self._db.execute(
-                "INSERT INTO snapshots (kind, version, payload, applied_at) "
-                "VALUES ('residents', ?, ?, ?) "
-                "ON CONFLICT (kind) DO UPDATE SET "
-                "version = excluded.version, payload = excluded.payload, "
-                "applied_at = excluded.applied_at",
-                (version, without_verifiers("residents", payload), _iso_z(self._now())),
-            )
-        return True
+
+        return replace_versioned(
+            self._db,
+            "residents",
+            version,
+            without_verifiers("residents", payload),
+            self._now(),
+            write_rows,
+        )
 
     def version(self) -> int | None:
         """The applied snapshot's version, or None before the first one."""
-        row = self._db.execute("SELECT version FROM snapshots WHERE kind = 'residents'").fetchone()
-        return None if row is None or row[0] is None else int(row[0])
+        return stored_version(self._db, "residents")
 
     def by_badge_lookup(self, lookup: str) -> dict[str, Any] | None:
         """The resident the badge lookup belongs to, or None."""

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from kiosk.store.connection import Connection
+from kiosk.store.times import utc_now
 from kiosk.store.versioned import replace_versioned, stored_version
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class RosterRepository:
-    def __init__(self, db: Connection, *, now: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, db: Connection, *, now: Callable[[], datetime] = utc_now) -> None:
         self._db = db
         self._now = now
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from kiosk.store.connection import Connection
-from kiosk.store.pepper import CODE_VERIFIER, Pepper
-from kiosk.store.sealed_secrets import PepperRepository, without_verifiers
-from kiosk.store.transaction import transaction
+from kiosk.store.pepper import CODE_VERIFIER
+from kiosk.store.sealed_secrets import sealed_rows, without_verifiers
+from kiosk.store.times import utc_now
+from kiosk.store.versioned import replace_versioned, stored_version
 
 VISIT_COLUMNS = (
     "visit_id",
@@ -38,14 +39,7 @@ _OPTIONAL_COLUMNS = frozenset(
     }
 )
 _DEFAULTS = {"visitor_first_visit": 0}
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso_z(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+_CODE = VISIT_COLUMNS.index("confirmation_code_verifier")
 
 
 class ScheduleRepository:
@@ -55,7 +49,7 @@ class ScheduleRepository:
     ISO 8601 UTC text in one format, so that text order is time order.
     """
 
-    def __init__(self, db: Connection, *, now: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, db: Connection, *, now: Callable[[], datetime] = utc_now) -> None:
         self._db = db
         # Injected so tests and the fake clock decide what applied_at says.
         self._now = now
@@ -68,34 +62,27 @@ class ScheduleRepository:
         nothing changes and the error propagates.
         """
         rows = [_visit_row(visit) for visit in visits]
-        with transaction(self._db):
-            # Compared inside the transaction: the write lock is held, so no other writer can
-            # store a newer version between the check and the replacement.
-            stored = self.version()
-            if stored is not None and version < stored:
-                return False
-            pepper = PepperRepository(self._db).in_force()
-            rows = [_sealed(row, pepper) for row in rows]
+
+        def write_rows() -> None:
             self._db.execute("DELETE FROM visits")
             self._db.executemany(
                 f"INSERT INTO visits ({', '.join(VISIT_COLUMNS)}) "
                 f"VALUES ({', '.join('?' for _ in VISIT_COLUMNS)})",
-                rows,
+                sealed_rows(rows, _CODE, CODE_VERIFIER, self._db),
             )
-            self._db.execute(
-                "INSERT INTO snapshots (kind, version, payload, applied_at) "
-                "VALUES ('schedule', ?, ?, ?) "
-                "ON CONFLICT (kind) DO UPDATE SET "
-                "version = excluded.version, payload = excluded.payload, "
-                "applied_at = excluded.applied_at",
-                (version, without_verifiers("schedule", payload), _iso_z(self._now())),
-            )
-        return True
+
+        return replace_versioned(
+            self._db,
+            "schedule",
+            version,
+            without_verifiers("schedule", payload),
+            self._now(),
+            write_rows,
+        )
 
     def version(self) -> int | None:
         """The version of the applied schedule, or None before the first one."""
-        row = self._db.execute("SELECT version FROM snapshots WHERE kind = 'schedule'").fetchone()
-        return None if row is None else int(row[0])
+        return stored_version(self._db, "schedule")
 
     def visits(self) -> list[dict[str, Any]]:
         """All stored visits, earliest first."""
@@ -118,13 +105,3 @@ def _visit_row(visit: Mapping[str, Any]) -> tuple[Any, ...]:
         visit.get(column) if visit.get(column) is not None else _DEFAULTS.get(column)
         for column in VISIT_COLUMNS
     )
-
-
-_CODE = VISIT_COLUMNS.index("confirmation_code_verifier")
-
-
-def _sealed(row: tuple[Any, ...], pepper: Pepper) -> tuple[Any, ...]:
-    if row[_CODE] is None:
-        return row
-    code = pepper.open_or_seal(row[_CODE], CODE_VERIFIER, pepper)
-    return (*row[:_CODE], code, *row[_CODE + 1 :])

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kiosk.store.connection import Connection
-from kiosk.store.schedule import _iso_z
+from kiosk.store.times import iso_z
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class SignInFailuresRepository:
         return FailureRecord(inmate_id, int(failures), int(lockouts), until)
 
     def put(self, record: FailureRecord) -> None:
-        until = _iso_z(record.locked_until) if record.locked_until is not None else None
+        until = iso_z(record.locked_until) if record.locked_until is not None else None
         self._db.execute(
             "INSERT INTO sign_in_failures (inmate_id, failures, lockouts, locked_until) "
             "VALUES (?, ?, ?, ?) ON CONFLICT (inmate_id) DO UPDATE SET "

@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from kiosk.store.connection import Connection
+from kiosk.store.times import utc_now
 from kiosk.store.versioned import replace_versioned, stored_version
 
 SLOT_COLUMNS = ("slot_id", "starts_at", "minutes", "station_kiosk_id", "station_name")
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class SlotsRepository:
     """Times (``starts_at``) are stored as given: the caller hands in ISO 8601 UTC text in one
     format, so that text order is time order."""
 
-    def __init__(self, db: Connection, *, now: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, db: Connection, *, now: Callable[[], datetime] = utc_now) -> None:
         self._db = db
         self._now = now
 

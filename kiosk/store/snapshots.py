@@ -16,8 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from kiosk.store.connection import Connection
-from kiosk.store.schedule import _iso_z, _utc_now
 from kiosk.store.sealed_secrets import config_as_kept, take_config_pepper
+from kiosk.store.times import iso_z, utc_now
 from kiosk.store.transaction import transaction
 
 SNAPSHOT_KINDS = ("config", "schedule", "residents", "notice", "roster", "slots")
@@ -44,7 +44,7 @@ class Snapshot:
 
 
 class SnapshotRepository:
-    def __init__(self, db: Connection, *, now: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, db: Connection, *, now: Callable[[], datetime] = utc_now) -> None:
         self._db = db
         self._now = now
 
@@ -63,7 +63,7 @@ class SnapshotRepository:
             if kind == "config":
                 # Its pepper taken (sealing again what the one before sealed), its secrets sealed.
                 payload = config_as_kept(payload, take_config_pepper(self._db, payload))
-            cursor = self._db.execute(_UPSERT, (kind, version, payload, _iso_z(self._now())))
+            cursor = self._db.execute(_UPSERT, (kind, version, payload, iso_z(self._now())))
         return cursor.rowcount == 1
 
     def get(self, kind: str) -> Snapshot | None:

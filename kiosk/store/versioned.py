@@ -4,9 +4,10 @@ applied again, and the rows and the snapshot's record change in one transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from kiosk.store.connection import Connection
+from kiosk.store.times import iso_z
 from kiosk.store.transaction import transaction
 
 _RECORD = (
@@ -39,9 +40,5 @@ def replace_versioned(
         if stored is not None and version < stored:
             return False
         write_rows()
-        db.execute(_RECORD, (kind, version, payload, _iso_z(applied_at)))
+        db.execute(_RECORD, (kind, version, payload, iso_z(applied_at)))
     return True
-
-
-def _iso_z(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
