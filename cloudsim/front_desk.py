@@ -19,10 +19,10 @@ from typing import Any
 from kiosk.contract.times import utc_text
 from kiosk.core.check_in import name_words
 from kiosk.core.credentials import check_verifier, make_verifier
+from kiosk.core.front_desk.application import NUMBER_LETTERS  # none that look alike
 
 WRONG_PINS_BEFORE_PAUSE = 5
 PAUSE = timedelta(minutes=5)
-CODE_LETTERS = "346789ABCDEFGHJKMNPQRTUVWXY"
 
 # Staff's review: None approves; a reason refuses.
 Review = Callable[[dict[str, Any]], str | None]
@@ -174,7 +174,7 @@ class FacilityFrontDesk:
             if slot is None:
                 return {"outcome": "slot_taken", "alternatives": self._nearest(kiosk_id)}
             code = "-".join(
-                "".join(secrets.choice(CODE_LETTERS) for _ in range(3)) for _ in range(2)
+                "".join(secrets.choice(NUMBER_LETTERS) for _ in range(3)) for _ in range(2)
             )
             visitor = applicant.application["visitor"]
             starts = slot["starts_at"]
