@@ -90,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     # Kivy) is kept and honoured once the loop runs, instead of killing the process half-way.
     early_stop = EarlyStop()
     demo_cloud = None
+    # What the kiosk makes from now on (Kivy's folder, its status file, the demo's broker)
+    # is its owner's alone, however it was started: systemd's unit says UMask=0077, a
+    # technician's shell usually 022. The start still checks what older runs left.
+    os.umask(0o077)
     try:
         config = load(args)
         _name_the_kiosk_in_logs(config.kiosk_id)

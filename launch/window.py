@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk import __version__
 from kiosk.core.kiosk import Kiosk
+from kiosk.store.file_modes import make_private
 from kiosk.ui.kivy_setup import configure
 from launch.notify import ServiceNotifier
 from launch.process import EarlyStop, start_sync, startup_done
@@ -55,6 +56,9 @@ def run_ui(
         height=config.height,
         kivy_home=config.data_dir / "kivy",
     )
+    # Kivy copies its icons into its home with the package's modes, whatever the umask: made
+    # the owner's alone now, quietly (the kiosk's own doing, not something found open).
+    make_private(config.data_dir / "kivy", log=False)
     from kiosk.ui.app import KioskApp
 
     app = KioskApp(kiosk, keys=keys)

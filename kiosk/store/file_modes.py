@@ -13,14 +13,15 @@ import os
 import stat
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 OTHERS = stat.S_IRWXG | stat.S_IRWXO
 
 
-def make_private(folder: Path) -> list[Path]:
+def make_private(folder: Path, *, log: bool = True) -> list[Path]:
     """Take every permission of group and others off ``folder`` and all it holds (symbolic
-    links are not followed); the paths changed."""
+    links are not followed); the paths changed. ``log=False``: what the kiosk itself just
+    made, not something found open."""
     changed: list[Path] = []
     if not folder.is_dir():
         return changed
@@ -30,8 +31,8 @@ def make_private(folder: Path) -> list[Path]:
             _restrict(Path(parent) / name, 0o700, changed)
         for name in files:
             _restrict(Path(parent) / name, 0o600, changed)
-    if changed:
-        log.warning(
+    if changed and log:
+        logger.warning(
             "%d of the kiosk's files were readable by others; now the owner's alone: %s",
             len(changed),
             ", ".join(str(path.relative_to(folder.parent)) for path in changed[:5])
